@@ -1,0 +1,1 @@
+"""Kafka client settings, the topic catalogue and topic administration."""

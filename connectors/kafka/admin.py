@@ -1,0 +1,147 @@
+"""Idempotent topic administration: plan what the catalogue needs, then apply it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+)
+
+from connectors.kafka.exceptions import KafkaUnavailable, TopicAdminError
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import TOPICS, TopicSpec
+
+ActionKind = Literal["create", "alter-config", "unchanged", "warn"]
+
+
+@dataclass(frozen=True)
+class ExistingTopic:
+    """What the broker says about a topic that already exists."""
+
+    partitions: int
+    config: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TopicAction:
+    """One step of a plan; ``topic`` is the physical name (prefix applied)."""
+
+    kind: ActionKind
+    topic: str
+    spec: TopicSpec
+    detail: str
+    config_changes: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"{self.kind:<12} {self.topic:<28} {self.detail}"
+
+
+def plan_topics(
+    specs: Iterable[TopicSpec], existing: Mapping[str, ExistingTopic], *, prefix: str = ""
+) -> list[TopicAction]:
+    """Compare the catalogue with the broker's topics; pure, so it is tested without Kafka."""
+    return [_plan_one(spec, f"{prefix}{spec.name}", existing.get(f"{prefix}{spec.name}")) for spec in specs]
+
+
+def _plan_one(spec: TopicSpec, name: str, current: ExistingTopic | None) -> TopicAction:
+    wanted = spec.config()
+    if current is None:
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+        return TopicAction("create", name, spec, f"partitions={spec.partitions} {settings}")
+    if current.partitions < spec.partitions:
+        # Adding partitions would move users to other partitions and break per-user ordering,
+        # so it is reported for a human to decide, never done automatically.
+        return TopicAction(
+            "warn", name, spec, f"has {current.partitions} partitions, catalogue wants {spec.partitions}; not changed"
+        )
+    changes = {key: value for key, value in wanted.items() if current.config.get(key) != value}
+    if changes:
+        detail = ", ".join(f"{k}: {current.config.get(k)} -> {v}" for k, v in sorted(changes.items()))
+        return TopicAction("alter-config", name, spec, detail, changes)
+    return TopicAction("unchanged", name, spec, "matches the catalogue")
+
+
+def describe_existing(admin: AdminClient, names: Iterable[str], *, timeout_s: float) -> dict[str, ExistingTopic]:
+    """Partitions and configs of those ``names`` that exist on the broker."""
+    metadata = admin.list_topics(timeout=timeout_s)
+    present = [name for name in names if name in metadata.topics]
+    if not present:
+        return {}
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in present]
+    described = admin.describe_configs(resources, request_timeout=timeout_s)
+    existing = {}
+    for resource, future in described.items():
+        entries = future.result()
+        existing[resource.name] = ExistingTopic(
+            partitions=len(metadata.topics[resource.name].partitions),
+            config={key: entry.value for key, entry in entries.items()},
+        )
+    return existing
+
+
+def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_factor: int, timeout_s: float) -> None:
+    """Create missing topics and set drifted configs; already-created topics are fine."""
+    plan = list(plan)
+    creates = [
+        NewTopic(a.topic, a.spec.partitions, replication_factor, config=a.spec.config())
+        for a in plan
+        if a.kind == "create"
+    ]
+    if creates:
+        for topic, future in admin.create_topics(creates, operation_timeout=timeout_s).items():
+            _result(future, topic, tolerate=KafkaError.TOPIC_ALREADY_EXISTS)
+    alters = [
+        ConfigResource(
+            ConfigResource.Type.TOPIC,
+            a.topic,
+            incremental_configs=[
+                ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in a.config_changes.items()
+            ],
+        )
+        for a in plan
+        if a.kind == "alter-config"
+    ]
+    if alters:
+        for resource, future in admin.incremental_alter_configs(alters, request_timeout=timeout_s).items():
+            _result(future, resource.name)
+
+
+def _result(future, topic: str, *, tolerate: int | None = None) -> None:
+    try:
+        future.result()
+    except KafkaException as exc:
+        error = exc.args[0]
+        if tolerate is not None and error.code() == tolerate:
+            return
+        raise TopicAdminError(f"topic {topic}: {error.str()}") from exc
+
+
+def ensure_topics(
+    settings: KafkaSettings,
+    *,
+    specs: Iterable[TopicSpec] = TOPICS,
+    dry_run: bool = False,
+    timeout_s: float = 15.0,
+) -> list[TopicAction]:
+    """Bring the broker in line with the catalogue (or only plan, with ``dry_run``)."""
+    specs = list(specs)
+    admin = AdminClient(settings.librdkafka_config())
+    try:
+        existing = describe_existing(admin, [settings.topic(s.name) for s in specs], timeout_s=timeout_s)
+    except KafkaException as exc:
+        raise KafkaUnavailable(
+            f"cannot reach Kafka at {settings.bootstrap_servers}: {exc.args[0].str()} "
+            "(is the stack up? `officestream stack up`, or set OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS)"
+        ) from exc
+    plan = plan_topics(specs, existing, prefix=settings.topic_prefix)
+    if not dry_run:
+        apply_plan(admin, plan, replication_factor=settings.replication_factor, timeout_s=timeout_s)
+    return plan

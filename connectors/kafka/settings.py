@@ -1,0 +1,91 @@
+"""Kafka client settings (``OFFICESTREAM_KAFKA_*``) and their conversion to client configs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from schemas.envsettings import EnvSettings
+
+DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class KafkaSettings(EnvSettings):
+    """Where the brokers are, how to authenticate, and how topics are laid out."""
+
+    model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_KAFKA_", extra="forbid", frozen=True)
+
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP_SERVERS
+    client_id: str = "officestream"
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    #: Prepended to every topic name, so several environments can share one cluster.
+    topic_prefix: str = ""
+    #: Replication factor for topics officestream creates (1 for the local single broker).
+    replication_factor: int = Field(default=1, ge=1)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        for server in servers:
+            host, sep, port = server.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...], got {server!r}")
+        if not servers:
+            raise ValueError("is empty")
+        return ",".join(servers)
+
+    @model_validator(mode="after")
+    def _sasl_consistent(self) -> "KafkaSettings":
+        uses_sasl = self.security_protocol.startswith("SASL")
+        sasl_given = any(v is not None for v in (self.sasl_mechanism, self.sasl_username, self.sasl_password))
+        if uses_sasl and None in (self.sasl_mechanism, self.sasl_username, self.sasl_password):
+            raise ValueError(
+                f"OFFICESTREAM_KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                "OFFICESTREAM_KAFKA_SASL_MECHANISM, _SASL_USERNAME and _SASL_PASSWORD"
+            )
+        if sasl_given and not uses_sasl:
+            raise ValueError(
+                "OFFICESTREAM_KAFKA_SASL_* is set but OFFICESTREAM_KAFKA_SECURITY_PROTOCOL is "
+                f"{self.security_protocol}; use SASL_PLAINTEXT or SASL_SSL"
+            )
+        return self
+
+    def librdkafka_config(self, **extra: Any) -> dict[str, Any]:
+        """The confluent-kafka (librdkafka) configuration dict, plus ``extra`` keys."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "client.id": self.client_id,
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism and self.sasl_username and self.sasl_password:
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        config.update(extra)
+        return config
+
+    def aiokafka_config(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka clients (the client faust-streaming uses)."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "client_id": self.client_id,
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism and self.sasl_username and self.sasl_password:
+            config["sasl_mechanism"] = self.sasl_mechanism
+            config["sasl_plain_username"] = self.sasl_username
+            config["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        return config
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a canonical one (``topic_prefix`` applied)."""
+        return f"{self.topic_prefix}{name}"

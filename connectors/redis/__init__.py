@@ -1,0 +1,1 @@
+"""Redis: settings and (later) the payload store for the pointer model."""

@@ -1,0 +1,1 @@
+"""The embedded local stack: Apache Kafka (KRaft), Apicurio Registry and Redis, run as processes."""

@@ -1,0 +1,138 @@
+"""Apache Kafka in KRaft mode: one process that is both broker and controller."""
+
+from __future__ import annotations
+
+import subprocess
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from ops.stack.component import Component, Probe
+from ops.stack.exceptions import ComponentFailed
+from ops.stack.fetch import fetch_jars
+from ops.stack.java import JavaInstall, find_java
+from ops.stack.process import port_accepts
+from ops.stack.versions import KAFKA_MIN_JAVA, KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.org.name = org.apache.kafka
+logger.org.level = WARN
+"""
+
+
+class KafkaBroker(Component):
+    name = "kafka"
+
+    @property
+    def address(self) -> str:
+        return self.settings.bootstrap_servers
+
+    @property
+    def _cache(self):
+        return self.settings.cache_dir / f"kafka-{KAFKA_SCALA}-{KAFKA_VERSION}"
+
+    def ports(self) -> dict[str, int]:
+        return {
+            "OFFICESTREAM_STACK_KAFKA_PORT": self.settings.kafka_port,
+            "OFFICESTREAM_STACK_KAFKA_CONTROLLER_PORT": self.settings.kafka_controller_port,
+        }
+
+    def _java(self) -> JavaInstall:
+        return find_java(
+            KAFKA_MIN_JAVA, explicit_home=self.settings.java_home, setting="OFFICESTREAM_STACK_JAVA_HOME", purpose="Kafka"
+        )
+
+    def check(self) -> None:
+        self._java()
+
+    def install(self) -> None:
+        fetch_jars(
+            [
+                f"org.apache.kafka:kafka_{KAFKA_SCALA}:{KAFKA_VERSION}",
+                f"org.apache.logging.log4j:log4j-core:{LOG4J_VERSION}",
+                f"org.apache.logging.log4j:log4j-slf4j-impl:{LOG4J_VERSION}",
+            ],
+            self._cache,
+            f"Apache Kafka {KAFKA_VERSION}",
+        )
+
+    def _server_properties(self) -> str:
+        s = self.settings
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@{s.host}:{s.kafka_controller_port}",
+                f"listeners=PLAINTEXT://{s.host}:{s.kafka_port},CONTROLLER://{s.host}:{s.kafka_controller_port}",
+                f"advertised.listeners=PLAINTEXT://{s.host}:{s.kafka_port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={self.state_dir / 'data'}",
+                "num.partitions=6",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=6",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                # Topics are created deliberately (officestream topics create), never by a typo.
+                "auto.create.topics.enable=false",
+                "log.cleaner.min.compaction.lag.ms=0",
+                "",
+            ]
+        )
+
+    def _format_storage(self, java: JavaInstall, classpath: str, properties: str) -> None:
+        if (self.state_dir / "data" / "meta.properties").is_file():
+            return
+        base = [str(java.executable), "-cp", classpath, "kafka.tools.StorageTool"]
+        cluster_id = subprocess.run([*base, "random-uuid"], capture_output=True, text=True, check=True).stdout.strip()
+        formatted = subprocess.run(
+            [*base, "format", "-t", cluster_id, "-c", properties], capture_output=True, text=True
+        )
+        if formatted.returncode != 0:
+            raise ComponentFailed(self.name, "formatting KRaft storage failed", formatted.stdout + formatted.stderr)
+
+    def launch(self) -> int:
+        java = self._java()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        properties = self.state_dir / "server.properties"
+        properties.write_text(self._server_properties())
+        (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
+        classpath = str(self._cache / "libs" / "*")
+        self._format_storage(java, classpath, str(properties))
+        argv = [
+            str(java.executable),
+            f"-Xmx{self.settings.kafka_heap}",
+            f"-Xms{self.settings.kafka_heap}",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(properties),
+        ]
+        return self.processes.start(self.name, argv, cwd=self.state_dir)
+
+    def probe(self) -> Probe:
+        if not port_accepts(self.settings.host, self.settings.kafka_port):
+            return Probe(False, KAFKA_VERSION, "not listening")
+        admin = AdminClient({"bootstrap.servers": self.address, "log_level": 0})
+        try:
+            metadata = admin.list_topics(timeout=3)
+        except KafkaException as exc:
+            return Probe(False, KAFKA_VERSION, exc.args[0].str())
+        if not metadata.brokers:
+            return Probe(False, KAFKA_VERSION, "no broker registered yet")
+        return Probe(True, KAFKA_VERSION, f"{len(metadata.topics)} topics")

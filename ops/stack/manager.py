@@ -1,0 +1,113 @@
+"""``stack up | down | status``: the local stack as a whole.
+
+``up`` is idempotent: a component already running and healthy is reused. Everything that can
+be wrong with the configuration (Java, ports, redis-server) is checked before anything is
+downloaded or started.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+from ops.stack.component import Component, ComponentStatus
+from ops.stack.exceptions import ComponentFailed, PortInUse
+from ops.stack.kafka import KafkaBroker
+from ops.stack.process import ProcessTable, port_is_free
+from ops.stack.redis_server import RedisServer
+from ops.stack.registry import ApicurioRegistry
+from ops.stack.settings import StackSettings
+
+Say = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def build_components(settings: StackSettings) -> list[Component]:
+    processes = ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir, marker=settings.dir)
+    return [cls(settings, processes) for cls in (KafkaBroker, ApicurioRegistry, RedisServer)]
+
+
+def up(settings: StackSettings, *, say: Say = _stderr) -> list[ComponentStatus]:
+    """Start what is not running, reuse what is healthy, wait until everything is healthy."""
+    components = build_components(settings)
+    to_start = [c for c in components if c.processes.pid(c.name) is None]
+    for component in to_start:
+        component.check()
+        _require_free_ports(component, settings.host)
+    for component in to_start:
+        component.install()
+    started: list[Component] = []
+    try:
+        for component in to_start:
+            pid = component.launch()
+            started.append(component)
+            say(f"{component.name}: started pid {pid}, log {component.processes.log_path(component.name)}")
+        for component in components:
+            if component not in to_start:
+                say(f"{component.name}: already running (pid {component.processes.pid(component.name)})")
+        _wait_healthy(components, settings.start_timeout_s, say)
+    except BaseException:
+        for component in started:
+            component.processes.stop(component.name, timeout_s=10)
+        raise
+    return status(settings)
+
+
+def _require_free_ports(component: Component, host: str) -> None:
+    for setting, port in component.ports().items():
+        if not port_is_free(host, port):
+            raise PortInUse(
+                f"{component.name}: port {port} on {host} is taken by a process the stack did not start; "
+                f"set {setting} to a free port or stop that process"
+            )
+
+
+def _wait_healthy(components: list[Component], timeout_s: float, say: Say) -> None:
+    started_at = time.monotonic()
+    pending = list(components)
+    while pending:
+        for component in list(pending):
+            if component.processes.pid(component.name) is None:
+                raise ComponentFailed(
+                    component.name, "exited during start-up", component.processes.log_tail(component.name)
+                )
+            if component.probe().healthy:
+                say(f"{component.name}: healthy after {time.monotonic() - started_at:.1f}s")
+                pending.remove(component)
+        if pending and time.monotonic() - started_at > timeout_s:
+            component = pending[0]
+            raise ComponentFailed(
+                component.name,
+                f"not healthy after {timeout_s:.0f}s ({component.probe().detail}); "
+                "raise OFFICESTREAM_STACK_START_TIMEOUT_S if this machine is slow",
+                component.processes.log_tail(component.name),
+            )
+        if pending:
+            time.sleep(0.5)
+
+
+def down(settings: StackSettings, *, say: Say = _stderr) -> list[str]:
+    """Stop the processes the stack started (by pid file); others are left alone."""
+    stopped = []
+    for component in reversed(build_components(settings)):
+        if component.processes.stop(component.name):
+            say(f"{component.name}: stopped")
+            stopped.append(component.name)
+    return stopped
+
+
+def status(settings: StackSettings) -> list[ComponentStatus]:
+    """Each component's address, pid, health and version, probed now."""
+    return [
+        ComponentStatus(
+            name=c.name,
+            address=c.address,
+            pid=c.processes.pid(c.name),
+            probe=c.probe(),
+        )
+        for c in build_components(settings)
+    ]

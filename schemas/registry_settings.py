@@ -1,0 +1,44 @@
+"""Schema registry settings: where the Confluent-compatible registry is and how to log in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from schemas.envsettings import EnvSettings
+
+#: The local stack's Apicurio Registry, through its Confluent-compatible API.
+DEFAULT_REGISTRY_URL = "http://127.0.0.1:18081/apis/ccompat/v7"
+
+
+class RegistrySettings(EnvSettings):
+    """``OFFICESTREAM_REGISTRY_*``: the schema registry the serde talks to."""
+
+    model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_REGISTRY_", extra="forbid", frozen=True)
+
+    url: str = DEFAULT_REGISTRY_URL
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_s: float = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> "RegistrySettings":
+        if (self.username is None) != (self.password is None):
+            raise ValueError("OFFICESTREAM_REGISTRY_USERNAME and _PASSWORD must be set together")
+        return self
+
+    def client_config(self) -> dict[str, Any]:
+        """The ``SchemaRegistryClient`` configuration dict."""
+        config: dict[str, Any] = {"url": self.url, "timeout": self.timeout_s}
+        if self.username is not None and self.password is not None:
+            config["basic.auth.user.info"] = f"{self.username}:{self.password.get_secret_value()}"
+        return config
