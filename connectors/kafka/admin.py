@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -98,6 +99,7 @@ def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_f
     if creates:
         for topic, future in admin.create_topics(creates, operation_timeout=timeout_s).items():
             _result(future, topic, tolerate=KafkaError.TOPIC_ALREADY_EXISTS)
+        _await_visible(admin, [t.topic for t in creates], timeout_s=timeout_s)
     alters = [
         ConfigResource(
             ConfigResource.Type.TOPIC,
@@ -112,6 +114,22 @@ def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_f
     if alters:
         for resource, future in admin.incremental_alter_configs(alters, request_timeout=timeout_s).items():
             _result(future, resource.name)
+
+
+def _await_visible(admin: AdminClient, names: list[str], *, timeout_s: float) -> None:
+    """Creation is acknowledged by the controller before every broker serves the topic; wait
+    until the metadata shows each one with a leader, so callers can produce right away."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        topics = admin.list_topics(timeout=timeout_s).topics
+        waiting = [
+            n for n in names if n not in topics or any(p.leader < 0 for p in topics[n].partitions.values())
+        ]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TopicAdminError(f"topics created but not served after {timeout_s:.0f}s: {', '.join(waiting)}")
+        time.sleep(0.1)
 
 
 def _result(future, topic: str, *, tolerate: int | None = None) -> None:

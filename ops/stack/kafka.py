@@ -38,7 +38,7 @@ class KafkaBroker(Component):
 
     @property
     def _cache(self):
-        return self.settings.cache_dir / f"kafka-{KAFKA_SCALA}-{KAFKA_VERSION}"
+        return self.settings.downloads_dir / f"kafka-{KAFKA_SCALA}-{KAFKA_VERSION}"
 
     def ports(self) -> dict[str, int]:
         return {

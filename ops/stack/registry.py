@@ -25,7 +25,7 @@ class ApicurioRegistry(Component):
 
     @property
     def _cache(self):
-        return self.settings.cache_dir / f"apicurio-registry-{APICURIO_VERSION}"
+        return self.settings.downloads_dir / f"apicurio-registry-{APICURIO_VERSION}"
 
     def ports(self) -> dict[str, int]:
         return {

@@ -21,7 +21,7 @@ class StackSettings(EnvSettings):
     #: Caches, state and logs of the local stack (gitignored).
     dir: Path = PROJECT_ROOT / ".stack"
     #: Downloaded Kafka jars and the registry app; shared by several stack dirs when set.
-    cache_dir_override: Path | None = Field(default=None, alias="cache_dir")
+    cache_dir: Path | None = None
     host: str = "127.0.0.1"
     kafka_port: int = Field(default=19092, ge=1024, le=65535)
     kafka_controller_port: int = Field(default=19093, ge=1024, le=65535)
@@ -53,8 +53,9 @@ class StackSettings(EnvSettings):
         return self
 
     @property
-    def cache_dir(self) -> Path:
-        return self.cache_dir_override or self.dir / "cache"
+    def downloads_dir(self) -> Path:
+        """``cache_dir`` when set, else ``dir/cache``."""
+        return self.cache_dir or self.dir / "cache"
 
     @property
     def logs_dir(self) -> Path:

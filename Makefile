@@ -1,0 +1,19 @@
+# The two commands of the README. Each installs what it needs first (ops/bootstrap.sh).
+VENV ?= .venv
+export VENV
+
+.PHONY: test install stack-up stack-down
+
+## Install, start the local stack, run every test (unit, integration, e2e).
+test: install
+	$(VENV)/bin/officestream stack up
+	$(VENV)/bin/python -m pytest
+
+install:
+	bash ops/bootstrap.sh
+
+stack-up: install
+	$(VENV)/bin/officestream stack up
+
+stack-down:
+	$(VENV)/bin/officestream stack down

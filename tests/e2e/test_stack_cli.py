@@ -1,0 +1,123 @@
+"""`officestream stack up | status | down` as a user runs it, on a second stack in a temp dir.
+
+The second stack shares the download cache with the session's stack, so it starts in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops.stack.settings import StackSettings
+
+PORT_SETTINGS = ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "REGISTRY_PORT", "REGISTRY_MANAGEMENT_PORT", "REDIS_PORT")
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def stack_env(stack_dir: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICESTREAM_")}
+    env["OFFICESTREAM_STACK_DIR"] = str(stack_dir)
+    env["OFFICESTREAM_STACK_CACHE_DIR"] = str(StackSettings.from_env().downloads_dir)
+    for name, port in zip(PORT_SETTINGS, free_ports(len(PORT_SETTINGS))):
+        env[f"OFFICESTREAM_STACK_{name}"] = str(port)
+    env.update({f"OFFICESTREAM_STACK_{k.upper()}": v for k, v in overrides.items()})
+    return env
+
+
+def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def pids(stack_dir: Path) -> dict[str, int]:
+    return {p.stem: int(p.read_text()) for p in (stack_dir / "run").glob("*.pid")}
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting for init to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.fixture
+def second_stack(stack, tmp_path):
+    """A stack directory of its own; whatever the test leaves running is stopped afterwards."""
+    env = stack_env(tmp_path / "stack")
+    yield tmp_path / "stack", env
+    officestream("stack", "down", env=env)
+
+
+def test_up_is_idempotent_status_reports_and_down_stops_everything(second_stack):
+    stack_dir, env = second_stack
+    first = officestream("stack", "up", env=env)
+    assert first.returncode == 0, first.stderr
+    for component, version in (("kafka", "4.0.2"), ("registry", "3.3.3"), ("redis", "7.")):
+        assert any(l.startswith(component) and "healthy" in l and f"version={version}" in l for l in first.stdout.splitlines())
+    started = pids(stack_dir)
+    assert set(started) == {"kafka", "registry", "redis"}
+
+    again = officestream("stack", "up", env=env)
+    assert again.returncode == 0 and pids(stack_dir) == started
+    assert "already running" in again.stderr
+    assert officestream("stack", "status", env=env).returncode == 0
+
+    down = officestream("stack", "down", env=env)
+    assert down.returncode == 0
+    assert not any(alive(pid) for pid in started.values())
+    status = officestream("stack", "status", env=env)
+    assert status.returncode == 1 and status.stdout.count("DOWN") == 3
+
+
+def test_a_taken_port_is_a_one_line_error_naming_the_setting(second_stack):
+    stack_dir, env = second_stack
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env["OFFICESTREAM_STACK_REGISTRY_PORT"] = str(port)
+        result = officestream("stack", "up", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: registry: port {port} on 127.0.0.1 is taken by a process the stack did not start; "
+        "set OFFICESTREAM_STACK_REGISTRY_PORT to a free port or stop that process"
+    ]
+    assert pids(stack_dir) == {}
+
+
+def test_a_missing_java_is_a_one_line_error_naming_the_setting(second_stack, tmp_path):
+    _, env = second_stack
+    env["OFFICESTREAM_STACK_JAVA_HOME"] = str(tmp_path / "no-jdk")
+    result = officestream("stack", "up", env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "Kafka needs Java 17+" in line and "OFFICESTREAM_STACK_JAVA_HOME" in line
+
+
+def test_a_component_that_dies_is_named_with_its_log_and_the_rest_is_stopped(second_stack):
+    stack_dir, env = second_stack
+    env["OFFICESTREAM_STACK_REGISTRY_HEAP"] = "1m"  # the JVM refuses to start with so little heap
+    result = officestream("stack", "up", env=env)
+    assert result.returncode == 1
+    assert "error: registry: exited during start-up" in result.stderr.splitlines()
+    assert "--- last lines of the registry log ---" in result.stderr
+    assert "heap" in result.stderr.lower()
+    assert pids(stack_dir) == {}

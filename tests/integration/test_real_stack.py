@@ -1,0 +1,92 @@
+"""The parts are real: a broker both Kafka clients speak to, a Confluent-compatible registry, Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import aiokafka
+import pytest
+import redis
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+from tests.stack import StackEndpoints
+
+
+def create_topic(stack: StackEndpoints, name: str, partitions: int = 1) -> None:
+    admin = AdminClient(stack.kafka.librdkafka_config())
+    for future in admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=15).values():
+        future.result()
+
+
+def test_confluent_kafka_round_trip(stack, unique):
+    topic = f"roundtrip-{unique}"
+    create_topic(stack, topic, partitions=3)
+    producer = Producer(stack.kafka.librdkafka_config(**{"enable.idempotence": True}))
+    sent = {f"user-{i}".encode(): f"event-{i}".encode() for i in range(20)}
+    for key, value in sent.items():
+        producer.produce(topic, value=value, key=key, headers=[("traceparent", b"00-abc-def-01")])
+    assert producer.flush(15) == 0
+    consumer = Consumer(
+        stack.kafka.librdkafka_config(**{"group.id": f"g-{unique}", "auto.offset.reset": "earliest"})
+    )
+    consumer.subscribe([topic])
+    received: dict[bytes, bytes] = {}
+    deadline = time.monotonic() + 30
+    while len(received) < len(sent) and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            received[message.key()] = message.value()
+            assert dict(message.headers())["traceparent"] == b"00-abc-def-01"
+    consumer.close()
+    assert received == sent
+
+
+async def test_aiokafka_round_trip_on_the_same_broker(stack, unique):
+    topic = f"aiokafka-{unique}"
+    create_topic(stack, topic)
+    producer = aiokafka.AIOKafkaProducer(**stack.kafka.aiokafka_config())
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"hello faust", key=b"user-1")
+    finally:
+        await producer.stop()
+    consumer = aiokafka.AIOKafkaConsumer(
+        topic, group_id=f"g-{unique}", auto_offset_reset="earliest", **stack.kafka.aiokafka_config()
+    )
+    await consumer.start()
+    try:
+        message = await consumer.getone()
+        await consumer.commit()
+        committed = await consumer.committed(aiokafka.TopicPartition(topic, 0))
+    finally:
+        await consumer.stop()
+    assert (message.key, message.value) == (b"user-1", b"hello faust")
+    assert committed == 1
+
+
+def test_schema_registered_and_fetched_through_the_confluent_client(stack, unique):
+    client = SchemaRegistryClient(stack.registry.client_config())
+    schema_str = json.dumps(
+        {"type": "record", "name": "Probe", "namespace": "officestream.test", "fields": [{"name": "a", "type": "string"}]}
+    )
+    subject = f"probe-{unique}-value"
+    schema_id = client.register_schema(subject, Schema(schema_str, "AVRO"))
+    latest = client.get_latest_version(subject)
+    assert latest.schema_id == schema_id
+    assert json.loads(client.get_schema(schema_id).schema_str) == json.loads(schema_str)
+    assert subject in client.get_subjects()
+
+
+def test_redis_set_with_ttl_get_and_expiry(stack, unique):
+    client = redis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
+    key = f"office:test-{unique}:email:1"
+    client.set(key, b"payload", px=300)
+    assert client.get(key) == b"payload"
+    assert 0 < client.pttl(key) <= 300
+    deadline = time.monotonic() + 5
+    while client.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get(key) is None
