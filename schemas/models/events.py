@@ -1,0 +1,157 @@
+"""The events: per-item updates, batches, and integration / backfill lifecycle events."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+from pydantic import NonNegativeInt, model_validator
+
+from schemas.models.base import AvroModel
+from schemas.models.common import (
+    BackfillStatus,
+    ChangeType,
+    DocType,
+    EventMetadata,
+    NonEmpty,
+    Timestamp,
+    PayloadRef,
+)
+from schemas.models.records import CalendarEvent, Contact, Email
+
+
+class Event(AvroModel):
+    """Every event carries ``metadata`` whose ``event_type`` names the event's record."""
+
+    metadata: EventMetadata
+
+    @model_validator(mode="after")
+    def _event_type_matches(self) -> Self:
+        if self.metadata.event_type != type(self).__name__:
+            raise ValueError(
+                f"metadata.event_type is {self.metadata.event_type!r} but the event is {type(self).__name__}"
+            )
+        return self
+
+    @property
+    def user_id(self) -> str:
+        return self.metadata.user_id
+
+
+class _UpdateEvent(Event):
+    """One item changed. Deletes carry the id only; other changes carry the item or a reference."""
+
+    id_field: ClassVar[str]
+    item_field: ClassVar[str]
+    change_type: ChangeType = ChangeType.unknown
+
+    @model_validator(mode="after")
+    def _item_matches_change(self) -> Self:
+        item_id = getattr(self, self.id_field)
+        item: Any = getattr(self, self.item_field)
+        ref: PayloadRef | None = getattr(self, f"{self.item_field}_ref")
+        if self.change_type is ChangeType.deleted:
+            if item is not None or ref is not None:
+                raise ValueError(f"a delete carries {self.id_field} only, not {self.item_field} or its ref")
+            return self
+        if (item is None) == (ref is None):
+            raise ValueError(f"a {self.change_type.value} event carries exactly one of {self.item_field} and {self.item_field}_ref")
+        carried_id = item.id if item is not None else ref.doc_id  # type: ignore[union-attr]
+        if carried_id != item_id:
+            raise ValueError(f"{self.id_field} is {item_id!r} but the carried item is {carried_id!r}")
+        return self
+
+
+class EmailUpdateEvent(_UpdateEvent):
+    id_field: ClassVar[str] = "email_id"
+    item_field: ClassVar[str] = "email"
+    email_id: NonEmpty
+    email: Email | None = None
+    email_ref: PayloadRef | None = None
+
+
+class CalendarUpdateEvent(_UpdateEvent):
+    id_field: ClassVar[str] = "calendar_event_id"
+    item_field: ClassVar[str] = "calendar_event"
+    calendar_event_id: NonEmpty
+    calendar_event: CalendarEvent | None = None
+    calendar_event_ref: PayloadRef | None = None
+
+
+class ContactUpdateEvent(_UpdateEvent):
+    id_field: ClassVar[str] = "contact_id"
+    item_field: ClassVar[str] = "contact"
+    contact_id: NonEmpty
+    contact: Contact | None = None
+    contact_ref: PayloadRef | None = None
+
+
+class _BatchEvent(Event):
+    job_id: str | None = None
+    batch_index: NonNegativeInt
+    is_last_batch: bool = False
+
+
+class EmailBackfillEvent(_BatchEvent):
+    emails: list[Email] = []
+    emails_refs: list[PayloadRef] = []
+
+
+class CalendarBatchEvent(_BatchEvent):
+    calendar_events: list[CalendarEvent] = []
+    calendar_events_refs: list[PayloadRef] = []
+
+
+class ContactBatchEvent(_BatchEvent):
+    contacts: list[Contact] = []
+    contacts_refs: list[PayloadRef] = []
+
+
+class IntegrationConnectedEvent(Event):
+    integration_id: NonEmpty
+    account_email: str | None = None
+    scopes: list[str] = []
+    doc_types: list[DocType] = []
+    backfill_since: Timestamp | None = None
+
+
+class IntegrationNeedsReauthEvent(Event):
+    integration_id: NonEmpty
+    reason: NonEmpty
+    detail: str | None = None
+
+
+class BackfillProgressEvent(Event):
+    job_id: NonEmpty
+    doc_type: DocType = DocType.unknown
+    batches_published: NonNegativeInt
+    items_published: NonNegativeInt
+    items_estimated: NonNegativeInt | None = None
+
+
+class BackfillCompletedEvent(Event):
+    job_id: NonEmpty
+    doc_type: DocType = DocType.unknown
+    status: BackfillStatus = BackfillStatus.unknown
+    batches_published: NonNegativeInt
+    items_published: NonNegativeInt
+    started_at: Timestamp
+    finished_at: Timestamp
+    error: str | None = None
+
+
+#: Every event model by its Avro full name.
+EVENT_MODELS: dict[str, type[Event]] = {
+    cls.avro_name: cls
+    for cls in (
+        EmailBackfillEvent,
+        EmailUpdateEvent,
+        CalendarUpdateEvent,
+        CalendarBatchEvent,
+        ContactUpdateEvent,
+        ContactBatchEvent,
+        IntegrationConnectedEvent,
+        IntegrationNeedsReauthEvent,
+        BackfillProgressEvent,
+        BackfillCompletedEvent,
+    )
+}
