@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import TypeVar
 
 import typer
 
 from connectors.kafka.admin import ensure_topics
+from connectors.kafka.event_subjects import SubjectPlan, event_subjects
 from connectors.kafka.exceptions import KafkaBoundaryError
 from connectors.kafka.settings import KafkaSettings
 from ops.stack import manager
 from ops.stack.component import ComponentStatus
 from ops.stack.exceptions import ComponentFailed, StackError
 from ops.stack.settings import StackSettings
+from schemas.avsc import AVRO_DIR, load_event_schemas
 from schemas.envsettings import SettingsError
+from schemas.exceptions import SchemasError
+from schemas.registry_admin import SchemaRegistrar, SubjectReport, register_all
+from schemas.registry_client import registry_client
+from schemas.registry_settings import RegistrySettings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="officestream: Office data on Kafka.")
 stack_app = typer.Typer(no_args_is_help=True, help="The embedded local stack (Kafka, registry, Redis).")
 topics_app = typer.Typer(no_args_is_help=True, help="The topic catalogue.")
+schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas in the schema registry.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -34,7 +43,7 @@ def one_line_errors(command: F) -> F:
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return command(*args, **kwargs)
-        except (SettingsError, StackError, KafkaBoundaryError) as exc:
+        except (SettingsError, StackError, KafkaBoundaryError, SchemasError) as exc:
             typer.echo(f"error: {exc}", err=True)
             if isinstance(exc, ComponentFailed) and exc.log_tail:
                 typer.echo(f"--- last lines of the {exc.component} log ---\n{exc.log_tail}", err=True)
@@ -87,6 +96,44 @@ def topics_create(dry_run: bool = typer.Option(False, "--dry-run", help="Print t
     typer.echo(f"{'plan' if dry_run else 'applied'} for {settings.bootstrap_servers}:")
     for action in plan:
         typer.echo(f"  {action.describe()}")
+
+
+def _subject_plan(directory: Path) -> tuple[SchemaRegistrar, SubjectPlan, str]:
+    registry = RegistrySettings.from_env()
+    plan = event_subjects(KafkaSettings.from_env(), load_event_schemas(directory))
+    for record_name in plan.unrouted:
+        typer.echo(f"note: {record_name} is carried by no topic in connectors/kafka/topics.py; not registered", err=True)
+    return SchemaRegistrar(registry_client(registry)), plan, registry.url
+
+
+def _print_reports(reports: list[SubjectReport]) -> bool:
+    for report in reports:
+        typer.echo(report.describe())
+    return not any(r.status == "incompatible" for r in reports)
+
+
+@schemas_app.command("register")
+@one_line_errors
+def schemas_register() -> None:
+    """Register every event schema under its topic's subject (FULL_TRANSITIVE, idempotent).
+    Nothing is registered when any schema is incompatible."""
+    registrar, plan, url = _subject_plan(AVRO_DIR)
+    typer.echo(f"registry {url}:")
+    if not _print_reports(register_all(registrar, plan.subjects)):
+        typer.echo("error: incompatible schemas; nothing was registered", err=True)
+        raise typer.Exit(1)
+
+
+@schemas_app.command("check")
+@one_line_errors
+def schemas_check(
+    directory: Path = typer.Argument(AVRO_DIR, help="Folder of .avsc files (default: the project's)."),
+) -> None:
+    """Check .avsc files against the registry's registered versions; exit 1 if any is incompatible."""
+    registrar, plan, url = _subject_plan(directory)
+    typer.echo(f"registry {url}, schemas {directory}:")
+    if not _print_reports([registrar.check(item) for item in plan.subjects]):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ from typing import Any
 
 import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro.read import SchemaResolutionError
 from pydantic import ValidationError
 
@@ -28,7 +27,6 @@ from schemas.exceptions import (
     DeserializationError,
     InvalidEvent,
     RegistryError,
-    RegistryUnavailable,
     SchemaFileError,
     SchemaMismatch,
     SchemaNotRegistered,
@@ -38,13 +36,11 @@ from schemas.exceptions import (
     UnknownSchemaId,
 )
 from schemas.models import EVENT_MODELS, AvroModel, Event
-from schemas.registry_settings import RegistrySettings
+from schemas.registry_client import NOT_FOUND_CODES, call_registry
 from schemas.subjects import subject_name
 
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">bI")
-#: Registry error codes (Confluent API): subject not found, version not found, schema not found.
-_NOT_FOUND_CODES = {40401, 40402, 40403}
 
 
 @dataclass(frozen=True)
@@ -61,24 +57,6 @@ class _ReadPlan:
     record_name: str
     writer: Any
     reader: Any
-
-
-def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
-    return SchemaRegistryClient(settings.client_config())
-
-
-def _registry_call(what: str, call, *args: Any) -> Any:
-    """Run a registry client call, mapping its failures onto the schemas error tree."""
-    try:
-        return call(*args)
-    except SchemaRegistryError as exc:
-        raise RegistryError(
-            f"{what}: registry answered {exc.http_status_code} (code {exc.error_code}): {exc.error_message}",
-            http_status=exc.http_status_code,
-            error_code=exc.error_code,
-        ) from exc
-    except Exception as exc:  # the client raises its HTTP library's transport errors as they are
-        raise RegistryUnavailable(f"{what}: schema registry unreachable: {type(exc).__name__}: {exc}") from exc
 
 
 class AvroEventSerde:
@@ -116,12 +94,12 @@ class AvroEventSerde:
         subject = subject_name(topic, record_name)
         registered = Schema(json.dumps(schema), "AVRO")
         if self._auto_register:
-            schema_id = _registry_call(f"register {subject}", self._client.register_schema, subject, registered)
+            schema_id = call_registry(f"register {subject}", self._client.register_schema, subject, registered)
         else:
             try:
-                found = _registry_call(f"look up {subject}", self._client.lookup_schema, subject, registered)
+                found = call_registry(f"look up {subject}", self._client.lookup_schema, subject, registered)
             except RegistryError as exc:
-                if exc.error_code in _NOT_FOUND_CODES:
+                if exc.error_code in NOT_FOUND_CODES:
                     raise SchemaNotRegistered(
                         f"{subject}: this version of {record_name} is not registered; run `officestream schemas register`",
                         http_status=exc.http_status,
@@ -175,9 +153,9 @@ class AvroEventSerde:
 
     def _plan(self, schema_id: int) -> _ReadPlan:
         try:
-            registered = _registry_call(f"schema id {schema_id}", self._client.get_schema, schema_id)
+            registered = call_registry(f"schema id {schema_id}", self._client.get_schema, schema_id)
         except RegistryError as exc:
-            if exc.error_code in _NOT_FOUND_CODES or exc.http_status == 404:
+            if exc.error_code in NOT_FOUND_CODES or exc.http_status == 404:
                 raise UnknownSchemaId(f"schema id {schema_id} is unknown to the registry") from exc
             raise
         writer_json = json.loads(registered.schema_str)

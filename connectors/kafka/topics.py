@@ -13,6 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from schemas.models import (
+    BackfillCompletedEvent,
+    BackfillProgressEvent,
+    CalendarBatchEvent,
+    CalendarUpdateEvent,
+    ContactBatchEvent,
+    ContactUpdateEvent,
+    EmailBackfillEvent,
+    EmailUpdateEvent,
+    IntegrationConnectedEvent,
+    IntegrationNeedsReauthEvent,
+)
+
 DAY_MS = 24 * 60 * 60 * 1000
 
 CleanupPolicy = Literal["delete", "compact"]
@@ -28,6 +41,8 @@ class TopicSpec:
     cleanup_policy: CleanupPolicy = "delete"
     retention_ms: int | None = 14 * DAY_MS
     extra_config: dict[str, str] = field(default_factory=dict)
+    #: Avro full names of the events the topic carries (one registry subject each).
+    event_types: tuple[str, ...] = ()
 
     def config(self) -> dict[str, str]:
         """Topic-level broker configs this spec insists on."""
@@ -69,14 +84,38 @@ def dead_letter_topic(service: str) -> str:
 
 
 _EVENTS = (
-    TopicSpec(name=EMAIL_BACKFILL, doc="EmailBackfillEvent: batches of historical emails, key user_id"),
-    TopicSpec(name=EMAIL_UPDATES, doc="EmailUpdateEvent: one created/updated/deleted email, key user_id"),
-    TopicSpec(name=CALENDAR_UPDATES, doc="CalendarUpdateEvent and CalendarBatchEvent, key user_id"),
-    TopicSpec(name=CONTACT_UPDATES, doc="ContactUpdateEvent and ContactBatchEvent, key user_id"),
+    TopicSpec(
+        name=EMAIL_BACKFILL,
+        doc="batches of historical emails, key user_id",
+        event_types=(EmailBackfillEvent.avro_name,),
+    ),
+    TopicSpec(
+        name=EMAIL_UPDATES,
+        doc="one created/updated/deleted email each, key user_id",
+        event_types=(EmailUpdateEvent.avro_name,),
+    ),
+    TopicSpec(
+        name=CALENDAR_UPDATES,
+        doc="calendar changes and batches, key user_id",
+        event_types=(CalendarUpdateEvent.avro_name, CalendarBatchEvent.avro_name),
+    ),
+    TopicSpec(
+        name=CONTACT_UPDATES,
+        doc="contact changes and batches, key user_id",
+        event_types=(ContactUpdateEvent.avro_name, ContactBatchEvent.avro_name),
+    ),
     TopicSpec(name=SHIPMENT_UPDATES, doc="package state changes from the shipments service, key user_id"),
     TopicSpec(name=MEETING_UPDATES, doc="meeting context changes from the meetings service, key user_id"),
-    TopicSpec(name=BACKFILL_PROGRESS, doc="backfill progress and completion events, key user_id"),
-    TopicSpec(name=INTEGRATION_EVENTS, doc="integration connected / needs re-auth events, key user_id"),
+    TopicSpec(
+        name=BACKFILL_PROGRESS,
+        doc="backfill progress and completion, key user_id",
+        event_types=(BackfillProgressEvent.avro_name, BackfillCompletedEvent.avro_name),
+    ),
+    TopicSpec(
+        name=INTEGRATION_EVENTS,
+        doc="integration connected / needs re-auth, key user_id",
+        event_types=(IntegrationConnectedEvent.avro_name, IntegrationNeedsReauthEvent.avro_name),
+    ),
 )
 
 _STATE = (
