@@ -25,7 +25,8 @@ AVRO_DIR = Path(__file__).parent / "avro"
 def load_avsc(path: Path) -> dict[str, Any]:
     """One ``.avsc`` file with its references inlined; SchemaFileError names what is wrong."""
     try:
-        json.loads(path.read_text())
+        raw = json.loads(path.read_text())
+        _require_fields(path, raw)
         schema = load_schema(str(path), _write_hint=False)
     except json.JSONDecodeError as exc:
         raise SchemaFileError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
@@ -35,9 +36,13 @@ def load_avsc(path: Path) -> dict[str, Any]:
         raise SchemaFileError(f"{path.name}: not a valid Avro schema: {exc}") from exc
     if not isinstance(schema, dict):
         raise SchemaFileError(f"{path.name}: a top-level schema must be a named type, got {type(schema).__name__}")
-    if schema.get("type") == "record" and not isinstance(schema.get("fields"), list):
-        raise SchemaFileError(f"{path.name}: record {schema.get('name')} has no 'fields' list")
     return schema
+
+
+def _require_fields(path: Path, raw: Any) -> None:
+    # fastavro accepts a record without "fields"; the Avro specification does not.
+    if isinstance(raw, dict) and raw.get("type") == "record" and not isinstance(raw.get("fields"), list):
+        raise SchemaFileError(f"{path.name}: record {raw.get('name')} has no 'fields' list")
 
 
 def is_event(schema: dict[str, Any]) -> bool:

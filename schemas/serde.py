@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,9 +64,19 @@ class AvroEventSerde:
     """Encodes events for a topic and decodes any officestream message. Thread-compatible:
     the caches only ever grow, with idempotent entries."""
 
-    def __init__(self, client: SchemaRegistryClient, *, auto_register: bool = False) -> None:
+    def __init__(
+        self,
+        client: SchemaRegistryClient,
+        *,
+        auto_register: bool = False,
+        reader_schemas: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """``auto_register`` registers unknown writer schemas (tests, development); production
+        producers leave it off and rely on ``officestream schemas register``. ``reader_schemas``
+        pins the schema a record is read with (default: the project's ``.avsc`` of that name)."""
         self._client = client
         self._auto_register = auto_register
+        self._reader_schemas = dict(reader_schemas or {})
         self._write_ids: dict[tuple[str, str], int] = {}
         self._writer_schemas: dict[str, Any] = {}
         self._read_plans: dict[int, _ReadPlan] = {}
@@ -161,7 +172,7 @@ class AvroEventSerde:
         writer_json = json.loads(registered.schema_str)
         record_name = _full_name(writer_json)
         try:
-            reader_json = project_schema(record_name)
+            reader_json = self._reader_schemas.get(record_name) or project_schema(record_name)
         except SchemaFileError:
             reader_json = writer_json  # not one of ours: read it as written
         plan = _ReadPlan(record_name, fastavro.parse_schema(writer_json), fastavro.parse_schema(reader_json))
