@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from schemas.envsettings import EnvSettings
@@ -22,6 +22,8 @@ class RegistrySettings(EnvSettings):
     username: str | None = None
     password: SecretStr | None = None
     timeout_s: float = 10.0
+    #: Retries of a failed registry call by the client itself, with backoff, before an error.
+    max_retries: int = Field(default=3, ge=0)
 
     @field_validator("url")
     @classmethod
@@ -38,7 +40,7 @@ class RegistrySettings(EnvSettings):
 
     def client_config(self) -> dict[str, Any]:
         """The ``SchemaRegistryClient`` configuration dict."""
-        config: dict[str, Any] = {"url": self.url, "timeout": self.timeout_s}
+        config: dict[str, Any] = {"url": self.url, "timeout": self.timeout_s, "max.retries": self.max_retries}
         if self.username is not None and self.password is not None:
             config["basic.auth.user.info"] = f"{self.username}:{self.password.get_secret_value()}"
         return config

@@ -70,13 +70,16 @@ class AvroEventSerde:
         *,
         auto_register: bool = False,
         reader_schemas: Mapping[str, dict[str, Any]] | None = None,
+        writer_schemas: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         """``auto_register`` registers unknown writer schemas (tests, development); production
         producers leave it off and rely on ``officestream schemas register``. ``reader_schemas``
-        pins the schema a record is read with (default: the project's ``.avsc`` of that name)."""
+        and ``writer_schemas`` pin the schema a record is read or written with (default: the
+        project's ``.avsc`` of that name), e.g. for a service pinned to an older version."""
         self._client = client
         self._auto_register = auto_register
         self._reader_schemas = dict(reader_schemas or {})
+        self._writer_overrides = dict(writer_schemas or {})
         self._write_ids: dict[tuple[str, str], int] = {}
         self._writer_schemas: dict[str, Any] = {}
         self._read_plans: dict[int, _ReadPlan] = {}
@@ -101,7 +104,7 @@ class AvroEventSerde:
         return buffer.getvalue()
 
     def _schema_id_for(self, topic: str, record_name: str) -> int:
-        schema = project_schema(record_name)
+        schema = self._writer_overrides.get(record_name) or project_schema(record_name)
         subject = subject_name(topic, record_name)
         registered = Schema(json.dumps(schema), "AVRO")
         if self._auto_register:

@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from ops.stack import manager
 from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
+from schemas.serde import AvroEventSerde
 from tests.stack import StackEndpoints, open_stack
 
 
@@ -25,6 +27,18 @@ def stack() -> Iterator[StackEndpoints]:
     yield endpoints
     if endpoints.started_here and os.environ.get("OFFICESTREAM_TEST_KEEP_STACK") != "1":
         manager.down(StackSettings.from_env())
+
+
+@pytest.fixture
+def registry(stack: StackEndpoints) -> SchemaRegistryClient:
+    """A plain Confluent client on the real registry."""
+    return SchemaRegistryClient(stack.registry.client_config())
+
+
+@pytest.fixture
+def serde(registry: SchemaRegistryClient) -> AvroEventSerde:
+    """The project's serde on the real registry, registering schemas as it meets them."""
+    return AvroEventSerde(registry, auto_register=True)
 
 
 @pytest.fixture

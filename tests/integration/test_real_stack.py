@@ -9,21 +9,14 @@ import aiokafka
 import pytest
 import redis
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-from tests.stack import StackEndpoints
-
-
-def create_topic(stack: StackEndpoints, name: str, partitions: int = 1) -> None:
-    admin = AdminClient(stack.kafka.librdkafka_config())
-    for future in admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=15).values():
-        future.result()
+from tests.kafka_helpers import create_topic
 
 
 def test_confluent_kafka_round_trip(stack, unique):
     topic = f"roundtrip-{unique}"
-    create_topic(stack, topic, partitions=3)
+    create_topic(stack.kafka, topic, partitions=3)
     producer = Producer(stack.kafka.librdkafka_config(**{"enable.idempotence": True}))
     sent = {f"user-{i}".encode(): f"event-{i}".encode() for i in range(20)}
     for key, value in sent.items():
@@ -46,7 +39,7 @@ def test_confluent_kafka_round_trip(stack, unique):
 
 async def test_aiokafka_round_trip_on_the_same_broker(stack, unique):
     topic = f"aiokafka-{unique}"
-    create_topic(stack, topic)
+    create_topic(stack.kafka, topic)
     producer = aiokafka.AIOKafkaProducer(**stack.kafka.aiokafka_config())
     await producer.start()
     try:

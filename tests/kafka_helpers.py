@@ -1,0 +1,47 @@
+"""Producing to and consuming from the real broker in tests, without sleeping."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from connectors.kafka.settings import KafkaSettings
+
+
+def create_topic(settings: KafkaSettings, name: str, *, partitions: int = 1, config: dict[str, str] | None = None) -> None:
+    admin = AdminClient(settings.librdkafka_config())
+    futures = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})], operation_timeout=15)
+    for future in futures.values():
+        future.result()
+
+
+def produce(settings: KafkaSettings, topic: str, records: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]) -> int:
+    """Produce (key, value, headers) records and wait until all are acknowledged."""
+    producer = Producer(settings.librdkafka_config(**{"enable.idempotence": True}))
+    count = 0
+    for key, value, headers in records:
+        producer.produce(topic, value=value, key=key, headers=headers)
+        count += 1
+    remaining = producer.flush(30)
+    assert remaining == 0, f"{remaining} messages not acknowledged"
+    return count
+
+
+def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, timeout_s: float = 30.0) -> list[Message]:
+    """The first ``count`` messages of ``topic`` (from the earliest offset), in partition order."""
+    consumer = Consumer(settings.librdkafka_config(**{"group.id": group, "auto.offset.reset": "earliest"}))
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(messages) < count and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                messages.append(message)
+    finally:
+        consumer.close()
+    assert len(messages) == count, f"got {len(messages)} of {count} messages from {topic}"
+    return messages
