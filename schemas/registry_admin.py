@@ -67,7 +67,9 @@ class SchemaRegistrar:
         existing = self._lookup(item.subject, schema)
         if existing is not None:
             return SubjectReport(item.subject, "unchanged", existing[0], existing[1])
-        level = self._level(item.subject)
+        # Judged by officestream's level, not whatever the subject has: a subject registered by
+        # hand with NONE (or none at all) must not let an incompatible change through.
+        level = self._compatibility
         registered = [
             (v, call_registry(f"{item.subject} v{v}", self._client.get_version, item.subject, v).schema.schema_str)
             for v in versions
