@@ -57,7 +57,7 @@ class Decoded:
 class _ReadPlan:
     record_name: str
     writer: Any
-    reader: Any
+    reader: Any | None
 
 
 class AvroEventSerde:
@@ -178,7 +178,10 @@ class AvroEventSerde:
             reader_json = self._reader_schemas.get(record_name) or project_schema(record_name)
         except SchemaFileError:
             reader_json = writer_json  # not one of ours: read it as written
-        plan = _ReadPlan(record_name, fastavro.parse_schema(writer_json), fastavro.parse_schema(reader_json))
+        writer, reader = fastavro.parse_schema(writer_json), fastavro.parse_schema(reader_json)
+        # fastavro compares writer and reader on every read when both are given; decide it once
+        # per schema id here (None: read with the writer's schema, no resolution needed).
+        plan = _ReadPlan(record_name, writer, None if reader == writer else reader)
         self._read_plans[schema_id] = plan
         return plan
 
