@@ -89,3 +89,29 @@ class KafkaSettings(EnvSettings):
     def topic(self, name: str) -> str:
         """The physical topic name for a canonical one (``topic_prefix`` applied)."""
         return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """The physical consumer group (and faust app id) of a service; prefixed like topics."""
+        return f"{self.topic_prefix}{name}"
+
+    def faust_broker(self) -> list[str]:
+        """faust's ``broker`` setting: one ``kafka://host:port`` URL per bootstrap server."""
+        return [f"kafka://{server}" for server in self.bootstrap_servers.split(",")]
+
+    def faust_credentials(self) -> Any:
+        """faust's ``broker_credentials`` (None for PLAINTEXT)."""
+        import ssl
+
+        import faust
+
+        if self.security_protocol == "PLAINTEXT":
+            return None
+        context = ssl.create_default_context() if self.security_protocol.endswith("SSL") else None
+        if self.sasl_mechanism and self.sasl_username and self.sasl_password:
+            return faust.SASLCredentials(
+                username=self.sasl_username,
+                password=self.sasl_password.get_secret_value(),
+                mechanism=self.sasl_mechanism,
+                ssl_context=context,
+            )
+        return context

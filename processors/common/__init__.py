@@ -1,0 +1,1 @@
+"""What every faust service shares: decoding, payload references, idempotence, retries, dead letters."""

@@ -1,0 +1,20 @@
+"""How a message can fail. The split decides its fate: retry (transient) or dead-letter (poison)."""
+
+from __future__ import annotations
+
+
+class ProcessingError(Exception):
+    """Base of every error a service handler raises on purpose."""
+
+    retriable = False
+
+
+class TransientError(ProcessingError):
+    """A dependency (Redis, Vespa, the content endpoint, the registry) is unavailable.
+    Retried with backoff for as long as it takes: the message is never dead-lettered for it."""
+
+    retriable = True
+
+
+class PoisonMessage(ProcessingError):
+    """The message itself can never be processed (undecodable, invalid, rejected downstream)."""

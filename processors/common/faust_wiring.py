@@ -1,0 +1,103 @@
+"""Wiring a service into faust: the app, its raw source topics, the agent, the dead-letter topic.
+
+Source topics use the ``raw`` codec: faust never decodes, so it can never acknowledge an
+undecodable message silently (its default). Every record goes through ``RecordProcessor``,
+which decodes with the schemas serde and dead-letters what cannot be processed.
+
+Delivery: a record is acknowledged when the agent moves past it, i.e. after its effect is done
+or its dead letter is queued. faust flushes its producer (table changelogs, dead letters,
+derived events) before it commits offsets, so a crash before the commit replays the record and
+the idempotence ledger turns the replay into a no-op: at-least-once processing with
+effectively-once effects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import dead_letter_topic
+from processors.common.dead_letters import DeadLetter
+from processors.common.inbound import InboundRecord
+from processors.common.processor import Handler, RecordProcessor
+from processors.common.retry import RetryPolicy
+from processors.common.settings import ProcessorSettings
+from schemas.registry_client import registry_client
+from schemas.registry_settings import RegistrySettings
+from schemas.serde import AvroEventSerde
+
+log = logging.getLogger("officestream.processors")
+
+
+def create_app(service: str, kafka: KafkaSettings, settings: ProcessorSettings) -> faust.App:
+    """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
+    return faust.App(
+        kafka.group(service),
+        broker=kafka.faust_broker(),
+        broker_credentials=kafka.faust_credentials(),
+        store=settings.store,
+        datadir=str(settings.data_dir / kafka.group(service)),
+        topic_partitions=settings.table_partitions,
+        topic_replication_factor=kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=settings.web_port is not None,
+        web_port=settings.web_port or 6066,
+        web_host="127.0.0.1",
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def raw_topic(app: faust.App, *names: str) -> Any:
+    return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", allow_empty=True)
+
+
+def json_topic(app: faust.App, name: str) -> Any:
+    """A derived-events topic (``meeting-updates``, ``shipment-updates``): JSON values, key user_id."""
+    return app.topic(name, key_type=bytes, key_serializer="raw", value_serializer="json")
+
+
+def build_processor(app: faust.App, service: str, kafka: KafkaSettings, settings: ProcessorSettings, handler: Handler) -> RecordProcessor:
+    dead_letters = raw_topic(app, kafka.topic(dead_letter_topic(service)))
+
+    async def send_dead_letter(letter: DeadLetter) -> None:
+        await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers)
+
+    return RecordProcessor(
+        service=service,
+        serde=AvroEventSerde(registry_client(RegistrySettings.from_env())),
+        handler=handler,
+        dead_letters=send_dead_letter,
+        policy=RetryPolicy(base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.max_attempts),
+    )
+
+
+def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcessor) -> None:
+    """One agent over ``topics`` that runs every record through ``processor``, in order per partition."""
+    source = raw_topic(app, *topics)
+
+    async def consume(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await processor.process(_inbound(event))
+
+    app.agent(source, name=f"{processor.service}.records")(consume)
+
+
+def _inbound(event: Any) -> InboundRecord:
+    message = event.message
+    headers = message.headers or []
+    pairs = list(headers.items()) if isinstance(headers, dict) else [(k, v) for k, v in headers]
+    return InboundRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=[(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in pairs],
+        timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
+    )

@@ -1,0 +1,51 @@
+"""Applying each item version at most once, whatever Kafka redelivers or reorders.
+
+The ledger maps ``{user_id}:{doc_type}:{doc_id}`` to the last applied version. It is a faust
+table in the services, so it lives in a compacted changelog topic and survives restarts; here
+it is any mutable mapping, so the rules are tested without Kafka.
+
+Ordering clock: ``metadata.occurred_at``, the provider's change time set by the producers
+(crawl time for backfills). Provider version markers (changeKey, etag) are opaque strings and
+only tell equal from different, never older from newer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from processors.common.items import ItemChange
+
+
+def is_newer(stored: dict[str, Any] | None, item: ItemChange) -> bool:
+    """Should ``item`` be applied on top of ``stored`` (the ledger entry, or None)?"""
+    if stored is None:
+        return True
+    if item.event_id == stored["event_id"]:
+        return False  # the same event redelivered
+    deleted = item.change == "delete"
+    if item.occurred_at_ms != stored["occurred_at_ms"]:
+        return item.occurred_at_ms > stored["occurred_at_ms"]
+    if stored["deleted"]:
+        return False  # a tombstone beats anything that claims the same time
+    if deleted:
+        return True
+    return item.version_marker is None or item.version_marker != stored["version_marker"]
+
+
+class VersionLedger:
+    """The last applied version per item, in a faust table (or any mutable mapping)."""
+
+    def __init__(self, table: MutableMapping[str, dict[str, Any]]) -> None:
+        self._table = table
+
+    def should_apply(self, item: ItemChange) -> bool:
+        return is_newer(self._table.get(item.key), item)
+
+    def record(self, item: ItemChange) -> None:
+        self._table[item.key] = {
+            "occurred_at_ms": item.occurred_at_ms,
+            "event_id": item.event_id,
+            "version_marker": item.version_marker,
+            "deleted": item.change == "delete",
+        }

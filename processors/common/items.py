@@ -1,0 +1,86 @@
+"""Update and batch events, flattened into per-item changes that services apply one by one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from connectors.redis.payload_store import PayloadStore
+from schemas.models import (
+    AvroModel,
+    CalendarBatchEvent,
+    CalendarUpdateEvent,
+    ChangeType,
+    ContactBatchEvent,
+    ContactUpdateEvent,
+    DocType,
+    EmailBackfillEvent,
+    EmailUpdateEvent,
+    Event,
+    PayloadRef,
+)
+
+Change = Literal["upsert", "delete"]
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One document to upsert (with its record) or delete (id only)."""
+
+    user_id: str
+    doc_type: DocType
+    doc_id: str
+    change: Change
+    record: AvroModel | None
+    #: The provider change time of the event (the ordering clock, epoch millis).
+    occurred_at_ms: int
+    event_id: str
+    version_marker: str | None
+
+    @property
+    def key(self) -> str:
+        """``{user_id}:{doc_type}:{doc_id}``: the idempotence key."""
+        return f"{self.user_id}:{self.doc_type.value}:{self.doc_id}"
+
+
+_UPDATES = {
+    EmailUpdateEvent: (DocType.email, "email_id", "email"),
+    CalendarUpdateEvent: (DocType.calendar_event, "calendar_event_id", "calendar_event"),
+    ContactUpdateEvent: (DocType.contact, "contact_id", "contact"),
+}
+_BATCHES = {
+    EmailBackfillEvent: (DocType.email, "emails"),
+    CalendarBatchEvent: (DocType.calendar_event, "calendar_events"),
+    ContactBatchEvent: (DocType.contact, "contacts"),
+}
+
+
+async def item_changes(event: Event, payloads: PayloadStore) -> list[ItemChange]:
+    """The items an event changes, referenced records fetched and verified. Other events
+    (lifecycle, progress) change no item: empty list."""
+    if type(event) in _UPDATES:
+        doc_type, id_field, item_field = _UPDATES[type(event)]
+        if event.change_type is ChangeType.deleted:  # type: ignore[attr-defined]
+            return [_change(event, doc_type, getattr(event, id_field), "delete", None)]
+        record = getattr(event, item_field) or await payloads.get(getattr(event, f"{item_field}_ref"))
+        return [_change(event, doc_type, getattr(event, id_field), "upsert", record)]
+    if type(event) in _BATCHES:
+        doc_type, items_field = _BATCHES[type(event)]
+        embedded = list(getattr(event, items_field))
+        refs: list[PayloadRef] = getattr(event, f"{items_field}_refs")
+        fetched = [await payloads.get(ref) for ref in refs]
+        return [_change(event, doc_type, record.id, "upsert", record) for record in embedded + fetched]  # type: ignore[attr-defined]
+    return []
+
+
+def _change(event: Event, doc_type: DocType, doc_id: str, change: Change, record: AvroModel | None) -> ItemChange:
+    return ItemChange(
+        user_id=event.metadata.user_id,
+        doc_type=doc_type,
+        doc_id=doc_id,
+        change=change,
+        record=record,
+        occurred_at_ms=int(event.metadata.occurred_at.timestamp() * 1000),
+        event_id=str(event.metadata.event_id),
+        version_marker=getattr(record, "version_marker", None) if record is not None else None,
+    )

@@ -1,0 +1,82 @@
+"""One record through a service: decode, handle, retry, or dead-letter. No Kafka in here.
+
+The faust wiring (``processors.common.faust_wiring``) feeds records in and acknowledges them
+only after ``process`` returns: by then the effect is done, or the record is in the
+dead-letter topic, so committing its offset loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from connectors.redis.exceptions import PayloadStoreError
+from processors.common.dead_letters import DeadLetter, dead_letter
+from processors.common.exceptions import PoisonMessage
+from processors.common.inbound import InboundRecord
+from processors.common.retry import RetryPolicy, retry
+from schemas.exceptions import DeserializationError
+from schemas.models import Event
+from schemas.serde import AvroEventSerde
+
+Handler = Callable[[Event, InboundRecord], Awaitable[None]]
+DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
+Outcome = Literal["handled", "dead-lettered"]
+
+log = logging.getLogger("officestream.processors")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Dependencies that are down: Redis, Vespa, the registry, the content endpoint."""
+    return bool(getattr(exc, "retriable", False))
+
+
+def is_poison(exc: BaseException) -> bool:
+    """The message itself is bad: retrying cannot help."""
+    if isinstance(exc, PayloadStoreError):
+        return not exc.retriable
+    return isinstance(exc, (DeserializationError, PoisonMessage))
+
+
+class RecordProcessor:
+    def __init__(
+        self,
+        *,
+        service: str,
+        serde: AvroEventSerde,
+        handler: Handler,
+        dead_letters: DeadLetterSink,
+        policy: RetryPolicy,
+    ) -> None:
+        self.service = service
+        self._serde = serde
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._policy = policy
+
+    async def process(self, record: InboundRecord) -> Outcome:
+        """Handle ``record`` or dead-letter it; only transient failures keep it waiting."""
+        context = {"event_id": "-"}
+
+        async def attempt() -> None:
+            event = self._serde.decode(record.value)
+            context["event_id"] = str(event.metadata.event_id)
+            await self._handler(event, record)
+
+        def on_retry(exc: BaseException, number: int, wait: float) -> None:
+            log.warning(
+                "retrying service=%s where=%s event_id=%s attempt=%d wait_s=%.2f error=%s: %s",
+                self.service, record.where, context["event_id"], number, wait, type(exc).__name__, exc,
+            )
+
+        try:
+            await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=is_poison, on_retry=on_retry)
+        except Exception as exc:
+            await self._dead_letters(dead_letter(record, service=self.service, error=exc))
+            log.error(
+                "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
+                self.service, record.where, context["event_id"], type(exc).__name__, exc,
+            )
+            return "dead-lettered"
+        return "handled"

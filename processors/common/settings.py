@@ -1,0 +1,37 @@
+"""Settings shared by every faust service (``OFFICESTREAM_PROCESSOR_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from schemas.envsettings import EnvSettings
+
+
+class ProcessorSettings(EnvSettings):
+    model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_PROCESSOR_", extra="forbid", frozen=True)
+
+    #: Table store: ``memory://`` (tests; state rebuilt from changelogs at start) or
+    #: ``rocksdb://`` (production-size state on disk, needs the rocksdict package).
+    store: str = "memory://"
+    #: Where faust keeps its per-worker data (RocksDB files, worker state).
+    data_dir: Path = Path(".faust-data")
+    #: The producer's internal content endpoint, the fallback for expired Redis references.
+    content_endpoint: str | None = None
+    #: Attempts for a message whose handler fails with an unexpected error, before dead-lettering.
+    max_attempts: int = Field(default=3, ge=1)
+    retry_base_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=30.0, gt=0)
+    #: Partitions of the tables' changelog topics: must equal the source topics' (6).
+    table_partitions: int = Field(default=6, ge=1)
+    #: faust's own web server (metrics, table views); off unless a port is given.
+    web_port: int | None = Field(default=None, ge=1024, le=65535)
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if not value.startswith(("memory://", "rocksdb://")):
+            raise ValueError(f"must be memory:// or rocksdb://, got {value!r}")
+        return value

@@ -1,0 +1,155 @@
+"""RecordProcessor and payload references on the real registry and Redis (the sink is a list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing
+from connectors.redis.payload_store import PayloadStore, encode_record
+from processors.common.dead_letters import DeadLetter, reason_headers
+from processors.common.exceptions import TransientError
+from processors.common.inbound import InboundRecord
+from processors.common.items import item_changes
+from processors.common.processor import RecordProcessor
+from processors.common.retry import RetryPolicy
+from schemas.models import ChangeType, DocType, EmailUpdateEvent
+from tests import factories
+
+
+def inbound(value: bytes | None, offset: int = 0) -> InboundRecord:
+    return InboundRecord("email-updates", 0, offset, b"user-1", value)
+
+
+class Harness:
+    def __init__(self, serde, handler):
+        self.dead: list[DeadLetter] = []
+
+        async def sink(letter: DeadLetter) -> None:
+            self.dead.append(letter)
+
+        self.processor = RecordProcessor(
+            service="tests", serde=serde, handler=handler, dead_letters=sink,
+            policy=RetryPolicy(base_s=0.001, max_s=0.01, max_attempts=3),
+        )
+
+
+async def test_good_event_is_handled_and_poison_is_dead_lettered_without_stopping(serde, unique):
+    seen = []
+
+    async def handler(event, record):
+        seen.append(event.email_id)
+
+    harness = Harness(serde, handler)
+    good = serde.encode(f"t-{unique}", factories.email_update(email_id="ok-1"))
+    outcomes = [
+        await harness.processor.process(inbound(b"\x07not avro", 0)),
+        await harness.processor.process(inbound(good, 1)),
+        await harness.processor.process(inbound(None, 2)),
+    ]
+    assert outcomes == ["dead-lettered", "handled", "dead-lettered"]
+    assert seen == ["ok-1"]
+    assert [reason_headers(d.headers)["error.class"] for d in harness.dead] == ["BadMagicByte", "TruncatedPayload"]
+    assert harness.dead[0].value == b"\x07not avro" and harness.dead[0].key == b"user-1"
+
+
+async def test_transient_failures_are_retried_not_dead_lettered(serde, unique):
+    calls = {"n": 0}
+
+    async def handler(event, record):
+        calls["n"] += 1
+        if calls["n"] < 6:
+            raise TransientError("vespa unavailable")
+
+    harness = Harness(serde, handler)
+    outcome = await harness.processor.process(inbound(serde.encode(f"t-{unique}", factories.email_update())))
+    assert outcome == "handled" and calls["n"] == 6 and harness.dead == []
+
+
+async def test_unexpected_failures_are_dead_lettered_after_max_attempts(serde, unique):
+    calls = {"n": 0}
+
+    async def handler(event, record):
+        calls["n"] += 1
+        raise KeyError("bug")
+
+    harness = Harness(serde, handler)
+    outcome = await harness.processor.process(inbound(serde.encode(f"t-{unique}", factories.email_update()), 7))
+    assert outcome == "dead-lettered" and calls["n"] == 3
+    reason = reason_headers(harness.dead[0].headers)
+    assert (reason["error.class"], reason["source.offset"], reason["service"]) == ("KeyError", "7", "tests")
+
+
+@pytest.fixture
+async def redis_client(stack):
+    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
+    yield client
+    await client.aclose()
+
+
+def ref_event(ref) -> EmailUpdateEvent:
+    return EmailUpdateEvent(
+        metadata=factories.metadata("EmailUpdateEvent"), change_type=ChangeType.updated, email_id=ref.doc_id, email_ref=ref
+    )
+
+
+async def test_referenced_record_is_fetched_from_redis_and_verified(redis_client, unique):
+    store = PayloadStore(redis_client)
+    big = factories.email(f"big-{unique}", body_html="<p>" + "x" * 200_000 + "</p>")
+    ref = await store.put("user-1", DocType.email, big, ttl=dt.timedelta(minutes=5), now=factories.T0)
+    assert ref.key == f"office:user-1:email:big-{unique}" and 0 < await redis_client.pttl(ref.key) <= 300_000
+    [change] = await item_changes(ref_event(ref), store)
+    assert change.record == big and change.key == f"user-1:email:big-{unique}"
+
+
+async def test_tampered_payload_is_refused(redis_client, unique):
+    store = PayloadStore(redis_client)
+    ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
+    await redis_client.set(ref.key, encode_record(factories.email(f"m-{unique}", subject="forged")))
+    with pytest.raises(PayloadCorrupt, match="reference says"):
+        await store.get(ref)
+
+
+@pytest.fixture
+async def content_endpoint():
+    served: dict[str, bytes] = {}
+
+    async def content(request: web.Request) -> web.Response:
+        key = f"{request.match_info['user']}/{request.match_info['doc_type']}/{request.match_info['doc_id']}"
+        return web.Response(body=served[key]) if key in served else web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/content/{user}/{doc_type}/{doc_id}", content)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", served
+    await runner.cleanup()
+
+
+async def test_expired_key_falls_back_to_the_content_endpoint(redis_client, content_endpoint, unique):
+    url, served = content_endpoint
+    record = factories.email(f"gone-{unique}")
+    async with httpx.AsyncClient() as http:
+        store = PayloadStore(redis_client, content_endpoint=url, http=http)
+        ref = await store.put("user-1", DocType.email, record, ttl=None, now=factories.T0)
+        await redis_client.delete(ref.key)
+        served[f"user-1/email/gone-{unique}"] = encode_record(record)
+        assert await store.get(ref) == record
+        del served[f"user-1/email/gone-{unique}"]
+        with pytest.raises(PayloadMissing, match="content endpoint answered 404"):
+            await store.get(ref)
+
+
+async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
+    store = PayloadStore(redis_client)
+    ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
+    await redis_client.delete(ref.key)
+    with pytest.raises(PayloadMissing, match="no content endpoint is configured"):
+        await store.get(ref)
