@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from collections.abc import Callable
@@ -134,6 +135,28 @@ def schemas_check(
     typer.echo(f"registry {url}, schemas {directory}:")
     if not _print_reports([registrar.check(item) for item in plan.subjects]):
         raise typer.Exit(1)
+
+
+#: Services and the module of their faust app (``faust -A <module> worker``).
+WORKER_MODULES = {
+    "vespa-loader": "processors.vespa_loader.app",
+    "meetings": "processors.meetings.app",
+    "shipments": "processors.shipments.app",
+    "notifier": "processors.notifier.app",
+}
+
+
+@app.command("worker")
+def worker(
+    service: str = typer.Argument(..., help=f"One of: {', '.join(WORKER_MODULES)}."),
+    loglevel: str = typer.Option("info", "--loglevel", "-l"),
+) -> None:
+    """Start a faust worker for SERVICE: the same as `faust -A processors.<service>.app worker -l info`."""
+    if service not in WORKER_MODULES:
+        typer.echo(f"error: unknown service {service!r}; choose one of {', '.join(WORKER_MODULES)}", err=True)
+        raise typer.Exit(2)
+    faust = Path(sys.executable).parent / "faust"
+    os.execv(str(faust), [str(faust), "-A", WORKER_MODULES[service], "worker", "-l", loglevel])
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ def create_topic(settings: KafkaSettings, name: str, *, partitions: int = 1, con
 
 def produce(settings: KafkaSettings, topic: str, records: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]) -> int:
     """Produce (key, value, headers) records and wait until all are acknowledged."""
-    producer = Producer(settings.librdkafka_config(**{"enable.idempotence": True}))
+    producer = Producer(settings.producer_config())
     count = 0
     for key, value, headers in records:
         producer.produce(topic, value=value, key=key, headers=headers)

@@ -73,6 +73,22 @@ class KafkaSettings(EnvSettings):
         config.update(extra)
         return config
 
+    def producer_config(self, **extra: Any) -> dict[str, Any]:
+        """A confluent-kafka producer's config: idempotent (no duplicates or reordering from
+        the producer's own retries; it does not deduplicate what the application sends twice),
+        acks from all in-sync replicas, and Java-compatible partitioning."""
+        return self.librdkafka_config(
+            **{
+                "enable.idempotence": True,
+                "acks": "all",
+                # murmur2, as the Java clients and aiokafka (faust) partition keys: one user_id
+                # lands on the same partition number in every topic whichever client produced
+                # it, which keeps a user's events and faust table shards together.
+                "partitioner": "murmur2_random",
+                **extra,
+            }
+        )
+
     def aiokafka_config(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka clients (the client faust-streaming uses)."""
         config: dict[str, Any] = {
