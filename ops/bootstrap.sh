@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what officestream needs on a Debian machine, only where it is missing:
-# Java 17 (Kafka), Maven (downloads Kafka and the registry), redis-server, a Python 3.11+
+# Java 17 (Kafka), Maven (downloads Kafka and the registry), redis-server, chromium (the
+# notifier page's browser test), a Python 3.11+
 # virtualenv with the project installed. Apicurio Registry 3.3 needs Java 21+: Debian 12 has no
 # such package, so a JDK 21+ must already be there (JAVA_HOME, PATH or /usr/lib/jvm) or be named
 # by OFFICESTREAM_STACK_REGISTRY_JAVA_HOME.
@@ -12,6 +13,8 @@ missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Debian's Chromium: the notifier's page is tested in a real headless browser.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "error: missing ${missing[*]}; install them (Debian: apt-get install ${missing[*]})" >&2

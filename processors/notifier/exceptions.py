@@ -1,0 +1,47 @@
+"""Errors of the notifier's HTTP side, split into retriable and fatal.
+
+Token errors are the client's to fix (a new token), never the server's to retry; a notification
+that cannot be built from a message is a poison message for the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+
+class NotifierError(Exception):
+    """Base of every error raised by ``processors.notifier``."""
+
+    retriable = False
+
+
+class TokenError(NotifierError):
+    """A stream token was refused. The message says why, never the token itself."""
+
+
+class MissingToken(TokenError):
+    """The request carried no token (no ``Authorization: Bearer`` header, no ``?token=``)."""
+
+
+class InvalidToken(TokenError):
+    """The token is malformed, signed with another key, or lacks a required claim."""
+
+
+class ExpiredToken(TokenError):
+    """The token was valid once; its ``exp`` has passed. The client needs a fresh one."""
+
+
+class InvalidNotification(NotifierError):
+    """A message cannot become a notification (bad kind, payload not JSON or too large).
+
+    Fatal: retrying the same message fails the same way, so it belongs in the dead-letter topic.
+    """
+
+
+class SubscriptionClosed(NotifierError):
+    """The hub closed a connection's subscription: ``reason`` is ``slow_consumer`` or ``shutdown``.
+
+    Not a failure of the server: the client reconnects (with ``Last-Event-ID``) and resumes.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"subscription closed: {reason}")
+        self.reason = reason

@@ -1,0 +1,186 @@
+"""The in-process fan-out: one publish reaches every open connection of that user, never others.
+
+Everything here runs on one asyncio event loop and no method awaits while it changes state, so
+each call is atomic with respect to the others (a subscriber registers and receives its replay
+in one step: nothing published in between is lost or sent twice). From another thread, call
+``loop.call_soon_threadsafe(hub.publish, notification)``.
+
+Publishing never blocks and never waits for a client: each connection has a bounded queue, and a
+connection whose queue is full is dropped (its ``on_drop`` callback closes the socket). The
+client reconnects with ``Last-Event-ID`` and resumes from the replay buffer, so a slow client
+costs itself a reconnect and costs the others nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from processors.notifier.buffer import Replay, ReplayBuffer
+from processors.notifier.exceptions import SubscriptionClosed
+from processors.notifier.notifications import Notification
+from processors.notifier.settings import NotifierSettings
+
+log = logging.getLogger(__name__)
+
+SLOW_CONSUMER = "slow_consumer"
+SHUTDOWN = "shutdown"
+NO_REPLAY = Replay(notifications=(), exact=True)
+
+
+def user_ref(user_id: str) -> str:
+    """A stable, non-reversible stand-in for a user id in logs."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:12]
+
+
+class Subscription:
+    """One connection's queue of one user's notifications. Use it as a context manager."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, hub: NotificationHub, user_id: str, *, maxsize: int, replay: Replay) -> None:
+        self.id = next(self._ids)
+        self.user_id = user_id
+        self.replay = replay
+        self.closed_reason: str | None = None
+        self.on_drop: Callable[[], None] | None = None
+        self._hub = hub
+        self._maxsize = maxsize
+        self._items: deque[Notification] = deque()
+        self._wakeup = asyncio.Event()
+
+    async def next(self, timeout: float) -> Notification | None:
+        """The next live notification, or ``None`` when ``timeout`` seconds pass without one.
+
+        Raises ``SubscriptionClosed`` once the hub closed this subscription; what was still queued
+        is discarded then, since the client resumes from the replay buffer.
+        """
+        if not self._items and self.closed_reason is None:
+            self._wakeup.clear()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                return None
+        if self.closed_reason is not None:
+            raise SubscriptionClosed(self.closed_reason)
+        return self._items.popleft()
+
+    def pending(self) -> int:
+        return len(self._items)
+
+    def _offer(self, notification: Notification) -> bool:
+        """Queue without waiting; ``False`` (and nothing queued) when the queue is full."""
+        if self.closed_reason is not None or len(self._items) >= self._maxsize:
+            return False
+        self._items.append(notification)
+        self._wakeup.set()
+        return True
+
+    def _close(self, reason: str) -> None:
+        if self.closed_reason is None:
+            self.closed_reason = reason
+            self._items.clear()
+            self._wakeup.set()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._hub.unsubscribe(self)
+
+
+class NotificationHub:
+    """Per-user replay buffers plus the live subscriptions of this instance."""
+
+    def __init__(self, *, buffer_size: int, queue_size: int, buffered_users: int = 10_000) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be positive")
+        self._buffer = ReplayBuffer(size=buffer_size, max_users=buffered_users)
+        self._queue_size = queue_size
+        self._subscriptions: dict[str, set[Subscription]] = {}
+        self.published = 0
+        self.duplicates = 0
+        self.dropped = 0
+
+    @classmethod
+    def from_settings(cls, settings: NotifierSettings) -> Self:
+        return cls(buffer_size=settings.buffer_size, queue_size=settings.queue_size, buffered_users=settings.buffered_users)
+
+    def publish(self, notification: Notification) -> int:
+        """Buffer the notification and queue it for each of its user's connections.
+
+        Returns how many connections it was queued for: 0 for a redelivered notification (same
+        id still buffered), which is not sent again. Connections with a full queue are dropped
+        here, without waiting for them.
+        """
+        if not self._buffer.append(notification):
+            self.duplicates += 1
+            return 0
+        self.published += 1
+        delivered = 0
+        for subscription in tuple(self._subscriptions.get(notification.user_id, ())):
+            if subscription._offer(notification):
+                delivered += 1
+            else:
+                self._drop(subscription)
+        return delivered
+
+    def subscribe(self, user_id: str, *, last_event_id: str | None = None) -> Subscription:
+        """Open a connection's subscription; its ``replay`` holds what it missed since ``last_event_id``."""
+        replay = NO_REPLAY if last_event_id is None else self._buffer.after(user_id, last_event_id)
+        subscription = Subscription(self, user_id, maxsize=self._queue_size, replay=replay)
+        self._subscriptions.setdefault(user_id, set()).add(subscription)
+        log.info(
+            "notifier subscribed subscription=%d user=%s replay=%d exact=%s",
+            subscription.id, user_ref(user_id), len(replay.notifications), replay.exact,
+        )
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a connection (idempotent); called when its handler ends, however it ends."""
+        subscriptions = self._subscriptions.get(subscription.user_id)
+        if subscriptions is None or subscription not in subscriptions:
+            return
+        subscriptions.discard(subscription)
+        if not subscriptions:
+            del self._subscriptions[subscription.user_id]
+        subscription._close(subscription.closed_reason or "unsubscribed")
+
+    def recent(self, user_id: str) -> tuple[Notification, ...]:
+        return self._buffer.recent(user_id)
+
+    def connections(self, user_id: str | None = None) -> int:
+        if user_id is not None:
+            return len(self._subscriptions.get(user_id, ()))
+        return sum(len(subscriptions) for subscriptions in self._subscriptions.values())
+
+    def buffered_users(self) -> int:
+        return self._buffer.users()
+
+    def close_all(self, reason: str = SHUTDOWN) -> None:
+        """Close every subscription (on shutdown), so long-lived handlers return promptly."""
+        for subscriptions in tuple(self._subscriptions.values()):
+            for subscription in tuple(subscriptions):
+                subscription._close(reason)
+                self.unsubscribe(subscription)
+
+    def _drop(self, subscription: Subscription) -> None:
+        self.dropped += 1
+        subscription._close(SLOW_CONSUMER)
+        self.unsubscribe(subscription)
+        log.warning(
+            "notifier dropped slow connection subscription=%d user=%s queue_size=%d",
+            subscription.id, user_ref(subscription.user_id), self._queue_size,
+        )
+        if subscription.on_drop is not None:
+            try:
+                subscription.on_drop()
+            except Exception:  # one client's teardown must not stop the fan-out to the others
+                log.exception("notifier on_drop failed subscription=%d", subscription.id)

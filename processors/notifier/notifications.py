@@ -1,0 +1,235 @@
+"""What the front end is told: small, user-scoped notifications built from events.
+
+A notification carries ids, titles, senders and counts — never a message body, a snippet or a
+token — so a leaked stream shows that mail arrived, not what it says.
+
+Ids are derived from the event (its ``produced_at`` in milliseconds, then a short hash of its
+event id), not from a per-instance counter: every notifier instance consumes every user's
+events, so the same event gets the same id everywhere, and a client that reconnects to another
+instance can still resume with ``Last-Event-ID``. The fixed-width time prefix keeps ids sortable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
+
+from processors.notifier.exceptions import InvalidNotification
+from schemas.models import (
+    Address,
+    BackfillCompletedEvent,
+    BackfillProgressEvent,
+    CalendarBatchEvent,
+    CalendarUpdateEvent,
+    ChangeType,
+    ContactBatchEvent,
+    ContactUpdateEvent,
+    EmailBackfillEvent,
+    EmailUpdateEvent,
+    Event,
+    EventTime,
+)
+
+KIND_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+#: Longer titles are clipped: the notification is a pointer, the front end fetches the rest.
+MAX_TEXT_CHARS = 200
+#: A generic (shipment / meeting) payload larger than this is refused, not truncated.
+MAX_PAYLOAD_BYTES = 4096
+#: Keys dropped from generic payloads at any depth: bodies and credentials never reach a browser.
+FORBIDDEN_PAYLOAD_KEYS = frozenset(
+    {
+        "body", "body_text", "body_html", "html", "snippet", "content",
+        "token", "access_token", "refresh_token", "id_token", "password", "secret", "authorization",
+    }
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Kind = Annotated[str, StringConstraints(pattern=KIND_PATTERN)]
+
+
+class Notification(BaseModel):
+    """One thing that happened to one user, as sent over SSE (``id:``) and WebSocket."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    user_id: Annotated[str, StringConstraints(min_length=1)]
+    kind: Kind
+    payload: dict[str, JsonValue]
+    created_at: AwareDatetime
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+def notification_id(created_at: datetime, source_id: str) -> str:
+    """``<13-digit epoch ms>-<12 hex>``: sorts by time, the same for the same source everywhere."""
+    millis = (created_at - _EPOCH) // timedelta(milliseconds=1)  # exact, unlike float timestamps
+    digest = hashlib.blake2b(source_id.encode(), digest_size=6).hexdigest()
+    return f"{millis:013d}-{digest}"
+
+
+def notification_for(event: Event) -> Notification | None:
+    """The notification an event deserves, or ``None`` for events the front end is not told of."""
+    describe = _DESCRIBERS.get(type(event))
+    if describe is None:
+        return None
+    kind, payload = describe(event)
+    created_at = event.metadata.produced_at
+    return Notification(
+        id=notification_id(created_at, str(event.metadata.event_id)),
+        user_id=event.user_id,
+        kind=kind,
+        payload=payload,
+        created_at=created_at,
+    )
+
+
+def notification_from_update(
+    user_id: str, kind: str, payload: Mapping[str, Any], *, source_id: str, created_at: datetime
+) -> Notification:
+    """A notification from another service's JSON update (shipments, meetings).
+
+    ``source_id`` must be the same on every instance for the same update (the upstream event id,
+    or ``topic:partition:offset``) and ``created_at`` should be the record's timestamp, so ids
+    agree across instances. Body- and credential-like keys are dropped; a payload that is not
+    JSON or larger than ``MAX_PAYLOAD_BYTES`` raises ``InvalidNotification``.
+    """
+    if not re.fullmatch(KIND_PATTERN, kind):
+        raise InvalidNotification(f"kind {kind!r} is not dotted lower-case, e.g. 'shipment.updated'")
+    cleaned = _without_forbidden_keys(dict(payload))
+    try:
+        encoded = json.dumps(cleaned, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidNotification(f"{kind} payload is not JSON: {exc}") from exc
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise InvalidNotification(f"{kind} payload is {len(encoded.encode())} bytes, over {MAX_PAYLOAD_BYTES}")
+    try:
+        return Notification(
+            id=notification_id(created_at, source_id), user_id=user_id, kind=kind, payload=cleaned, created_at=created_at
+        )
+    except ValueError as exc:
+        raise InvalidNotification(f"{kind} notification is invalid: {exc}") from exc
+
+
+def _without_forbidden_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            str(key): _without_forbidden_keys(item)
+            for key, item in value.items()
+            if str(key).lower() not in FORBIDDEN_PAYLOAD_KEYS
+        }
+    if isinstance(value, list | tuple):
+        return [_without_forbidden_keys(item) for item in value]
+    return value
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT_CHARS:
+        return text
+    return text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def _address(address: Address | None) -> dict[str, JsonValue] | None:
+    if address is None:
+        return None
+    return {"email": address.email, "name": _clip(address.name)}
+
+
+def _time(value: EventTime) -> str | None:
+    if value.at is not None:
+        return value.at.isoformat()
+    return value.date.isoformat() if value.date is not None else None
+
+
+def _change(change: ChangeType) -> str:
+    # An unknown change is still a change; the front end refreshes the item either way.
+    return "updated" if change is ChangeType.unknown else change.value
+
+
+Described = tuple[str, dict[str, JsonValue]]
+
+
+def _email_update(event: EmailUpdateEvent) -> Described:
+    payload: dict[str, JsonValue] = {"email_id": event.email_id}
+    if event.email is not None:  # a reference (too large to embed) is announced by id only
+        email = event.email
+        payload |= {
+            "thread_id": email.thread_id,
+            "subject": _clip(email.subject),
+            "from": _address(email.from_address),
+            "received_at": email.received_at.isoformat() if email.received_at else None,
+            "is_read": email.is_read,
+            "attachment_count": len(email.attachments),
+        }
+    return f"email.{_change(event.change_type)}", payload
+
+
+def _calendar_update(event: CalendarUpdateEvent) -> Described:
+    payload: dict[str, JsonValue] = {"calendar_event_id": event.calendar_event_id}
+    if event.calendar_event is not None:
+        item = event.calendar_event
+        payload |= {
+            "title": _clip(item.title),
+            "start": _time(item.start),
+            "end": _time(item.end),
+            "is_all_day": item.is_all_day,
+            "status": item.status.value,
+            "organizer": _address(item.organizer),
+        }
+    return f"calendar.{_change(event.change_type)}", payload
+
+
+def _contact_update(event: ContactUpdateEvent) -> Described:
+    payload: dict[str, JsonValue] = {"contact_id": event.contact_id}
+    if event.contact is not None:
+        payload["display_name"] = _clip(event.contact.display_name)
+    return f"contact.{_change(event.change_type)}", payload
+
+
+def _batch(kind: str, event: EmailBackfillEvent | CalendarBatchEvent | ContactBatchEvent, count: int) -> Described:
+    # Backfill batches carry the job id in metadata.correlation_id when job_id is not set.
+    job_id = event.job_id or event.metadata.correlation_id
+    return kind, {"job_id": job_id, "batch_index": event.batch_index, "count": count, "is_last_batch": event.is_last_batch}
+
+
+def _backfill_progress(event: BackfillProgressEvent) -> Described:
+    return "backfill.progress", {
+        "job_id": event.job_id,
+        "doc_type": event.doc_type.value,
+        "batches_published": event.batches_published,
+        "items_published": event.items_published,
+        "items_estimated": event.items_estimated,
+    }
+
+
+def _backfill_completed(event: BackfillCompletedEvent) -> Described:
+    # The error text stays out: it is for operators' logs, and may quote provider responses.
+    return "backfill.completed", {
+        "job_id": event.job_id,
+        "doc_type": event.doc_type.value,
+        "status": event.status.value,
+        "batches_published": event.batches_published,
+        "items_published": event.items_published,
+        "started_at": event.started_at.isoformat(),
+        "finished_at": event.finished_at.isoformat(),
+    }
+
+
+_DESCRIBERS: dict[type[Event], Callable[[Any], Described]] = {
+    EmailUpdateEvent: _email_update,
+    CalendarUpdateEvent: _calendar_update,
+    ContactUpdateEvent: _contact_update,
+    EmailBackfillEvent: lambda e: _batch("email.backfill", e, len(e.emails) + len(e.emails_refs)),
+    CalendarBatchEvent: lambda e: _batch("calendar.backfill", e, len(e.calendar_events) + len(e.calendar_events_refs)),
+    ContactBatchEvent: lambda e: _batch("contact.backfill", e, len(e.contacts) + len(e.contacts_refs)),
+    BackfillProgressEvent: _backfill_progress,
+    BackfillCompletedEvent: _backfill_completed,
+}

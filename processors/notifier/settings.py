@@ -1,0 +1,62 @@
+"""Notifier settings (``OFFICESTREAM_NOTIFIER_*``): the HTTP side's address, auth and limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from schemas.envsettings import EnvSettings
+
+#: HS256 keys shorter than the hash output are brute-forceable (RFC 7518 §3.2 asks for >= 256 bits).
+MIN_SECRET_BYTES = 32
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class NotifierSettings(EnvSettings):
+    """Where the notifier listens, how it signs stream tokens, and how much it keeps per user.
+
+    ``buffer_size`` notifications per user are kept for ``Last-Event-ID`` resumption, for at most
+    ``buffered_users`` users (least recently notified first out). Each connection may have
+    ``queue_size`` notifications waiting; one more and that connection is dropped.
+    ``allowed_origins`` (comma-separated, e.g. ``https://app.example.com``) may read ``/events``
+    from pages served elsewhere (CORS); none by default, i.e. same origin only.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_NOTIFIER_", extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    token_secret: SecretStr
+    token_ttl_s: PositiveInt = 3600
+    buffer_size: PositiveInt = 500
+    buffered_users: PositiveInt = 10_000
+    queue_size: PositiveInt = 128
+    heartbeat_s: PositiveFloat = 15.0
+    write_timeout_s: PositiveFloat = 10.0
+    client_retry_ms: PositiveInt = 3000
+    shutdown_timeout_s: PositiveFloat = 5.0
+    allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_comma_separated)] = ()
+
+    @field_validator("token_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes (HS256 key)")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin == "*" or not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com (no '*', no path)")
+        return value

@@ -1,0 +1,48 @@
+"""Server-sent events framing (WHATWG HTML, "Server-sent events": ``id:``/``event:``/``data:``).
+
+A few lines of the spec, written here rather than taken from aiohttp-sse: that library runs its
+own ping task and owns the response, while the notifier's heartbeats and slow-client drops are
+driven by the hub's per-connection queue; the framing is all we would use of it.
+
+Every notification is sent as ``event: notification`` with the kind inside the JSON, so a page
+needs one listener, not one per kind (EventSource drops named events nobody listens to).
+"""
+
+from __future__ import annotations
+
+from processors.notifier.notifications import Notification
+
+NOTIFICATION_EVENT = "notification"
+RESYNC_EVENT = "resync"
+
+
+def _field_safe(value: str) -> str:
+    # A CR or LF would end the field early and let the value inject frames.
+    if "\n" in value or "\r" in value:
+        raise ValueError("SSE field values must not contain line breaks")
+    return value
+
+
+def frame(*, data: str, event: str | None = None, event_id: str | None = None) -> bytes:
+    """One event: optional ``id:`` and ``event:``, ``data:`` split on line breaks, a blank line."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {_field_safe(event_id)}")
+    if event is not None:
+        lines.append(f"event: {_field_safe(event)}")
+    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def notification_frame(notification: Notification) -> bytes:
+    return frame(data=notification.to_json(), event=NOTIFICATION_EVENT, event_id=notification.id)
+
+
+def comment(text: str) -> bytes:
+    """A comment line: ignored by EventSource, keeps proxies and the client's timers alive."""
+    return f": {_field_safe(text)}\n\n".encode()
+
+
+def retry(milliseconds: int) -> bytes:
+    """Tell EventSource how long to wait before reconnecting."""
+    return f"retry: {int(milliseconds)}\n\n".encode()

@@ -1,0 +1,200 @@
+"""The two live transports, ``GET /events`` (SSE) and ``GET /ws`` (WebSocket), over one hub.
+
+Both do the same: authorize, subscribe (receiving the replay for ``Last-Event-ID`` atomically),
+send the replay, then live notifications and a heartbeat whenever ``heartbeat_s`` passes without
+one. A connection ends when the hub drops it (slow consumer) or shuts down, when its token
+expires (the client reconnects and must present a fresh one), or when a write fails or takes
+longer than ``write_timeout_s`` — the last is how vanished clients are found and cleaned up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import WSMsgType, web
+
+from processors.notifier import sse
+from processors.notifier.auth import authorize
+from processors.notifier.exceptions import SubscriptionClosed
+from processors.notifier.hub import NotificationHub, Subscription, user_ref
+from processors.notifier.notifications import Notification
+from processors.notifier.settings import NotifierSettings
+from processors.notifier.tokens import StreamTokens
+
+log = logging.getLogger(__name__)
+
+MAX_LAST_EVENT_ID_CHARS = 128
+
+
+class _Heartbeat:
+    pass
+
+
+class _Resync:
+    pass
+
+
+HEARTBEAT: Final = _Heartbeat()
+RESYNC: Final = _Resync()
+Outgoing = Notification | _Heartbeat | _Resync
+
+
+@dataclass(frozen=True, slots=True)
+class StreamServices:
+    """What the stream handlers need, stored on the application under ``SERVICES``."""
+
+    hub: NotificationHub
+    tokens: StreamTokens
+    settings: NotifierSettings
+
+
+SERVICES: Final = web.AppKey("notifier_services", StreamServices)
+
+
+def last_event_id(request: web.Request) -> str | None:
+    """``Last-Event-ID`` (sent by EventSource on reconnect) wins over ``?last_event_id=``."""
+    value = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or None
+    if value is not None and len(value) > MAX_LAST_EVENT_ID_CHARS:
+        raise web.HTTPBadRequest(text=f"last event id longer than {MAX_LAST_EVENT_ID_CHARS} characters")
+    return value
+
+
+async def outgoing(subscription: Subscription, *, heartbeat_s: float, seconds_left: float) -> AsyncIterator[Outgoing]:
+    """What one connection sends, in order: resync marker, replay, then live items and heartbeats.
+
+    Ends when the subscription is closed or ``seconds_left`` (the token's lifetime) runs out.
+    """
+    if not subscription.replay.exact:
+        yield RESYNC
+    for notification in subscription.replay.notifications:
+        yield notification
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds_left
+    while (left := deadline - loop.time()) > 0:
+        try:
+            live = await subscription.next(timeout=min(heartbeat_s, left))
+        except SubscriptionClosed:
+            return
+        if live is not None:
+            yield live
+        elif loop.time() < deadline:  # a quiet interval, not the token running out
+            yield HEARTBEAT
+
+
+def _abort(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+async def _pump(
+    request: web.Request,
+    services: StreamServices,
+    subscription: Subscription,
+    seconds_left: float,
+    send: Callable[[Outgoing], Awaitable[None]],
+) -> str:
+    """Send everything ``outgoing`` yields; returns why the stream ended, for the log."""
+    settings = services.settings
+    try:
+        async for item in outgoing(subscription, heartbeat_s=settings.heartbeat_s, seconds_left=seconds_left):
+            async with asyncio.timeout(settings.write_timeout_s):
+                await send(item)
+    except TimeoutError:
+        _abort(request)
+        return "write_timeout"
+    except ConnectionError:
+        _abort(request)
+        return subscription.closed_reason or "client_gone"
+    return subscription.closed_reason or "token_expired"
+
+
+def _log_end(transport: str, subscription: Subscription, reason: str) -> None:
+    log.info(
+        "notifier stream ended transport=%s subscription=%d user=%s reason=%s",
+        transport, subscription.id, user_ref(subscription.user_id), reason,
+    )
+
+
+async def stream_events(request: web.Request) -> web.StreamResponse:
+    """``GET /events``: the user's notifications as server-sent events."""
+    services = request.app[SERVICES]
+    verified = authorize(request, services.tokens)
+    resume_from = last_event_id(request)
+    response = web.StreamResponse(
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )
+    response.content_type = "text/event-stream"
+    with services.hub.subscribe(verified.user_id, last_event_id=resume_from) as subscription:
+        subscription.on_drop = lambda: _abort(request)
+        try:
+            await response.prepare(request)
+            await response.write(sse.retry(services.settings.client_retry_ms))
+        except ConnectionError:  # gone before the stream started: nothing to clean up but the subscription
+            _log_end("sse", subscription, "client_gone")
+            return response
+
+        async def send(item: Outgoing) -> None:
+            await response.write(_sse_bytes(item))
+
+        reason = await _pump(request, services, subscription, services.tokens.seconds_left(verified), send)
+    _log_end("sse", subscription, reason)
+    return response
+
+
+def _sse_bytes(item: Outgoing) -> bytes:
+    if isinstance(item, Notification):
+        return sse.notification_frame(item)
+    if isinstance(item, _Resync):
+        return sse.frame(event=sse.RESYNC_EVENT, data=json.dumps({"reason": "last_event_id_not_buffered"}))
+    return sse.comment("heartbeat")
+
+
+def _ws_message(item: Outgoing) -> str:
+    if isinstance(item, Notification):
+        return json.dumps({"type": "notification", "notification": item.model_dump(mode="json")})
+    if isinstance(item, _Resync):
+        return json.dumps({"type": "resync", "reason": "last_event_id_not_buffered"})
+    return json.dumps({"type": "heartbeat"})
+
+
+async def stream_websocket(request: web.Request) -> web.WebSocketResponse:
+    """``GET /ws``: the same stream as JSON messages; resume with ``?last_event_id=``.
+
+    Auth happens before the upgrade, so refusals are plain 401/403 responses. Besides the JSON
+    heartbeats (visible to page scripts), aiohttp's ping/pong heartbeat finds dead peers.
+    """
+    services = request.app[SERVICES]
+    verified = authorize(request, services.tokens)
+    resume_from = last_event_id(request)
+    settings = services.settings
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat_s, timeout=settings.write_timeout_s, max_msg_size=4096)
+    with services.hub.subscribe(verified.user_id, last_event_id=resume_from) as subscription:
+        subscription.on_drop = lambda: _abort(request)
+        await ws.prepare(request)
+
+        async def send(item: Outgoing) -> None:
+            await ws.send_str(_ws_message(item))
+
+        sender = asyncio.create_task(_pump(request, services, subscription, services.tokens.seconds_left(verified), send))
+        receiver = asyncio.create_task(_until_closed_by_client(ws))
+        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        reason = sender.result() if sender in done else "client_closed"
+        for task in (sender, receiver):
+            task.cancel()
+        await asyncio.gather(sender, receiver, return_exceptions=True)
+        await ws.close()
+    _log_end("ws", subscription, reason)
+    return ws
+
+
+async def _until_closed_by_client(ws: web.WebSocketResponse) -> None:
+    # The stream is one-way; reading still matters, it is how close frames and pongs arrive.
+    async for message in ws:
+        if message.type is WSMsgType.ERROR:
+            return

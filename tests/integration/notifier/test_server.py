@@ -1,0 +1,72 @@
+"""The server around the streams: health, the page, tokens kept out of access logs, prompt shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import pytest
+
+from tests.integration.notifier.serving import OpenStream, Serve, http, note, serve, streams  # noqa: F401
+
+
+async def test_healthz_reports_connections_and_drops(serve: Serve, http: aiohttp.ClientSession, streams: OpenStream) -> None:
+    served = await serve()
+    await streams(served.url(f"/events?token={served.tokens.issue('ada')}"))
+    served.hub.publish(note("ada", 1))
+    async with http.get(served.url("/healthz")) as response:
+        body = await response.json()
+    assert response.status == 200
+    assert (body["status"], body["connections"], body["published"], body["dropped_slow_connections"]) == ("ok", 1, 1, 0)
+
+
+async def test_the_page_and_its_script_are_served_with_a_strict_policy(serve: Serve, http: aiohttp.ClientSession) -> None:
+    served = await serve()
+    async with http.get(served.url("/")) as page, http.get(served.url("/notifier.js")) as script:
+        html, js = await page.text(), await script.text()
+        assert page.content_type == "text/html" and script.content_type == "application/javascript"
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert '<script src="/notifier.js">' in html
+    assert "new EventSource('/events?token='" in js
+
+
+async def test_the_access_log_never_shows_the_token(serve: Serve, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture) -> None:
+    served = await serve()
+    token = served.tokens.issue("ada")
+    with caplog.at_level(logging.INFO, logger="processors.notifier.access"):
+        async with http.get(served.url(f"/healthz?token={token}")) as response:
+            assert response.status == 200
+        async with http.get(served.url(f"/events?token={token}x")) as response:
+            assert response.status == 401
+    access_lines = [r.getMessage() for r in caplog.records if r.name == "processors.notifier.access"]
+    assert len(access_lines) == 2
+    assert all("token=***" in line and token not in line for line in access_lines)
+
+
+async def test_stopping_the_server_ends_open_streams_promptly(serve: Serve, streams: OpenStream) -> None:
+    served = await serve(heartbeat_s=30, shutdown_timeout_s=30)
+    stream = await streams(served.url(f"/events?token={served.tokens.issue('ada')}"))
+    async with asyncio.timeout(5):  # far below the 30 s graceful-shutdown budget
+        await served.runner.cleanup()
+    with pytest.raises((EOFError, aiohttp.ClientError)):
+        await stream.frame(timeout=5)
+
+
+async def test_only_allowed_origins_may_read_the_stream_cross_origin(serve: Serve, http: aiohttp.ClientSession) -> None:
+    served = await serve(allowed_origins="https://app.example.com")
+    url = served.url(f"/events?token={served.tokens.issue('ada')}")
+    async with http.get(url, headers={"Origin": "https://app.example.com"}) as allowed:
+        assert allowed.headers.get("Access-Control-Allow-Origin") == "https://app.example.com"
+        assert "Access-Control-Allow-Credentials" not in allowed.headers
+    async with http.get(url, headers={"Origin": "https://evil.example"}) as other:
+        assert "Access-Control-Allow-Origin" not in other.headers
+
+
+async def test_a_cross_origin_preflight_allows_the_authorization_header(serve: Serve, http: aiohttp.ClientSession) -> None:
+    served = await serve(allowed_origins="https://app.example.com")
+    preflight = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    async with http.options(served.url("/events"), headers=preflight) as response:
+        assert response.status == 200
+        assert "AUTHORIZATION" in response.headers["Access-Control-Allow-Headers"].upper()

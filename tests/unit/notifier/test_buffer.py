@@ -1,0 +1,100 @@
+"""The replay buffer: exact resumption after a buffered id, a flagged best effort otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from processors.notifier.buffer import ReplayBuffer
+from processors.notifier.notifications import Notification, notification_id
+
+T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def note(user_id: str, n: int) -> Notification:
+    created = T0 + dt.timedelta(seconds=n)
+    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
+
+
+def numbers(notifications: tuple[Notification, ...]) -> list[object]:
+    return [n.payload["n"] for n in notifications]
+
+
+def test_resuming_after_a_buffered_id_replays_exactly_what_followed() -> None:
+    buffer = ReplayBuffer(size=10, max_users=10)
+    sent = [note("ada", n) for n in range(5)]
+    for n in sent:
+        buffer.append(n)
+    replay = buffer.after("ada", sent[1].id)
+    assert numbers(replay.notifications) == [2, 3, 4]
+    assert replay.exact
+
+
+def test_resuming_after_the_newest_id_replays_nothing() -> None:
+    buffer = ReplayBuffer(size=10, max_users=10)
+    sent = [note("ada", n) for n in range(3)]
+    for n in sent:
+        buffer.append(n)
+    replay = buffer.after("ada", sent[-1].id)
+    assert replay.notifications == () and replay.exact
+
+
+def test_an_id_pushed_out_of_the_ring_replays_what_is_left_and_asks_for_a_resync() -> None:
+    buffer = ReplayBuffer(size=3, max_users=10)
+    sent = [note("ada", n) for n in range(6)]
+    for n in sent:
+        buffer.append(n)
+    replay = buffer.after("ada", sent[0].id)
+    assert numbers(replay.notifications) == [3, 4, 5]
+    assert not replay.exact
+
+
+def test_an_unknown_id_replays_only_later_ids() -> None:
+    buffer = ReplayBuffer(size=10, max_users=10)
+    for n in range(4):
+        buffer.append(note("ada", n))
+    from_elsewhere = notification_id(T0 + dt.timedelta(seconds=1, milliseconds=500), "seen-on-another-instance")
+    replay = buffer.after("ada", from_elsewhere)
+    assert numbers(replay.notifications) == [2, 3]
+    assert not replay.exact
+
+
+def test_another_users_ids_never_replay_into_this_users_stream() -> None:
+    buffer = ReplayBuffer(size=10, max_users=10)
+    bob = note("bob", 1)
+    buffer.append(bob)
+    buffer.append(note("ada", 2))
+    assert [n.user_id for n in buffer.after("ada", bob.id).notifications] == ["ada"]
+    assert buffer.after("bob", bob.id).notifications == ()
+
+
+def test_the_user_notified_least_recently_is_forgotten_first() -> None:
+    buffer = ReplayBuffer(size=5, max_users=2)
+    buffer.append(note("ada", 1))
+    buffer.append(note("bob", 1))
+    buffer.append(note("ada", 2))
+    buffer.append(note("cy", 1))
+    assert (buffer.recent("bob"), numbers(buffer.recent("ada")), buffer.users()) == ((), [1, 2], 2)
+
+
+def test_a_buffer_without_room_is_refused() -> None:
+    with pytest.raises(ValueError):
+        ReplayBuffer(size=0, max_users=1)
+
+
+def test_a_redelivered_notification_is_not_kept_twice() -> None:
+    buffer = ReplayBuffer(size=3, max_users=10)
+    first = note("ada", 1)
+    assert buffer.append(first)
+    assert not buffer.append(first)
+    assert numbers(buffer.recent("ada")) == [1]
+
+
+def test_an_id_pushed_out_of_the_ring_can_be_kept_again() -> None:
+    buffer = ReplayBuffer(size=2, max_users=10)
+    oldest = note("ada", 0)
+    for n in (oldest, note("ada", 1), note("ada", 2)):
+        buffer.append(n)
+    assert buffer.append(oldest)
+    assert numbers(buffer.recent("ada")) == [2, 0]

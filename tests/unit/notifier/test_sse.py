@@ -1,0 +1,34 @@
+"""Server-sent event framing as the WHATWG parser reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from processors.notifier import sse
+from processors.notifier.notifications import Notification
+
+
+def test_a_notification_frame_has_id_event_and_one_json_data_line() -> None:
+    notification = Notification(
+        id="0000000000001-abc", user_id="ada", kind="email.created", payload={"subject": "two\nlines"},
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    lines = sse.notification_frame(notification).decode().split("\n")
+    assert lines[:2] == ["id: 0000000000001-abc", "event: notification"]
+    assert lines[2].startswith("data: {") and lines[3:] == ["", ""]
+    assert Notification.model_validate_json(lines[2].removeprefix("data: ")) == notification
+
+
+def test_multi_line_data_becomes_several_data_lines() -> None:
+    assert sse.frame(data="a\nb") == b"data: a\ndata: b\n\n"
+
+
+def test_a_line_break_in_an_id_is_refused_rather_than_injecting_a_frame() -> None:
+    with pytest.raises(ValueError):
+        sse.frame(data="x", event_id="1\n\nevent: forged")
+
+
+def test_comments_and_retry_are_single_lines() -> None:
+    assert (sse.comment("heartbeat"), sse.retry(2500)) == (b": heartbeat\n\n", b"retry: 2500\n\n")
