@@ -23,7 +23,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import dead_letter_topic
 from processors.common.dead_letters import DeadLetter
 from processors.common.inbound import InboundRecord
-from processors.common.processor import Handler, RecordProcessor
+from processors.common.processor import Decoder, Handler, RecordProcessor
 from processors.common.retry import RetryPolicy
 from processors.common.settings import ProcessorSettings
 from schemas.registry_client import registry_client
@@ -33,7 +33,9 @@ from schemas.serde import AvroEventSerde
 log = logging.getLogger("officestream.processors")
 
 
-def create_app(service: str, kafka: KafkaSettings, settings: ProcessorSettings) -> faust.App:
+def create_app(
+    service: str, kafka: KafkaSettings, settings: ProcessorSettings, *, offset_reset: str = "earliest"
+) -> faust.App:
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
     return faust.App(
         kafka.group(service),
@@ -43,7 +45,7 @@ def create_app(service: str, kafka: KafkaSettings, settings: ProcessorSettings) 
         datadir=str(settings.data_dir / kafka.group(service)),
         topic_partitions=settings.table_partitions,
         topic_replication_factor=kafka.replication_factor,
-        consumer_auto_offset_reset="earliest",
+        consumer_auto_offset_reset=offset_reset,
         producer_acks=-1,
         web_enabled=settings.web_port is not None,
         web_port=settings.web_port or 6066,
@@ -62,7 +64,21 @@ def json_topic(app: faust.App, name: str) -> Any:
     return app.topic(name, key_type=bytes, key_serializer="raw", value_serializer="json")
 
 
-def build_processor(app: faust.App, service: str, kafka: KafkaSettings, settings: ProcessorSettings, handler: Handler) -> RecordProcessor:
+def avro_decoder() -> Decoder:
+    """The schemas serde's ``decode`` on the configured registry (lookups cached)."""
+    return AvroEventSerde(registry_client(RegistrySettings.from_env())).decode
+
+
+def build_processor(
+    app: faust.App,
+    service: str,
+    kafka: KafkaSettings,
+    settings: ProcessorSettings,
+    handler: Handler,
+    *,
+    decode: Decoder | None = None,
+) -> RecordProcessor:
+    """A processor for ``service`` whose dead letters go to its dead-letter topic."""
     dead_letters = raw_topic(app, kafka.topic(dead_letter_topic(service)))
 
     async def send_dead_letter(letter: DeadLetter) -> None:
@@ -70,14 +86,14 @@ def build_processor(app: faust.App, service: str, kafka: KafkaSettings, settings
 
     return RecordProcessor(
         service=service,
-        serde=AvroEventSerde(registry_client(RegistrySettings.from_env())),
+        decode=decode or avro_decoder(),
         handler=handler,
         dead_letters=send_dead_letter,
         policy=RetryPolicy(base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.max_attempts),
     )
 
 
-def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcessor) -> None:
+def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcessor, *, name: str = "records") -> None:
     """One agent over ``topics`` that runs every record through ``processor``, in order per partition."""
     source = raw_topic(app, *topics)
 
@@ -85,7 +101,7 @@ def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcess
         async for event in stream.events():
             await processor.process(_inbound(event))
 
-    app.agent(source, name=f"{processor.service}.records")(consume)
+    app.agent(source, name=f"{processor.service}.{name}")(consume)
 
 
 def _inbound(event: Any) -> InboundRecord:

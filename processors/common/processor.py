@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from connectors.redis.exceptions import PayloadStoreError
 from processors.common.dead_letters import DeadLetter, dead_letter
@@ -17,10 +17,9 @@ from processors.common.exceptions import PoisonMessage
 from processors.common.inbound import InboundRecord
 from processors.common.retry import RetryPolicy, retry
 from schemas.exceptions import DeserializationError
-from schemas.models import Event
-from schemas.serde import AvroEventSerde
 
-Handler = Callable[[Event, InboundRecord], Awaitable[None]]
+Handler = Callable[[Any, InboundRecord], Awaitable[None]]
+Decoder = Callable[[bytes | None], Any]
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 Outcome = Literal["handled", "dead-lettered"]
 
@@ -39,18 +38,26 @@ def is_poison(exc: BaseException) -> bool:
     return isinstance(exc, (DeserializationError, PoisonMessage))
 
 
+def event_id_of(decoded: Any) -> str:
+    metadata = getattr(decoded, "metadata", None)
+    return str(getattr(metadata, "event_id", None) or getattr(decoded, "event_id", "-"))
+
+
 class RecordProcessor:
+    """Decodes with ``decode`` (the Avro serde's ``decode``, or a JSON decoder for derived
+    topics) and hands the result to ``handler``."""
+
     def __init__(
         self,
         *,
         service: str,
-        serde: AvroEventSerde,
+        decode: Decoder,
         handler: Handler,
         dead_letters: DeadLetterSink,
         policy: RetryPolicy,
     ) -> None:
         self.service = service
-        self._serde = serde
+        self._decode = decode
         self._handler = handler
         self._dead_letters = dead_letters
         self._policy = policy
@@ -60,9 +67,9 @@ class RecordProcessor:
         context = {"event_id": "-"}
 
         async def attempt() -> None:
-            event = self._serde.decode(record.value)
-            context["event_id"] = str(event.metadata.event_id)
-            await self._handler(event, record)
+            decoded = self._decode(record.value)
+            context["event_id"] = event_id_of(decoded)
+            await self._handler(decoded, record)
 
         def on_retry(exc: BaseException, number: int, wait: float) -> None:
             log.warning(

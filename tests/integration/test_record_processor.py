@@ -33,7 +33,7 @@ class Harness:
             self.dead.append(letter)
 
         self.processor = RecordProcessor(
-            service="tests", serde=serde, handler=handler, dead_letters=sink,
+            service="tests", decode=serde.decode, handler=handler, dead_letters=sink,
             policy=RetryPolicy(base_s=0.001, max_s=0.01, max_attempts=3),
         )
 

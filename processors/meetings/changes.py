@@ -1,0 +1,176 @@
+"""Apply one calendar change to one user's meeting state: upsert, cancel, delete, idempotently.
+
+Ordering rules (a redelivered or older version changes nothing):
+1. an equal provider ``version_marker`` (changeKey / etag) is the same version: a duplicate;
+2. otherwise the provider's ``updated_at`` decides when both sides have one (the provider's clock
+   orders the provider's edits better than ours);
+3. otherwise, or when it ties, the change's ``occurred_at`` decides;
+4. on a full tie, a change whose content differs is applied: the partition's order is the only
+   order left, and it is the same on every replay. Identical content is a duplicate.
+A delete has no provider time, so it is ordered by ``occurred_at`` alone and wins ties. It leaves
+a ``MeetingTombstone`` that an update must beat on every clock it has to bring the meeting back.
+Series need nothing special here: masters, occurrences and exceptions are stored under their own
+ids, and ``instances.py`` combines them when time is expanded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from processors.meetings.context import MeetingContext, MeetingRecord, MeetingTombstone
+from processors.meetings.exceptions import InvalidCalendarChange
+from processors.meetings.recurrence import check_recurrence
+from schemas.models import CalendarEvent, ChangeType, EventTime
+
+MeetingState = MeetingContext | MeetingTombstone
+
+
+class MeetingChangeKind(StrEnum):
+    created = "created"
+    updated = "updated"
+    cancelled = "cancelled"
+    deleted = "deleted"
+
+
+class MeetingChange(BaseModel):
+    """The new state to store under ``key`` (and emit on ``meeting-updates``), and what it replaced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: MeetingChangeKind
+    record: MeetingRecord
+    previous: MeetingRecord | None = None
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+def apply_calendar_change(
+    existing: MeetingState | None,
+    user_id: str,
+    change_type: ChangeType,
+    calendar_event: CalendarEvent | None,
+    event_id: str,
+    occurred_at: dt.datetime,
+) -> MeetingChange | None:
+    """The change one calendar event makes to the stored state, or None when it changes nothing.
+
+    ``existing`` is what the table holds under ``meeting_key(user_id, event_id)``. Items of a
+    ``CalendarBatchEvent`` go through here one by one as ``ChangeType.updated`` with the batch's
+    ``metadata.occurred_at``. Raises ``InvalidCalendarChange`` / ``InvalidRecurrence`` (fatal:
+    dead-letter the message) when the change can never be applied.
+    """
+    _check_change(existing, user_id, change_type, calendar_event, event_id, occurred_at)
+    if change_type is ChangeType.deleted:
+        return _apply_delete(existing, user_id=user_id, event_id=event_id, occurred_at=occurred_at)
+    assert calendar_event is not None  # _check_change refused an upsert without one
+    incoming = MeetingContext.from_calendar_event(user_id=user_id, event=calendar_event, occurred_at=occurred_at)
+    if incoming.is_series_master:
+        check_recurrence(incoming)
+    return _apply_upsert(existing, incoming)
+
+
+def _check_change(
+    existing: MeetingState | None,
+    user_id: str,
+    change_type: ChangeType,
+    calendar_event: CalendarEvent | None,
+    event_id: str,
+    occurred_at: dt.datetime,
+) -> None:
+    if not user_id or not event_id:
+        raise InvalidCalendarChange("a calendar change needs a user id and an event id", event_id=event_id or None)
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        raise InvalidCalendarChange("occurred_at must be timezone-aware", event_id=event_id)
+    if change_type is ChangeType.deleted:
+        if calendar_event is not None:
+            raise InvalidCalendarChange("a delete carries the event id only", event_id=event_id)
+    elif calendar_event is None:
+        raise InvalidCalendarChange(f"a {change_type.value} change needs the calendar event", event_id=event_id)
+    elif calendar_event.id != event_id:
+        raise InvalidCalendarChange(f"event id {event_id!r} but the event is {calendar_event.id!r}", event_id=event_id)
+    if existing is not None and (existing.user_id, existing.event_id) != (user_id, event_id):
+        raise InvalidCalendarChange(f"the stored state is for {existing.key!r}, not this change", event_id=event_id)
+
+
+def _apply_upsert(existing: MeetingState | None, incoming: MeetingContext) -> MeetingChange | None:
+    if isinstance(existing, MeetingTombstone):
+        if _tombstone_holds(existing, incoming):
+            return None
+        return MeetingChange(kind=_upsert_kind(incoming, live_before=False), record=incoming, previous=existing)
+    if existing is None:
+        return MeetingChange(kind=_upsert_kind(incoming, live_before=False), record=incoming)
+    if _is_duplicate_or_older(incoming, existing):
+        return None
+    return MeetingChange(kind=_upsert_kind(incoming, live_before=True), record=incoming, previous=existing)
+
+
+def _upsert_kind(incoming: MeetingContext, *, live_before: bool) -> MeetingChangeKind:
+    if incoming.is_cancelled:
+        return MeetingChangeKind.cancelled
+    return MeetingChangeKind.updated if live_before else MeetingChangeKind.created
+
+
+def _is_duplicate_or_older(incoming: MeetingContext, existing: MeetingContext) -> bool:
+    if incoming.version_marker is not None and incoming.version_marker == existing.version_marker:
+        return True
+    order = _compare_versions(
+        incoming.provider_updated_at, incoming.occurred_at, existing.provider_updated_at, existing.occurred_at
+    )
+    return order < 0 or incoming.same_content(existing)
+
+
+def _compare_versions(
+    updated_a: dt.datetime | None, occurred_a: dt.datetime, updated_b: dt.datetime | None, occurred_b: dt.datetime
+) -> int:
+    """-1, 0 or 1 as version a is older than, tied with or newer than version b."""
+    if updated_a is not None and updated_b is not None and updated_a != updated_b:
+        return 1 if updated_a > updated_b else -1
+    if occurred_a != occurred_b:
+        return 1 if occurred_a > occurred_b else -1
+    return 0
+
+
+def _tombstone_holds(tombstone: MeetingTombstone, incoming: MeetingContext) -> bool:
+    """True unless the update is newer than the delete on every clock both sides have."""
+    if incoming.version_marker is not None and incoming.version_marker == tombstone.last_version_marker:
+        return True
+    updated, last_updated = incoming.provider_updated_at, tombstone.last_provider_updated_at
+    if updated is not None and last_updated is not None and updated <= last_updated:
+        return True
+    return incoming.occurred_at <= tombstone.deleted_at
+
+
+def _apply_delete(
+    existing: MeetingState | None, *, user_id: str, event_id: str, occurred_at: dt.datetime
+) -> MeetingChange | None:
+    if isinstance(existing, MeetingTombstone):
+        if occurred_at <= existing.deleted_at:
+            return None
+        # A later delete means the meeting came back in between; remembering the later time
+        # keeps that resurrection's late update from undoing this delete.
+        advanced = MeetingTombstone.model_validate({**existing.model_dump(), "deleted_at": occurred_at})
+        return MeetingChange(kind=MeetingChangeKind.deleted, record=advanced, previous=existing)
+    if existing is not None and existing.occurred_at > occurred_at:
+        return None
+    tombstone = MeetingTombstone(
+        user_id=user_id,
+        event_id=event_id,
+        deleted_at=occurred_at,
+        series_master_id=existing.series_master_id if existing else None,
+        original_start=_original_start(existing),
+        last_version_marker=existing.version_marker if existing else None,
+        last_provider_updated_at=existing.provider_updated_at if existing else None,
+    )
+    return MeetingChange(kind=MeetingChangeKind.deleted, record=tombstone, previous=existing)
+
+
+def _original_start(existing: MeetingContext | None) -> EventTime | None:
+    """The slot a deleted occurrence held in its series (an occurrence sits at its own start)."""
+    if existing is None or not existing.is_series_instance:
+        return None
+    return existing.original_start or existing.start
