@@ -37,12 +37,14 @@ def create_app(
     service: str, kafka: KafkaSettings, settings: ProcessorSettings, *, offset_reset: str = "earliest"
 ) -> faust.App:
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
+    datadir = settings.data_dir / kafka.group(service)
+    datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
     return faust.App(
         kafka.group(service),
         broker=kafka.faust_broker(),
         broker_credentials=kafka.faust_credentials(),
         store=settings.store,
-        datadir=str(settings.data_dir / kafka.group(service)),
+        datadir=str(datadir),
         topic_partitions=settings.table_partitions,
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset=offset_reset,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, PositiveFloat, PositiveInt, SecretStr, field_validator
@@ -33,6 +34,9 @@ class NotifierSettings(EnvSettings):
 
     model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_NOTIFIER_", extra="forbid", frozen=True)
 
+    #: Names this instance's consumer group, ``client-sse.<instance_id>``: each instance reads
+    #: every partition. Stable per instance (the default is the host name).
+    instance_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]+$")
     host: str = "127.0.0.1"
     port: int = Field(default=8090, ge=0, le=65535)
     token_secret: SecretStr

@@ -1,0 +1,91 @@
+"""client-sse: the live notifier as a faust worker (``faust -A processors.notifier.app worker``).
+
+Every notifier instance must see every user's events (a client may connect to any of them),
+so each instance is its own consumer group, ``client-sse.<instance_id>``, starting at the end
+of the topics: notifications are live, and Last-Event-ID resumption uses the in-memory
+per-user buffer, whose ids are the same on every instance.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mode
+
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import (
+    BACKFILL_PROGRESS,
+    CALENDAR_UPDATES,
+    CLIENT_SSE,
+    CONTACT_UPDATES,
+    EMAIL_BACKFILL,
+    EMAIL_UPDATES,
+    MEETING_UPDATES,
+    SHIPMENT_UPDATES,
+)
+from processors.common.derived import DerivedEvent, decode_derived
+from processors.common.exceptions import PoisonMessage
+from processors.common.faust_wiring import attach_agent, build_processor, create_app
+from processors.common.inbound import InboundRecord
+from processors.common.settings import ProcessorSettings
+from processors.notifier.exceptions import InvalidNotification
+from processors.notifier.hub import NotificationHub
+from processors.notifier.notifications import notification_for, notification_from_update
+from processors.notifier.settings import NotifierSettings
+from processors.notifier.web import create_web_app, start_web_server
+from schemas.models import Event
+
+log = logging.getLogger("officestream.notifier")
+
+kafka = KafkaSettings.from_env()
+settings = ProcessorSettings.from_env()
+notifier = NotifierSettings.from_env()
+hub = NotificationHub.from_settings(notifier)
+
+app = create_app(f"{CLIENT_SSE}.{notifier.instance_id}", kafka, settings, offset_reset="latest")
+
+
+async def on_event(event: Event, record: InboundRecord) -> None:
+    notification = notification_for(event)
+    if notification is not None:
+        hub.publish(notification)
+
+
+async def on_derived(event: DerivedEvent, record: InboundRecord) -> None:
+    try:
+        notification = notification_from_update(
+            event.user_id, event.kind, event.payload, source_id=event.event_id, created_at=event.produced_at
+        )
+    except InvalidNotification as exc:
+        raise PoisonMessage(str(exc)) from exc
+    hub.publish(notification)
+
+
+attach_agent(
+    app,
+    [kafka.topic(t) for t in (EMAIL_UPDATES, EMAIL_BACKFILL, CALENDAR_UPDATES, CONTACT_UPDATES, BACKFILL_PROGRESS)],
+    build_processor(app, CLIENT_SSE, kafka, settings, on_event),
+    name="events",
+)
+attach_agent(
+    app,
+    [kafka.topic(t) for t in (SHIPMENT_UPDATES, MEETING_UPDATES)],
+    build_processor(app, CLIENT_SSE, kafka, settings, on_derived, decode=decode_derived),
+    name="derived",
+)
+
+
+@app.service
+class NotifierWeb(mode.Service):
+    """The SSE / WebSocket server, on faust's event loop (the hub is not thread-safe)."""
+
+    runner: Any = None
+
+    async def on_start(self) -> None:
+        self.runner = await start_web_server(create_web_app(hub, notifier), notifier)
+        log.info("notifier listening host=%s port=%s", notifier.host, notifier.port)
+
+    async def on_stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()

@@ -1,0 +1,67 @@
+"""The notifier worker end to end: Kafka events in, SSE frames out, poison to the dead-letter topic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+
+import aiohttp
+from pydantic import SecretStr
+
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.settings import KafkaSettings
+from processors.common.dead_letters import reason_headers
+from processors.common.derived import derived_event
+from processors.notifier.tokens import StreamTokens
+from tests import factories
+from tests.integration.notifier.serving import SseReader
+from tests.kafka_helpers import consume, produce
+from tests.workers import FaustWorker, worker_env
+
+SECRET = "e2e-secret-" + "x" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(stack, serde, topic_prefix, tmp_path):
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    port = free_port()
+    env = worker_env(
+        stack, topic_prefix, tmp_path / "data",
+        OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET, OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e",
+    )
+    worker = FaustWorker("notifier", env, tmp_path / "notifier.log").start()
+    try:
+        token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
+        async with aiohttp.ClientSession() as http:
+            response = await http.get(f"http://127.0.0.1:{port}/events", params={"token": token})
+            assert response.status == 200
+            stream = SseReader(response)
+            await stream.frame()  # the retry frame: subscribed
+            updates = kafka.topic("email-updates")
+            shipment = derived_event(
+                kind="shipment.updated", user_id="user-a", payload={"carrier": "ups", "status": "delivered"},
+                occurred_at=factories.T0, source_service="shipments", caused_by="e-1", now=factories.T0,
+            )
+            produce(kafka, updates, [
+                (b"user-a", b"\x00\x00\x00\x00", []),  # truncated: poison
+                (b"user-b", serde.encode(updates, factories.email_update(user_id="user-b", email_id="b-1")), []),
+                (b"user-a", serde.encode(updates, factories.email_update(user_id="user-a", email_id="a-1")), []),
+            ])
+            produce(kafka, kafka.topic("shipment-updates"), [(b"user-a", shipment.model_dump_json().encode(), [])])
+            first = await stream.notification(timeout=30)
+            second = await stream.notification(timeout=30)
+            response.close()
+        assert (first["user_id"], first["kind"]) == ("user-a", "email.created")
+        assert first["payload"]["email_id"] == "a-1"
+        assert (second["kind"], second["payload"]["status"]) == ("shipment.updated", "delivered")
+        [dead] = consume(kafka, kafka.topic("client-sse-dlq"), 1, group=f"dlq-{topic_prefix}")
+        reason = reason_headers(dead.headers())
+        assert (reason["error.class"], reason["source.topic"], dead.value()) == ("TruncatedPayload", updates, b"\x00\x00\x00\x00")
+    finally:
+        worker.stop()
