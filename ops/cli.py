@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
 import os
 import sys
+import zoneinfo
 from pathlib import Path
 from collections.abc import Callable
 from typing import TypeVar
@@ -16,6 +19,9 @@ from connectors.kafka.event_subjects import SubjectPlan, event_subjects
 from connectors.kafka.exceptions import KafkaBoundaryError
 from connectors.kafka.settings import KafkaSettings
 from ops.stack import manager
+from processors.meetings.busy import busy_intervals
+from processors.meetings.state import user_meetings
+from processors.meetings.upcoming import upcoming
 from ops.stack.component import ComponentStatus
 from ops.stack.exceptions import ComponentFailed, StackError
 from ops.stack.settings import StackSettings
@@ -33,6 +39,8 @@ schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas in the schem
 app.add_typer(stack_app, name="stack")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
+meetings_app = typer.Typer(no_args_is_help=True, help="Read the meetings service's state.")
+app.add_typer(meetings_app, name="meetings")
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -135,6 +143,57 @@ def schemas_check(
     typer.echo(f"registry {url}, schemas {directory}:")
     if not _print_reports([registrar.check(item) for item in plan.subjects]):
         raise typer.Exit(1)
+
+
+@meetings_app.command("upcoming")
+@one_line_errors
+def meetings_upcoming(
+    user: str,
+    limit: int = typer.Option(10, min=1),
+    tz: str = typer.Option("UTC", help="IANA zone for all-day events and the output."),
+    me: list[str] = typer.Option([], "--me", help="The user's own addresses (declined meetings are skipped)."),
+) -> None:
+    """USER's next meetings (series expanded), one JSON object per line."""
+    records = user_meetings(KafkaSettings.from_env(), user)
+    now = dt.datetime.now(dt.UTC)
+    for instance in upcoming(records, now, limit, tz=_zone(tz), user_emails=me):
+        typer.echo(json.dumps({
+            "event_id": instance.event_id, "title": instance.meeting.title,
+            "start": instance.start.isoformat(), "end": instance.end.isoformat(),
+            "attendance": instance.attendance.value,
+        }))
+
+
+@meetings_app.command("busy")
+@one_line_errors
+def meetings_busy(
+    user: str,
+    day: str = typer.Argument(..., metavar="DATE", help="YYYY-MM-DD, a local day in --tz."),
+    tz: str = typer.Option("UTC", help="The user's IANA time zone."),
+    me: list[str] = typer.Option([], "--me", help="The user's own addresses (declined meetings are free)."),
+) -> None:
+    """USER's busy intervals on DATE, merged, one JSON object per line."""
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        typer.echo(f"error: DATE must be YYYY-MM-DD, got {day!r}", err=True)
+        raise typer.Exit(2) from None
+    records = user_meetings(KafkaSettings.from_env(), user)
+    for interval in busy_intervals(records, date, _zone(tz), user_emails=me):
+        typer.echo(json.dumps({
+            "start": interval.start.isoformat(), "end": interval.end.isoformat(),
+            "minutes": int(interval.duration.total_seconds() // 60),
+            "tentative": interval.tentative, "meeting_ids": list(interval.meeting_ids),
+        }))
+
+
+def _zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        typer.echo(f"error: --tz {name!r} is not an IANA time zone (e.g. Europe/Berlin)", err=True)
+        raise typer.Exit(2) from None
+    return name
 
 
 #: Services and the module of their faust app (``faust -A <module> worker``).

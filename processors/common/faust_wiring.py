@@ -71,6 +71,12 @@ def avro_decoder() -> Decoder:
     return AvroEventSerde(registry_client(RegistrySettings.from_env())).decode
 
 
+def json_table(app: faust.App, name: str, *, default: Any = None) -> Any:
+    """A table with ``str`` keys and JSON values (both JSON-encoded in the changelog, which is
+    compacted: faust's default for tables)."""
+    return app.Table(name, default=default, key_type=str)
+
+
 def build_processor(
     app: faust.App,
     service: str,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from connectors.redis.payload_store import PayloadStore
+from processors.common.exceptions import PoisonMessage
 from schemas.models import (
     AvroModel,
     CalendarBatchEvent,
@@ -84,3 +86,16 @@ def _change(event: Event, doc_type: DocType, doc_id: str, change: Change, record
         event_id=str(event.metadata.event_id),
         version_marker=getattr(record, "version_marker", None) if record is not None else None,
     )
+
+
+async def apply_each(items: list[ItemChange], apply_one: Callable[[ItemChange], Awaitable[None]]) -> None:
+    """Apply every item; items that are poison are skipped so the others still take effect, then
+    the message is dead-lettered naming them (a replay after a fix is harmless: idempotent)."""
+    failed: list[str] = []
+    for item in items:
+        try:
+            await apply_one(item)
+        except PoisonMessage as exc:
+            failed.append(f"{item.doc_id}: {exc}")
+    if failed:
+        raise PoisonMessage(f"{len(failed)} of {len(items)} items refused: " + "; ".join(failed))

@@ -1,0 +1,99 @@
+"""meetings: calendar changes into meeting contexts, an attendee index and ``meeting-updates``.
+
+Run with ``faust -A processors.meetings.app worker -l info`` (or ``officestream worker meetings``).
+The meeting records themselves carry the version and tombstone rules, so they are this
+service's idempotence state: a redelivered or older change returns no change and emits nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import CALENDAR_UPDATES, MEETING_UPDATES, MEETINGS
+from connectors.redis.payload_store import PayloadStore
+from connectors.redis.settings import RedisSettings
+from processors.common.derived import derived_event
+from processors.common.exceptions import PoisonMessage
+from processors.common.faust_wiring import attach_agent, build_processor, create_app, json_table, json_topic
+from processors.common.inbound import InboundRecord
+from processors.common.items import ItemChange, apply_each, item_changes
+from processors.common.settings import ProcessorSettings
+from processors.meetings.attendees import attendee_index_change
+from processors.meetings.changes import MeetingChange, apply_calendar_change
+from processors.meetings.context import load_meeting_record, meeting_key
+from processors.meetings.exceptions import MeetingsError
+from processors.meetings.state import ATTENDEES_TABLE, MEETINGS_TABLE
+from schemas.models import CalendarUpdateEvent, ChangeType, Event
+
+kafka = KafkaSettings.from_env()
+settings = ProcessorSettings.from_env()
+redis_settings = RedisSettings.from_env()
+
+app = create_app(MEETINGS, kafka, settings)
+meetings = json_table(app, MEETINGS_TABLE)
+attendees = json_table(app, ATTENDEES_TABLE, default=list)
+meeting_updates = json_topic(app, kafka.topic(MEETING_UPDATES))
+payloads = PayloadStore(
+    aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs()),
+    content_endpoint=settings.content_endpoint,
+    http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
+)
+
+
+def _change_type(event: Event, item: ItemChange) -> ChangeType:
+    if item.change == "delete":
+        return ChangeType.deleted
+    return event.change_type if isinstance(event, CalendarUpdateEvent) else ChangeType.updated
+
+
+async def on_event(event: Event, record: InboundRecord) -> None:
+    changes = await item_changes(event, payloads)
+
+    async def apply_one(item: ItemChange) -> None:
+        key = meeting_key(item.user_id, item.doc_id)
+        stored = meetings.get(key)
+        try:
+            change = apply_calendar_change(
+                load_meeting_record(stored) if stored else None,
+                item.user_id, _change_type(event, item), item.record, item.doc_id,  # type: ignore[arg-type]
+                event.metadata.occurred_at,
+            )
+        except MeetingsError as exc:
+            raise PoisonMessage(str(exc)) from exc
+        if change is not None:
+            await _store_and_emit(change, event, item)
+
+    await apply_each(changes, apply_one)
+
+
+async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange) -> None:
+    meetings[change.key] = change.record.model_dump(mode="json")
+    index = attendee_index_change(change)
+    for key in index.keys():
+        attendees[key] = index.updated_ids(key.split(":", 1)[1], attendees[key])
+    update = derived_event(
+        kind=f"meeting.{change.kind.value}",
+        user_id=item.user_id,
+        payload=_payload(change),
+        occurred_at=event.metadata.occurred_at,
+        source_service=MEETINGS,
+        caused_by=f"{event.metadata.event_id}:{item.doc_id}",
+        now=dt.datetime.now(dt.UTC),
+    )
+    await meeting_updates.send(key=item.user_id.encode(), value=update.model_dump(mode="json"))
+
+
+def _payload(change: MeetingChange) -> dict[str, Any]:
+    return change.record.model_dump(mode="json")
+
+
+attach_agent(
+    app,
+    [kafka.topic(CALENDAR_UPDATES)],
+    build_processor(app, MEETINGS, kafka, settings, on_event),
+)

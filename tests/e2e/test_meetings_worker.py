@@ -1,0 +1,106 @@
+"""The meetings worker end to end: calendar changes in, meeting state, updates and CLI answers out;
+duplicates and older versions change nothing; a restarted worker recovers its tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.settings import KafkaSettings
+from processors.common.dead_letters import reason_headers
+from processors.meetings.state import MEETINGS_TABLE, changelog_topic
+from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, EventKind, EventTime
+from tests import factories
+from tests.kafka_helpers import consume, produce
+from tests.waiting import wait_for
+from tests.workers import FaustWorker, worker_env
+
+USER = "user-m"
+
+
+def update(change: ChangeType, event_id: str, *, at: dt.datetime, **fields) -> CalendarUpdateEvent:
+    record = None if change is ChangeType.deleted else factories.calendar_event(event_id, **fields)
+    return CalendarUpdateEvent(
+        metadata=factories.metadata("CalendarUpdateEvent", user_id=USER, occurred_at=at),
+        change_type=change, calendar_event_id=event_id, calendar_event=record,
+    )
+
+
+def single(event_id: str, start_hour: int, *, at: dt.datetime, title: str, marker: str, change=ChangeType.created):
+    start = dt.datetime(2026, 11, 2, start_hour, 0, tzinfo=dt.UTC)
+    return update(
+        change, event_id, at=at, title=title, kind=EventKind.single, recurrence=[], version_marker=marker,
+        start=EventTime(at=start, time_zone="Europe/Berlin"), end=EventTime(at=start + dt.timedelta(hours=1), time_zone="Europe/Berlin"),
+    )
+
+
+def updates_of(kafka: KafkaSettings, count: int, group: str) -> list[dict]:
+    return [json.loads(m.value()) for m in consume(kafka, kafka.topic("meeting-updates"), count, group=group)]
+
+
+def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def busy_on_nov_2(env: dict[str, str]) -> list[dict]:
+    result = officestream("meetings", "busy", USER, "2026-11-02", "--tz", "Europe/Berlin", env=env)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp_path):
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    topic = kafka.topic("calendar-updates")
+    env = worker_env(stack, topic_prefix, tmp_path / "data")
+    t1, t2, t3 = (factories.T0 + dt.timedelta(minutes=m) for m in (1, 2, 3))
+    standup = single("standup", 9, at=t2, title="Standup v2", marker="ck-2")
+    first = [
+        (b"\x00\x00\x00\x7f\x01", "poison"),
+        (serde.encode(topic, standup), "standup created"),
+        (serde.encode(topic, standup), "redelivery: nothing"),
+        (serde.encode(topic, single("standup", 9, at=t1, title="Standup v1", marker="ck-1", change=ChangeType.updated)), "older: nothing"),
+        (serde.encode(topic, CalendarBatchEvent(
+            metadata=factories.metadata("CalendarBatchEvent", user_id=USER, occurred_at=t2), batch_index=0,
+            calendar_events=[factories.calendar_event("review", title="Review", kind=EventKind.single, recurrence=[],
+                             start=EventTime(at=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)),
+                             end=EventTime(at=dt.datetime(2026, 11, 2, 11, 0, tzinfo=dt.UTC)))],
+        )), "review created"),
+    ]
+    produce(kafka, topic, [(USER.encode(), value, []) for value, _ in first])
+    worker = FaustWorker("meetings", env, tmp_path / "meetings.log").start()
+    try:
+        created = updates_of(kafka, 2, "u1")
+        assert [(u["kind"], u["payload"]["title"]) for u in created] == [("meeting.created", "Standup v2"), ("meeting.created", "Review")]
+        [dead] = consume(kafka, kafka.topic("meetings-dlq"), 1, group="d1")
+        assert reason_headers(dead.headers())["error.class"] == "UnknownSchemaId"
+        # The CLI reads the table's changelog, which the worker flushes at least every commit interval.
+        intervals = wait_for(lambda: busy_on_nov_2(env), timeout_s=20, what="the meetings changelog")
+        assert [(i["start"], i["end"]) for i in intervals] == [("2026-11-02T10:00:00+01:00", "2026-11-02T12:00:00+01:00")]
+        assert sorted(intervals[0]["meeting_ids"]) == ["review", "standup"]
+    finally:
+        worker.stop()
+
+    # While it is down: a redelivery of what it already applied, then a real change.
+    produce(kafka, topic, [
+        (USER.encode(), serde.encode(topic, standup), []),
+        (USER.encode(), serde.encode(topic, update(ChangeType.deleted, "review", at=t3)), []),
+    ])
+    worker = FaustWorker("meetings", env, tmp_path / "meetings-2.log").start()
+    try:
+        after_restart = updates_of(kafka, 3, "u2")[2:]
+        # Only the delete: the redelivered standup was recognised from the recovered table.
+        assert [(u["kind"], u["payload"]["event_id"]) for u in after_restart] == [("meeting.deleted", "review")]
+        wait_for(lambda: [i["meeting_ids"] for i in busy_on_nov_2(env)] == [["standup"]], timeout_s=20, what="the delete in the changelog")
+    finally:
+        worker.stop()
+    changelog = changelog_topic(kafka, MEETINGS_TABLE)
+    resource = ConfigResource(ConfigResource.Type.TOPIC, changelog)
+    admin = AdminClient(kafka.librdkafka_config())
+    config = admin.describe_configs([resource])[resource].result()
+    assert config["cleanup.policy"].value == "compact"
