@@ -1,0 +1,106 @@
+"""Find strings in plain text that read as tracking numbers, with where they stand.
+
+Carriers print numbers as one token (``1Z999AA10123456784``) or in blocks separated by single
+spaces or hyphens (``9400 1112 0108 0805 4830 16``, ``420 22153 9101...``). A stretch of such
+blocks is read whole first, and block by block when the whole does not read, so two numbers
+side by side are both found. Reading only the whole stretch or single blocks (never an
+arbitrary slice of a longer digit run) keeps fragments of account or card numbers from passing
+a check digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from processors.shipments.formats import NumberReading, identify
+
+_DIGIT_BLOCK = r"[A-Za-z]*[0-9][A-Za-z0-9]*"
+#: Maximal stretches of blocks that hold a digit, joined by one space or hyphen, not inside a word.
+_STRETCH = re.compile(rf"(?<![A-Za-z0-9]){_DIGIT_BLOCK}(?:[ \-]{_DIGIT_BLOCK})*(?![A-Za-z0-9])")
+_BLOCK = re.compile(r"[A-Za-z0-9]+")
+#: A block of capitals that may stand before or after the digits: TBA, JJD, EA ... US.
+_AFFIX = re.compile(r"[A-Z]{2,3}")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+_MIN_LENGTH, _MAX_LENGTH = 10, 40
+_MAX_BLOCKS = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class NumberOccurrence:
+    """A place in the text that reads as at least one carrier's tracking number."""
+
+    readings: tuple[NumberReading, ...]
+    start: int
+    end: int
+    #: The text as printed, separators included (phone-number shapes are judged on it).
+    raw: str
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    start: int
+    end: int
+
+
+def find_numbers(text: str) -> list[NumberOccurrence]:
+    """Every non-overlapping occurrence of a tracking-number shape with a valid check digit."""
+    found: list[NumberOccurrence] = []
+    for stretch in _STRETCH.finditer(text):
+        offset = stretch.start()
+        blocks = [_Block(m.group(), offset + m.start(), offset + m.end()) for m in _BLOCK.finditer(stretch.group())]
+        found += _read_stretch(text, blocks)
+    return found
+
+
+def _read_stretch(text: str, blocks: list[_Block]) -> list[NumberOccurrence]:
+    """The whole stretch (with a letter affix on either side, if any), else its blocks one by one."""
+    if len(blocks) <= _MAX_BLOCKS:
+        for start, end in _spans_with_affixes(text, blocks[0].start, blocks[-1].end):
+            occurrence = _read(text, start, end)
+            if occurrence:
+                return [occurrence]
+    if len(blocks) == 1:
+        return []
+    singles = (_read(text, block.start, block.end) for block in blocks)
+    return [occurrence for occurrence in singles if occurrence]
+
+
+def _spans_with_affixes(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans to read, longest first: with both affixes, the left one, the right one, none."""
+    left = _affix_before(text, start)
+    right = _affix_after(text, end)
+    spans = [(left, right), (left, end), (start, right), (start, end)]
+    return list(dict.fromkeys(spans))
+
+
+def _affix_before(text: str, start: int) -> int:
+    """Where a capitals block ending one separator before ``start`` begins (else ``start``)."""
+    if start < 1 or text[start - 1] not in " -":
+        return start
+    for match in _AFFIX.finditer(text, max(0, start - 4), start - 1):
+        if match.end() == start - 1 and not (match.start() > 0 and _WORD_CHAR.match(text, match.start() - 1)):
+            return match.start()
+    return start
+
+
+def _affix_after(text: str, end: int) -> int:
+    """Where a capitals block starting one separator after ``end`` ends (else ``end``)."""
+    if end >= len(text) or text[end] not in " -":
+        return end
+    match = _AFFIX.match(text, end + 1)
+    if match and not _WORD_CHAR.match(text, match.end()):
+        return match.end()
+    return end
+
+
+def _read(text: str, start: int, end: int) -> NumberOccurrence | None:
+    raw = text[start:end]
+    joined = raw.replace(" ", "").replace("-", "")
+    if not _MIN_LENGTH <= len(joined) <= _MAX_LENGTH:
+        return None
+    readings = identify(joined.upper())
+    if not readings:
+        return None
+    return NumberOccurrence(readings=tuple(readings), start=start, end=end, raw=raw)
