@@ -22,6 +22,8 @@ from ops.stack import manager
 from processors.meetings.busy import busy_intervals
 from processors.meetings.state import user_meetings
 from processors.meetings.upcoming import upcoming
+from processors.shipments.email_file import extract_from_file
+from processors.shipments.exceptions import ShipmentsError
 from ops.stack.component import ComponentStatus
 from ops.stack.exceptions import ComponentFailed, StackError
 from ops.stack.settings import StackSettings
@@ -41,6 +43,8 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 meetings_app = typer.Typer(no_args_is_help=True, help="Read the meetings service's state.")
 app.add_typer(meetings_app, name="meetings")
+shipments_app = typer.Typer(no_args_is_help=True, help="The shipments service's extraction.")
+app.add_typer(shipments_app, name="shipments")
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -185,6 +189,17 @@ def meetings_busy(
             "minutes": int(interval.duration.total_seconds() // 60),
             "tentative": interval.tentative, "meeting_ids": list(interval.meeting_ids),
         }))
+
+
+@shipments_app.command("extract")
+def shipments_extract(file: Path = typer.Argument(..., help="An .eml file or a canonical Email JSON file.")) -> None:
+    """Print the tracking numbers (carrier, status, merchant) found in FILE, as JSON."""
+    try:
+        findings = extract_from_file(file)
+    except ShipmentsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(findings, indent=2, default=str))
 
 
 def _zone(name: str) -> str:

@@ -18,9 +18,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
+import httpx
+import redis.asyncio as aioredis
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import dead_letter_topic
+from connectors.redis.payload_store import PayloadStore
+from connectors.redis.settings import RedisSettings
 from processors.common.dead_letters import DeadLetter
 from processors.common.inbound import InboundRecord
 from processors.common.processor import Decoder, Handler, RecordProcessor
@@ -69,6 +73,17 @@ def json_topic(app: faust.App, name: str) -> Any:
 def avro_decoder() -> Decoder:
     """The schemas serde's ``decode`` on the configured registry (lookups cached)."""
     return AvroEventSerde(registry_client(RegistrySettings.from_env())).decode
+
+
+def create_payload_store(settings: ProcessorSettings) -> PayloadStore:
+    """The Redis payload store, with the content endpoint as fallback when one is configured.
+    Connects lazily, on first use."""
+    redis_settings = RedisSettings.from_env()
+    return PayloadStore(
+        aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs()),
+        content_endpoint=settings.content_endpoint,
+        http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
+    )
 
 
 def json_table(app: faust.App, name: str, *, default: Any = None) -> Any:

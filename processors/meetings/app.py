@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import httpx
-import redis.asyncio as aioredis
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CALENDAR_UPDATES, MEETING_UPDATES, MEETINGS
-from connectors.redis.payload_store import PayloadStore
-from connectors.redis.settings import RedisSettings
 from processors.common.derived import derived_event
 from processors.common.exceptions import PoisonMessage
-from processors.common.faust_wiring import attach_agent, build_processor, create_app, json_table, json_topic
+from processors.common.faust_wiring import (
+    attach_agent,
+    build_processor,
+    create_app,
+    create_payload_store,
+    json_table,
+    json_topic,
+)
 from processors.common.inbound import InboundRecord
 from processors.common.items import ItemChange, apply_each, item_changes
 from processors.common.settings import ProcessorSettings
@@ -32,17 +35,12 @@ from schemas.models import CalendarUpdateEvent, ChangeType, Event
 
 kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
-redis_settings = RedisSettings.from_env()
 
 app = create_app(MEETINGS, kafka, settings)
 meetings = json_table(app, MEETINGS_TABLE)
 attendees = json_table(app, ATTENDEES_TABLE, default=list)
 meeting_updates = json_topic(app, kafka.topic(MEETING_UPDATES))
-payloads = PayloadStore(
-    aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs()),
-    content_endpoint=settings.content_endpoint,
-    http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
-)
+payloads = create_payload_store(settings)
 
 
 def _change_type(event: Event, item: ItemChange) -> ChangeType:

@@ -1,0 +1,78 @@
+"""vespa-loader: every email, calendar event and contact into Vespa (or a feed file).
+
+Run with ``faust -A processors.vespa_loader.app worker -l info`` (or ``officestream worker
+vespa-loader``). With ``OFFICESTREAM_VESPA_URL`` unset it appends Vespa's JSON feed format to
+``OFFICESTREAM_VESPA_FEED_FILE`` (load it later with ``vespa feed``). Each message's operations
+are fed in one call; an item's version is recorded in the ledger only once Vespa accepted it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import CALENDAR_UPDATES, CONTACT_UPDATES, EMAIL_BACKFILL, EMAIL_UPDATES, VESPA_LOADER
+from connectors.vespa.feed import FeedClient, create_feed_client
+from connectors.vespa.settings import VespaSettings
+from processors.common.exceptions import PoisonMessage
+from processors.common.faust_wiring import attach_agent, build_processor, create_app, create_payload_store, json_table
+from processors.common.idempotence import VersionLedger
+from processors.common.inbound import InboundRecord
+from processors.common.items import ItemChange, item_changes
+from processors.common.settings import ProcessorSettings
+from processors.vespa_loader.documents import operation_for_change
+from schemas.models import Event
+
+kafka = KafkaSettings.from_env()
+settings = ProcessorSettings.from_env()
+vespa = VespaSettings.from_env()
+
+app = create_app(VESPA_LOADER, kafka, settings)
+ledger = VersionLedger(json_table(app, "applied"))
+payloads = create_payload_store(settings)
+
+
+class LazyFeed:
+    """The feed client, created on first use inside the worker's event loop (faust starts extra
+    services only after the agents, so a service would race the first message). Its HTTP/2
+    pool or feed file is released when the worker process exits; every batch is durable (or
+    acknowledged by Vespa) before ``feed`` returns, so nothing depends on a clean close."""
+
+    def __init__(self, settings: VespaSettings) -> None:
+        self._settings = settings
+        self._client: FeedClient | None = None
+
+    @property
+    def client(self) -> FeedClient:
+        if self._client is None:
+            self._client = create_feed_client(self._settings)
+        return self._client
+
+
+feed = LazyFeed(vespa)
+
+
+async def on_event(event: Event, record: InboundRecord) -> None:
+    items = [item for item in await item_changes(event, payloads) if ledger.should_apply(item)]
+    refused: list[str] = []
+    pending: list[tuple[ItemChange, Any]] = []
+    for item in items:
+        try:
+            pending.append((item, operation_for_change(item, namespace=vespa.namespace)))
+        except PoisonMessage as exc:
+            refused.append(f"{item.doc_id}: {exc}")
+    results = await feed.client.feed([operation for _, operation in pending]) if pending else []
+    for (item, _), result in zip(pending, results, strict=True):
+        if result.ok:
+            ledger.record(item)
+        else:
+            refused.append(f"{item.doc_id}: {result.error()}")
+    if refused:
+        raise PoisonMessage(f"{len(refused)} of {len(items)} documents refused by Vespa: " + "; ".join(refused))
+
+
+attach_agent(
+    app,
+    [kafka.topic(t) for t in (EMAIL_BACKFILL, EMAIL_UPDATES, CALENDAR_UPDATES, CONTACT_UPDATES)],
+    build_processor(app, VESPA_LOADER, kafka, settings, on_event),
+)

@@ -1,0 +1,89 @@
+"""The shipments worker end to end, and `officestream shipments extract` on a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.settings import KafkaSettings
+from processors.common.dead_letters import reason_headers
+from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
+from tests import factories
+from tests.kafka_helpers import consume, produce
+from tests.unit.shipments import numbers
+from tests.unit.shipments.mails import mail
+from tests.workers import FaustWorker, worker_env
+
+USER = "user-s"
+
+
+def ups_mail(email_id: str, subject: str, sent: dt.datetime):
+    text = f"Your package from Blue Bottle Coffee is on its way.\nUPS tracking number: {numbers.UPS}\n"
+    return mail(sender="mcinfo@ups.com", name="UPS", subject=subject, text=text, email_id=email_id).model_copy(
+        update={"sent_at": sent, "received_at": sent}
+    )
+
+
+def update(email, at: dt.datetime) -> EmailUpdateEvent:
+    return EmailUpdateEvent(
+        metadata=factories.metadata("EmailUpdateEvent", user_id=USER, occurred_at=at),
+        change_type=ChangeType.created, email_id=email.id, email=email,
+    )
+
+
+def test_shipments_worker_tracks_packages_idempotently(stack, serde, topic_prefix, tmp_path):
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    t0 = factories.T0
+    shipped = update(ups_mail("m-shipped", "UPS Update: your package has shipped", t0), t0)
+    delivered = update(ups_mail("m-delivered", "Delivered: your UPS package", t0 + dt.timedelta(days=2)), t0 + dt.timedelta(days=2))
+    backfill = EmailBackfillEvent(
+        metadata=factories.metadata("EmailBackfillEvent", user_id=USER, occurred_at=t0), job_id="job-1", batch_index=0,
+        emails=[factories.email("newsletter", subject="Weekly news", body_text="Order #123456789012 ships soon")],
+    )
+    updates, backfills = kafka.topic("email-updates"), kafka.topic("email-backfill")
+    produce(kafka, backfills, [(USER.encode(), serde.encode(backfills, backfill), [])])
+    produce(kafka, updates, [
+        (USER.encode(), serde.encode(updates, shipped), []),
+        (USER.encode(), b"not avro at all", []),
+        (USER.encode(), serde.encode(updates, shipped), []),  # redelivery
+        (USER.encode(), serde.encode(updates, delivered), []),
+    ])
+    worker = FaustWorker("shipments", worker_env(stack, topic_prefix, tmp_path / "data"), tmp_path / "shipments.log").start()
+    try:
+        messages = consume(kafka, kafka.topic("shipment-updates"), 2, group="s1")
+        events = [json.loads(m.value()) for m in messages]
+        assert [e["kind"] for e in events] == ["shipment.created", "shipment.delivered"]
+        package = events[-1]["payload"]
+        assert (package["carrier"], package["tracking_number"], package["status"]) == ("ups", numbers.UPS, "delivered")
+        assert package["source_email_ids"] == ["m-shipped", "m-delivered"]
+        assert [m.key() for m in messages] == [USER.encode()] * 2
+        [dead] = consume(kafka, kafka.topic("shipments-dlq"), 1, group="s2")
+        assert reason_headers(dead.headers())["error.class"] == "BadMagicByte"
+        assert "[INFO]" in worker.log_text() and "Order #123456789012" not in worker.log_text()
+    finally:
+        worker.stop()
+
+
+def test_extract_command_reads_an_eml_file(tmp_path):
+    eml = tmp_path / "ups.eml"
+    eml.write_text(
+        "From: UPS <mcinfo@ups.com>\nTo: ada@example.com\nSubject: UPS Update: Delivered\n"
+        "Date: Mon, 02 Nov 2026 09:30:00 +0000\nContent-Type: text/plain; charset=utf-8\n\n"
+        f"Your package was delivered.\nTracking number: {numbers.UPS}\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "ops.cli", "shipments", "extract", str(eml)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    [finding] = json.loads(result.stdout)
+    assert (finding["carrier"], finding["tracking_number"], finding["status"]) == ("ups", numbers.UPS, "delivered")
+
+
+def test_extract_command_refuses_a_file_it_cannot_read(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ nope")
+    result = subprocess.run([sys.executable, "-m", "ops.cli", "shipments", "extract", str(broken)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "broken.json" in result.stderr
