@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from connectors.kafka.admin import ensure_topics
@@ -57,7 +58,8 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     topic = kafka.topic("calendar-updates")
-    env = worker_env(stack, topic_prefix, tmp_path / "data")
+    # RocksDB here (the other worker tests use memory://): state on disk plus the changelog.
+    env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_PROCESSOR_STORE="rocksdb://")
     t1, t2, t3 = (factories.T0 + dt.timedelta(minutes=m) for m in (1, 2, 3))
     standup = single("standup", 9, at=t2, title="Standup v2", marker="ck-2")
     first = [
@@ -97,6 +99,9 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
         # Only the delete: the redelivered standup was recognised from the recovered table.
         assert [(u["kind"], u["payload"]["event_id"]) for u in after_restart] == [("meeting.deleted", "review")]
         wait_for(lambda: [i["meeting_ids"] for i in busy_on_nov_2(env)] == [["standup"]], timeout_s=20, what="the delete in the changelog")
+        # Resumed from the committed offset: the poison before the restart was not read again.
+        dlq = TopicPartition(kafka.topic("meetings-dlq"), 0)
+        assert Consumer(kafka.librdkafka_config(**{"group.id": "w"})).get_watermark_offsets(dlq, timeout=10) == (0, 1)
     finally:
         worker.stop()
     changelog = changelog_topic(kafka, MEETINGS_TABLE)
