@@ -14,6 +14,7 @@ effectively-once effects.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,12 +54,22 @@ def create_app(
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset=offset_reset,
         producer_acks=-1,
+        # The faust worker CLI turns its web server on unless given --without-web, so it binds
+        # loopback only, on the configured port or a free one (several workers per host).
         web_enabled=settings.web_port is not None,
-        web_port=settings.web_port or 6066,
+        web_port=settings.web_port or _free_loopback_port(),
+        web_bind="127.0.0.1",
         web_host="127.0.0.1",
         key_serializer="raw",
         value_serializer="raw",
     )
+
+
+def _free_loopback_port() -> int:
+    # faust refuses port 0, so ask the kernel for a free one (a race only with another binder).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def raw_topic(app: faust.App, *names: str) -> Any:

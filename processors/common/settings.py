@@ -26,7 +26,7 @@ class ProcessorSettings(EnvSettings):
     retry_max_s: float = Field(default=30.0, gt=0)
     #: Partitions of the tables' changelog topics: must equal the source topics' (6).
     table_partitions: int = Field(default=6, ge=1)
-    #: faust's own web server (metrics, table views); off unless a port is given.
+    #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 
     @field_validator("store")

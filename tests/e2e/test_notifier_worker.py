@@ -30,16 +30,22 @@ def free_port() -> int:
 async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(stack, serde, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
-    port = free_port()
-    env = worker_env(
-        stack, topic_prefix, tmp_path / "data",
-        OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET, OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e",
-    )
-    worker = FaustWorker("notifier", env, tmp_path / "notifier.log").start()
+    # Two instances: each must see every user's events, so a client may connect to either.
+    ports = [free_port(), free_port()]
+    workers = [
+        FaustWorker("notifier", worker_env(
+            stack, topic_prefix, tmp_path / f"data-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+            OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=f"e2e-{i}",
+        ), tmp_path / f"notifier-{i}.log").start()
+        for i, port in enumerate(ports)
+    ]
     try:
         token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
         async with aiohttp.ClientSession() as http:
-            response = await http.get(f"http://127.0.0.1:{port}/events", params={"token": token})
+            other = await http.get(f"http://127.0.0.1:{ports[1]}/events", params={"token": token})
+            other_stream = SseReader(other)
+            await other_stream.frame()
+            response = await http.get(f"http://127.0.0.1:{ports[0]}/events", params={"token": token})
             assert response.status == 200
             stream = SseReader(response)
             await stream.frame()  # the retry frame: subscribed
@@ -56,7 +62,10 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
             produce(kafka, kafka.topic("shipment-updates"), [(b"user-a", shipment.model_dump_json().encode(), [])])
             first = await stream.notification(timeout=30)
             second = await stream.notification(timeout=30)
+            on_other_instance = await other_stream.notification(timeout=30)
             response.close()
+            other.close()
+        assert on_other_instance == first  # same notification, same id: resumable on either instance
         assert (first["user_id"], first["kind"]) == ("user-a", "email.created")
         assert first["payload"]["email_id"] == "a-1"
         assert (second["kind"], second["payload"]["status"]) == ("shipment.updated", "delivered")
@@ -64,4 +73,5 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
         reason = reason_headers(dead.headers())
         assert (reason["error.class"], reason["source.topic"], dead.value()) == ("TruncatedPayload", updates, b"\x00\x00\x00\x00")
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
