@@ -1,0 +1,21 @@
+"""The ``officestream`` command. Commands parse input, call one function, and print the result."""
+
+from __future__ import annotations
+
+import typer
+
+from ops.cli.schemas import schemas_app
+from ops.cli.services import meetings_app, shipments_app, worker
+from ops.cli.stack import stack_app, topics_app
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="officestream: Office data on Kafka.")
+app.add_typer(stack_app, name="stack")
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(meetings_app, name="meetings")
+app.add_typer(shipments_app, name="shipments")
+app.command("worker")(worker)
+
+
+def main() -> None:
+    app(prog_name="officestream")
