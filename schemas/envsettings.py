@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Self
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,9 +23,19 @@ class SettingsError(ValueError):
 
 
 class EnvSettings(BaseSettings):
-    """Base for every officestream settings class; subclasses set ``env_prefix``."""
+    """Base for every officestream settings class; subclasses set ``env_prefix``.
+
+    Build them with ``from_env()``: it alone reads the environment (so an explicit mapping is
+    hermetic, which tests rely on), refusing unknown variables under the prefix.
+    """
 
     model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, **sources: Any) -> tuple[Any, ...]:
+        # Only the values ``from_env`` passes in; pydantic-settings' own env reading would
+        # merge os.environ into an explicit mapping and skip the unknown-variable check.
+        return (init_settings,)
 
     @classmethod
     def env_name(cls, field: str) -> str:
@@ -49,7 +59,7 @@ class EnvSettings(BaseSettings):
             values[known[upper]] = raw
         values.update(overrides)
         try:
-            return cls.model_validate(values)
+            return cls(**values)
         except ValidationError as exc:
             raise SettingsError(_describe(cls, exc)) from exc
 

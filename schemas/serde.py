@@ -140,6 +140,14 @@ class AvroEventSerde:
             where = ".".join(str(part) for part in first["loc"]) or decoded.record_name
             raise InvalidEvent(f"{decoded.record_name} breaks its model at {where}: {first['msg']}") from exc
 
+    def knows_writer_of(self, payload: bytes | None) -> bool:
+        """True when decoding ``payload`` needs no registry call (its schema id is cached, or
+        the payload is too short or malformed to get that far). Lets async callers move only
+        the rare registry-bound decodes off their event loop."""
+        if payload is None or len(payload) < _HEADER.size or payload[0] != MAGIC_BYTE:
+            return True
+        return _HEADER.unpack_from(payload)[1] in self._read_plans
+
     def decode_datum(self, payload: bytes | None) -> Decoded:
         """A wire-format message as a datum, resolved to the project's reader schema."""
         if payload is None or len(payload) < _HEADER.size:

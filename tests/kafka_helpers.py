@@ -30,7 +30,7 @@ def produce(settings: KafkaSettings, topic: str, records: Iterable[tuple[bytes |
     return count
 
 
-def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, timeout_s: float = 30.0) -> list[Message]:
+def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, timeout_s: float = 60.0) -> list[Message]:
     """The first ``count`` messages of ``topic`` (from the earliest offset), in partition order."""
     consumer = Consumer(settings.librdkafka_config(**{"group.id": group, "auto.offset.reset": "earliest"}))
     consumer.subscribe([topic])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from ops.stack.component import Component, Probe
@@ -135,4 +135,17 @@ class KafkaBroker(Component):
             return Probe(False, KAFKA_VERSION, exc.args[0].str())
         if not metadata.brokers:
             return Probe(False, KAFKA_VERSION, "no broker registered yet")
+        if not _group_coordinator_ready(admin):
+            return Probe(False, KAFKA_VERSION, "group coordinator not available yet")
         return Probe(True, KAFKA_VERSION, f"{len(metadata.topics)} topics")
+
+
+def _group_coordinator_ready(admin: AdminClient) -> bool:
+    """Consumer groups work: a fresh broker creates its offsets topic on the first coordinator
+    lookup, and until then every consumer (faust's too) logs errors and rejoins."""
+    future = admin.describe_consumer_groups(["officestream-stack-probe"], request_timeout=3)["officestream-stack-probe"]
+    try:
+        future.result()
+    except KafkaException as exc:
+        return exc.args[0].code() not in (KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError._TIMED_OUT)
+    return True

@@ -46,7 +46,7 @@ def derived_event(
     )
 
 
-def decode_derived(value: bytes | None) -> DerivedEvent:
+async def decode_derived(value: bytes | None) -> DerivedEvent:
     """Parse a derived event; anything else is a PoisonMessage with the reason."""
     if value is None:
         raise PoisonMessage("empty message where a derived event was expected")

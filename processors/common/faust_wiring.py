@@ -13,6 +13,7 @@ effectively-once effects.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Iterable
@@ -82,8 +83,17 @@ def json_topic(app: faust.App, name: str) -> Any:
 
 
 def avro_decoder() -> Decoder:
-    """The schemas serde's ``decode`` on the configured registry (lookups cached)."""
-    return AvroEventSerde(registry_client(RegistrySettings.from_env())).decode
+    """The schemas serde's ``decode`` on the configured registry. A message whose schema is not
+    cached yet is decoded in a thread: the registry call is blocking HTTP and must not stall
+    the event loop (heartbeats, other partitions); cached ones decode inline, which is fast."""
+    serde = AvroEventSerde(registry_client(RegistrySettings.from_env()))
+
+    async def decode(value: bytes | None) -> Any:
+        if serde.knows_writer_of(value):
+            return serde.decode(value)
+        return await asyncio.to_thread(serde.decode, value)
+
+    return decode
 
 
 def create_payload_store(settings: ProcessorSettings) -> PayloadStore:

@@ -19,7 +19,7 @@ from processors.common.retry import RetryPolicy, retry
 from schemas.exceptions import DeserializationError
 
 Handler = Callable[[Any, InboundRecord], Awaitable[None]]
-Decoder = Callable[[bytes | None], Any]
+Decoder = Callable[[bytes | None], Awaitable[Any]]
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 Outcome = Literal["handled", "dead-lettered"]
 
@@ -67,7 +67,7 @@ class RecordProcessor:
         context = {"event_id": "-"}
 
         async def attempt() -> None:
-            decoded = self._decode(record.value)
+            decoded = await self._decode(record.value)
             context["event_id"] = event_id_of(decoded)
             await self._handler(decoded, record)
 

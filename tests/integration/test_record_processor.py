@@ -32,8 +32,11 @@ class Harness:
         async def sink(letter: DeadLetter) -> None:
             self.dead.append(letter)
 
+        async def decode(value: bytes | None):
+            return serde.decode(value)
+
         self.processor = RecordProcessor(
-            service="tests", decode=serde.decode, handler=handler, dead_letters=sink,
+            service="tests", decode=decode, handler=handler, dead_letters=sink,
             policy=RetryPolicy(base_s=0.001, max_s=0.01, max_attempts=3),
         )
 
