@@ -1,0 +1,303 @@
+"""Deterministic synthetic mailboxes that change over time, shared by both provider faces.
+
+Every user has emails (with their RFC 5322 bytes), calendar events and contacts. Each change
+(created / updated / deleted) is appended to the user's change log with a sequence number; the
+provider faces turn that log into delta links, history ids and sync tokens. Tokens older than
+``retained_from`` are expired (the providers' 410 / 404 answers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zlib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+DocKind = Literal["email", "event", "contact"]
+ChangeKind = Literal["created", "updated", "deleted"]
+
+#: Tracking numbers whose check digits are valid (the carriers' documented samples and
+#: numbers computed with their algorithms), for shipping notifications.
+TRACKING_NUMBERS = {
+    "ups": ["1Z999AA10123456784", "1Z4W5R890357567126"],
+    "fedex": ["986578788855", "041441760228964"],
+    "usps": ["9400111201080805483016", "EA123456785US"],
+    "dhl": ["3318810025"],
+    "amazon": ["TBA301234567890"],
+}
+CARRIER_SENDERS = {
+    "ups": ("UPS", "mcinfo@ups.com"),
+    "fedex": ("FedEx", "trackingupdates@fedex.com"),
+    "usps": ("USPS", "auto-reply@usps.com"),
+    "dhl": ("DHL Express", "noreply@dhl.com"),
+    "amazon": ("Amazon.com", "shipment-tracking@amazon.com"),
+}
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"]
+
+
+@dataclass
+class MailItem:
+    id: str
+    thread_id: str
+    mime: bytes
+    folder: str = "inbox"
+    labels: list[str] = field(default_factory=lambda: ["INBOX"])
+    is_read: bool = False
+    received_at: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    version: int = 1
+
+
+@dataclass
+class EventItem:
+    id: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    time_zone: str
+    organizer: str
+    attendees: list[tuple[str, str]]  # (email, response: accepted/declined/tentative/needsAction)
+    all_day: bool = False
+    recurrence: list[str] = field(default_factory=list)
+    series_master_id: str | None = None
+    original_start: dt.datetime | None = None
+    cancelled: bool = False
+    location: str | None = None
+    online_meeting_url: str | None = None
+    description: str = ""
+    version: int = 1
+
+
+@dataclass
+class ContactItem:
+    id: str
+    given_name: str
+    family_name: str
+    emails: list[tuple[str, str]]  # (address, label)
+    phones: list[tuple[str, str]]  # (number, label)
+    organization: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    kind: DocKind
+    change: ChangeKind
+    item_id: str
+
+
+@dataclass
+class Mailbox:
+    """One user's data and its change log."""
+
+    user: str  # the mailbox address, e.g. ada.lovelace@contoso.example
+    emails: dict[str, MailItem] = field(default_factory=dict)
+    events: dict[str, EventItem] = field(default_factory=dict)
+    contacts: dict[str, ContactItem] = field(default_factory=dict)
+    log: list[Change] = field(default_factory=list)
+    retained_from: int = 0  # sequence numbers below this are expired
+
+    @property
+    def seq(self) -> int:
+        return self.log[-1].seq if self.log else 0
+
+    def record(self, kind: DocKind, change: ChangeKind, item_id: str) -> Change:
+        entry = Change(self.seq + 1, kind, change, item_id)
+        self.log.append(entry)
+        return entry
+
+    def changes_since(self, seq: int, kind: DocKind) -> list[Change] | None:
+        """Changes of ``kind`` after ``seq`` (latest per item), or None when ``seq`` expired."""
+        if seq < self.retained_from:
+            return None
+        latest: dict[str, Change] = {}
+        for entry in self.log:
+            if entry.seq > seq and entry.kind == kind:
+                latest[entry.item_id] = entry
+        return sorted(latest.values(), key=lambda c: c.seq)
+
+    def expire_tokens(self) -> None:
+        """Every token handed out so far becomes too old (410 Gone / 404 / EXPIRED_SYNC_TOKEN)."""
+        self.retained_from = self.seq + 1
+
+
+class World:
+    """All mailboxes, generated from ``seed``; ``now`` is the emulator's clock."""
+
+    def __init__(self, *, seed: int = 42, users: int = 2, emails_per_user: int = 60, now: dt.datetime | None = None) -> None:
+        self.rng = random.Random(seed)
+        self.now = now or dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+        self.mailboxes: dict[str, Mailbox] = {}
+        for index in range(users):
+            address = f"{FIRST[index % len(FIRST)].lower()}.{LAST[index % len(LAST)].lower()}@contoso.example"
+            self.mailboxes[address] = self._generate(address, emails_per_user)
+
+    def mailbox(self, user: str) -> Mailbox:
+        return self.mailboxes[user]
+
+    # -- generation ------------------------------------------------------------------------
+
+    def _generate(self, user: str, emails: int) -> Mailbox:
+        box = Mailbox(user)
+        for n in range(emails):
+            self._add_email(box, self._random_email(box, n, self.now - dt.timedelta(hours=emails - n)))
+        for item in self._calendar(box):
+            box.events[item.id] = item
+            box.record("event", "created", item.id)
+        for n in range(12):
+            contact = self._contact(n)
+            box.contacts[contact.id] = contact
+            box.record("contact", "created", contact.id)
+        return box
+
+    def _add_email(self, box: Mailbox, item: MailItem) -> None:
+        box.emails[item.id] = item
+        box.record("email", "created", item.id)
+
+    def _random_email(self, box: Mailbox, n: int, at: dt.datetime) -> MailItem:
+        roll = self.rng.random()
+        if roll < 0.15:
+            message = self._shipping_notice(box.user, at)
+        elif roll < 0.35:
+            message = self._newsletter(box.user, at)
+        else:
+            message = self._conversation(box, at, with_attachment=roll > 0.8)
+        thread = message["X-Emulator-Thread"]
+        del message["X-Emulator-Thread"]
+        return MailItem(
+            id=f"m{self.rng.getrandbits(48):012x}",
+            thread_id=thread,
+            mime=bytes(message),
+            received_at=at,
+            labels=["INBOX", "UNREAD"] if n % 3 else ["INBOX"],
+            is_read=n % 3 == 0,
+        )
+
+    def _person(self) -> tuple[str, str]:
+        first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
+        return f"{first} {last}", f"{first.lower()}.{last.lower()}@fabrikam.example"
+
+    def _base(self, sender: tuple[str, str], to: str, subject: str, at: dt.datetime, thread: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = f"{sender[0]} <{sender[1]}>"
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = format_datetime(at)
+        message["Message-ID"] = make_msgid(idstring=f"{self.rng.getrandbits(32):08x}", domain=sender[1].split("@")[1])
+        message["X-Emulator-Thread"] = thread
+        return message
+
+    def _conversation(self, box: Mailbox, at: dt.datetime, *, with_attachment: bool) -> EmailMessage:
+        sender = self._person()
+        topic = self.rng.choice(["Quarterly numbers", "Offsite planning", "Design review", "Café menu: größer?"])
+        thread = f"t{zlib.crc32(f'{box.user}|{topic}'.encode()):010d}"  # hash() is salted per process
+        message = self._base(sender, box.user, f"Re: {topic}", at, thread)
+        message["In-Reply-To"] = f"<{thread}@fabrikam.example>"
+        message["References"] = f"<{thread}@fabrikam.example>"
+        text = f"Hi,\n\nfollowing up on {topic}. Let's discuss on Thursday.\n\n-- {sender[0]}\n"
+        if "Café" in topic:
+            message.set_content(text, charset="iso-8859-1", cte="quoted-printable")
+        else:
+            message.set_content(text)
+        message.add_alternative(f"<html><body><p>Hi,</p><p>following up on <b>{topic}</b>.</p></body></html>", subtype="html")
+        if with_attachment:
+            message.add_attachment(b"%PDF-1.4 synthetic\n" * 40, maintype="application", subtype="pdf", filename="notes.pdf")
+        return message
+
+    def _newsletter(self, to: str, at: dt.datetime) -> EmailMessage:
+        message = self._base(("Weekly Digest", "news@northwind.example"), to, "This week at Northwind", at, f"n{at:%Y%m%d%H}")
+        message.set_content("Read this newsletter in your browser.")
+        body = "".join(f"<h2>Story {i}</h2><p>{'Lorem ipsum dolor sit amet. ' * 20}</p>" for i in range(5))
+        message.add_alternative(f"<html><body>{body}<img src=\"cid:logo\"></body></html>", subtype="html")
+        html = message.get_payload()[1]
+        html.add_related(b"\x89PNG synthetic", maintype="image", subtype="png", cid="<logo>")
+        return message
+
+    def _shipping_notice(self, to: str, at: dt.datetime) -> EmailMessage:
+        carrier = self.rng.choice(sorted(TRACKING_NUMBERS))
+        number = self.rng.choice(TRACKING_NUMBERS[carrier])
+        name, address = CARRIER_SENDERS[carrier]
+        status = self.rng.choice(["has shipped", "is out for delivery", "was delivered"])
+        message = self._base((name, address), to, f"Your package {status}", at, f"s{number}")
+        message.set_content(f"Your package from Blue Bottle Coffee {status}.\nTracking number: {number}\n")
+        return message
+
+    def _calendar(self, box: Mailbox) -> list[EventItem]:
+        day = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        colleague = self._person()[1]
+        master = EventItem(
+            id="evt-weekly", title="Weekly sync", start=day + dt.timedelta(hours=9), end=day + dt.timedelta(hours=10),
+            time_zone="Europe/Berlin", organizer=box.user, attendees=[(colleague, "accepted")],
+            recurrence=["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10"], online_meeting_url="https://teams.example/l/meetup-join/weekly",
+        )
+        moved = EventItem(
+            id="evt-weekly-ex1", title="Weekly sync (moved)", start=day + dt.timedelta(days=7, hours=11),
+            end=day + dt.timedelta(days=7, hours=12), time_zone="Europe/Berlin", organizer=box.user,
+            attendees=[(colleague, "tentative")], series_master_id=master.id, original_start=day + dt.timedelta(days=7, hours=9),
+        )
+        cancelled = EventItem(
+            id="evt-weekly-ex2", title="Weekly sync", start=day + dt.timedelta(days=14, hours=9),
+            end=day + dt.timedelta(days=14, hours=10), time_zone="Europe/Berlin", organizer=box.user, attendees=[],
+            series_master_id=master.id, original_start=day + dt.timedelta(days=14, hours=9), cancelled=True,
+        )
+        offsite = EventItem(
+            id="evt-offsite", title="Offsite", start=day + dt.timedelta(days=3), end=day + dt.timedelta(days=4),
+            time_zone="America/Los_Angeles", organizer=colleague, attendees=[(box.user, "needsAction")], all_day=True,
+            location="Lake Tahoe",
+        )
+        return [master, moved, cancelled, offsite]
+
+    def _contact(self, n: int) -> ContactItem:
+        first, last = FIRST[n % len(FIRST)], LAST[(n * 3) % len(LAST)]
+        emails = [(f"{first.lower()}.{last.lower()}@fabrikam.example", "work")]
+        if n % 2:
+            emails.append((f"{first.lower()}{n}@home.example", "home"))
+        return ContactItem(
+            id=f"c{n:04d}", given_name=first, family_name=last, emails=emails,
+            phones=[(f"+1 425 555 {n:04d}", "mobile")], organization="Fabrikam" if n % 3 else None,
+        )
+
+    # -- time passing ----------------------------------------------------------------------
+
+    def advance(self, user: str) -> list[Change]:
+        """One round of activity in ``user``'s mailbox: a new email, a read, a move, a delete,
+        a changed and a cancelled meeting, a new and a changed contact."""
+        box = self.mailboxes[user]
+        self.now += dt.timedelta(minutes=5)
+        before = box.seq
+        self._add_email(box, self._random_email(box, len(box.emails), self.now))
+        live = [m for m in box.emails.values()]
+        if len(live) >= 3:
+            read, moved, deleted = self.rng.sample(live, 3)
+            read.is_read, read.version = True, read.version + 1
+            read.labels = [label for label in read.labels if label != "UNREAD"]
+            box.record("email", "updated", read.id)
+            moved.folder, moved.labels, moved.version = "archive", [], moved.version + 1
+            box.record("email", "updated", moved.id)
+            del box.emails[deleted.id]
+            box.record("email", "deleted", deleted.id)
+        self._touch_calendar(box)
+        self._touch_contacts(box)
+        return [c for c in box.log if c.seq > before]
+
+    def _touch_calendar(self, box: Mailbox) -> None:
+        master = box.events.get("evt-weekly")
+        if master is not None:
+            master.title, master.version = f"Weekly sync v{master.version + 1}", master.version + 1
+            box.record("event", "updated", master.id)
+        offsite = box.events.get("evt-offsite")
+        if offsite is not None and not offsite.cancelled:
+            offsite.cancelled, offsite.version = True, offsite.version + 1
+            box.record("event", "updated", offsite.id)
+
+    def _touch_contacts(self, box: Mailbox) -> None:
+        contact = self._contact(len(box.contacts) + 100)
+        box.contacts[contact.id] = contact
+        box.record("contact", "created", contact.id)
+        first = next(iter(box.contacts.values()))
+        first.organization, first.version = "Contoso", first.version + 1
+        box.record("contact", "updated", first.id)
