@@ -13,7 +13,7 @@ import random
 import zlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Literal
 
 DocKind = Literal["email", "event", "contact"]
@@ -35,6 +35,10 @@ CARRIER_SENDERS = {
     "dhl": ("DHL Express", "noreply@dhl.com"),
     "amazon": ("Amazon.com", "shipment-tracking@amazon.com"),
 }
+#: Placeholders in message templates, replaced per message (same length class as real values).
+_TEMPLATE_DATE = b"Thu, 01 Jan 1970 00:00:00 +0000"
+_TEMPLATE_ID = b"<template-message-id@emulator.example>"
+TOPICS = ["Quarterly numbers", "Offsite planning", "Design review", "Caf\u00e9 menu: gr\u00f6\u00dfer?"]
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"]
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"]
 
@@ -132,6 +136,7 @@ class World:
         self.rng = random.Random(seed)
         self.now = now or dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
         self.mailboxes: dict[str, Mailbox] = {}
+        self._templates: dict[tuple[str, tuple], tuple[str, bytes]] = {}
         for index in range(users):
             address = f"{FIRST[index % len(FIRST)].lower()}.{LAST[index % len(LAST)].lower()}@contoso.example"
             self.mailboxes[address] = self._generate(address, emails_per_user)
@@ -161,41 +166,60 @@ class World:
     def _random_email(self, box: Mailbox, n: int, at: dt.datetime) -> MailItem:
         roll = self.rng.random()
         if roll < 0.15:
-            message = self._shipping_notice(box.user, at)
+            carrier = self.rng.choice(sorted(TRACKING_NUMBERS))
+            shape: tuple = ("shipping", carrier, self.rng.choice(TRACKING_NUMBERS[carrier]), self.rng.randrange(3))
         elif roll < 0.35:
-            message = self._newsletter(box.user, at)
+            shape = ("newsletter",)
         else:
-            message = self._conversation(box, at, with_attachment=roll > 0.8)
-        thread = message["X-Emulator-Thread"]
-        del message["X-Emulator-Thread"]
+            shape = ("conversation", self.rng.randrange(len(TOPICS)), self.rng.randrange(len(FIRST)),
+                     self.rng.randrange(len(LAST)), roll > 0.8)
+        thread, template = self._template(box.user, shape)
+        message_id = f"<{self.rng.getrandbits(64):016x}@emulator.example>"
+        mime = template.replace(_TEMPLATE_DATE, format_datetime(at).encode()).replace(_TEMPLATE_ID, message_id.encode())
         return MailItem(
             id=f"m{self.rng.getrandbits(48):012x}",
             thread_id=thread,
-            mime=bytes(message),
+            mime=mime,
             received_at=at,
             labels=["INBOX", "UNREAD"] if n % 3 else ["INBOX"],
             is_read=n % 3 == 0,
         )
 
+    def _template(self, user: str, shape: tuple) -> tuple[str, bytes]:
+        """The message bytes for one shape of email, with placeholder Date and Message-ID
+        (building MIME with the email package is slow; 20,000-message mailboxes reuse these)."""
+        key = (user, shape)
+        if key not in self._templates:
+            if shape[0] == "shipping":
+                message = self._shipping_notice(user, *shape[1:])
+            elif shape[0] == "newsletter":
+                message = self._newsletter(user)
+            else:
+                message = self._conversation(user, *shape[1:])
+            thread = message["X-Emulator-Thread"]
+            del message["X-Emulator-Thread"]
+            self._templates[key] = (thread, bytes(message))
+        return self._templates[key]
+
     def _person(self) -> tuple[str, str]:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
         return f"{first} {last}", f"{first.lower()}.{last.lower()}@fabrikam.example"
 
-    def _base(self, sender: tuple[str, str], to: str, subject: str, at: dt.datetime, thread: str) -> EmailMessage:
+    def _base(self, sender: tuple[str, str], to: str, subject: str, thread: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = f"{sender[0]} <{sender[1]}>"
         message["To"] = to
         message["Subject"] = subject
-        message["Date"] = format_datetime(at)
-        message["Message-ID"] = make_msgid(idstring=f"{self.rng.getrandbits(32):08x}", domain=sender[1].split("@")[1])
+        message["Date"] = _TEMPLATE_DATE.decode()
+        message["Message-ID"] = _TEMPLATE_ID.decode()
         message["X-Emulator-Thread"] = thread
         return message
 
-    def _conversation(self, box: Mailbox, at: dt.datetime, *, with_attachment: bool) -> EmailMessage:
-        sender = self._person()
-        topic = self.rng.choice(["Quarterly numbers", "Offsite planning", "Design review", "Café menu: größer?"])
-        thread = f"t{zlib.crc32(f'{box.user}|{topic}'.encode()):010d}"  # hash() is salted per process
-        message = self._base(sender, box.user, f"Re: {topic}", at, thread)
+    def _conversation(self, user: str, topic_index: int, first: int, last: int, with_attachment: bool) -> EmailMessage:
+        sender = (f"{FIRST[first]} {LAST[last]}", f"{FIRST[first].lower()}.{LAST[last].lower()}@fabrikam.example")
+        topic = TOPICS[topic_index]
+        thread = f"t{zlib.crc32(f'{user}|{topic}'.encode()):010d}"  # hash() is salted per process
+        message = self._base(sender, user, f"Re: {topic}", thread)
         message["In-Reply-To"] = f"<{thread}@fabrikam.example>"
         message["References"] = f"<{thread}@fabrikam.example>"
         text = f"Hi,\n\nfollowing up on {topic}. Let's discuss on Thursday.\n\n-- {sender[0]}\n"
@@ -208,8 +232,8 @@ class World:
             message.add_attachment(b"%PDF-1.4 synthetic\n" * 40, maintype="application", subtype="pdf", filename="notes.pdf")
         return message
 
-    def _newsletter(self, to: str, at: dt.datetime) -> EmailMessage:
-        message = self._base(("Weekly Digest", "news@northwind.example"), to, "This week at Northwind", at, f"n{at:%Y%m%d%H}")
+    def _newsletter(self, to: str) -> EmailMessage:
+        message = self._base(("Weekly Digest", "news@northwind.example"), to, "This week at Northwind", "n-northwind")
         message.set_content("Read this newsletter in your browser.")
         body = "".join(f"<h2>Story {i}</h2><p>{'Lorem ipsum dolor sit amet. ' * 20}</p>" for i in range(5))
         message.add_alternative(f"<html><body>{body}<img src=\"cid:logo\"></body></html>", subtype="html")
@@ -217,12 +241,10 @@ class World:
         html.add_related(b"\x89PNG synthetic", maintype="image", subtype="png", cid="<logo>")
         return message
 
-    def _shipping_notice(self, to: str, at: dt.datetime) -> EmailMessage:
-        carrier = self.rng.choice(sorted(TRACKING_NUMBERS))
-        number = self.rng.choice(TRACKING_NUMBERS[carrier])
+    def _shipping_notice(self, to: str, carrier: str, number: str, stage: int) -> EmailMessage:
         name, address = CARRIER_SENDERS[carrier]
-        status = self.rng.choice(["has shipped", "is out for delivery", "was delivered"])
-        message = self._base((name, address), to, f"Your package {status}", at, f"s{number}")
+        status = ["has shipped", "is out for delivery", "was delivered"][stage]
+        message = self._base((name, address), to, f"Your package {status}", f"s{number}")
         message.set_content(f"Your package from Blue Bottle Coffee {status}.\nTracking number: {number}\n")
         return message
 
