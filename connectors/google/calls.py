@@ -34,7 +34,7 @@ from connectors.google.errors import (
 from connectors.google.exceptions import GoogleUnavailable, QuotaExceeded, user_hash
 from connectors.google.quota import QuotaPacer
 from connectors.google.settings import GoogleSettings
-from connectors.vespa.backoff import Backoff  # the project's one backoff rule (DESIGN: one retry helper)
+from connectors.backoff import Backoff  # the project's one backoff rule (DESIGN: one retry helper)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

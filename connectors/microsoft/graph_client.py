@@ -5,7 +5,7 @@ per-mailbox concurrency limit.
   id when it moves between folders, and list / delta requests for ``odata.maxpagesize``.
 - 429 / 502 / 503 / 504 and connection errors are retried: the wait is capped exponential
   backoff with full jitter, never shorter than the answer's Retry-After (the one retry helper,
-  ``connectors.vespa.backoff.Backoff``). A Retry-After beyond the cap fails the call retriably
+  ``connectors.backoff.Backoff``). A Retry-After beyond the cap fails the call retriably
   instead of parking a worker for an hour.
 - At most ``mailbox_concurrency`` requests per mailbox are in flight (Outlook answers 429
   "MailboxConcurrency" beyond 4 per app and mailbox); a slot is held only while a request is on
@@ -38,7 +38,7 @@ from connectors.microsoft.exceptions import (
 )
 from connectors.microsoft.retry_after import parse_retry_after
 from connectors.microsoft.settings import MicrosoftSettings
-from connectors.vespa.backoff import Backoff
+from connectors.backoff import Backoff
 
 log = logging.getLogger("officestream.microsoft.graph")
 

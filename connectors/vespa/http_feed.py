@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.vespa.backoff import Backoff
+from connectors.backoff import Backoff
 from connectors.vespa.exceptions import (
     VespaConfigurationError,
     VespaError,

@@ -1,4 +1,4 @@
-"""The one retry helper: capped exponential backoff with full jitter."""
+"""The one retry loop of the services, on the project's one backoff rule (``connectors.backoff``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from connectors.backoff import Backoff
 
 T = TypeVar("T")
 
@@ -20,8 +22,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
-        ceiling = min(self.max_s, self.base_s * 2 ** (attempt - 1))
-        return (rng or random).uniform(0, ceiling)
+        return Backoff(initial_s=self.base_s, max_s=self.max_s, retry_after_max_s=self.max_s).delay(attempt, rng=rng)
 
 
 async def retry(

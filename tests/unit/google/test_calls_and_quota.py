@@ -23,7 +23,7 @@ from connectors.google.exceptions import (
     RequestRejected,
 )
 from connectors.google.quota import QuotaPacer
-from connectors.vespa.backoff import Backoff
+from connectors.backoff import Backoff
 
 
 def http_error(status: int, *, reason: str | None = None, retry_after: str | None = None, details: list | None = None,

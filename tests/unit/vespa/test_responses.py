@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from connectors.vespa.backoff import Backoff
+from connectors.backoff import Backoff
 from connectors.vespa.responses import Disposition, disposition, retry_after_seconds
 
 

@@ -1,4 +1,4 @@
-"""How long to wait before retrying one operation: capped exponential backoff, full jitter,
+"""The one backoff rule of the project: capped exponential backoff, full jitter,
 and never shorter than a Retry-After the answer carried (itself capped)."""
 
 from __future__ import annotations
