@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ops.cli.normalize import normalize
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
@@ -15,6 +16,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(shipments_app, name="shipments")
 app.command("worker")(worker)
+app.command("normalize")(normalize)
 
 
 def main() -> None:
