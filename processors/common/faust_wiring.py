@@ -27,6 +27,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import dead_letter_topic
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
+from processors.common import faust_transport
 from processors.common.dead_letters import DeadLetter
 from processors.common.inbound import InboundRecord
 from processors.common.processor import Decoder, Handler, RecordProcessor
@@ -45,9 +46,9 @@ def create_app(
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
     datadir = settings.data_dir / kafka.group(service)
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
-    return faust.App(
+    app = faust.App(
         kafka.group(service),
-        broker=kafka.faust_broker(),
+        broker=[url.replace("kafka://", f"{faust_transport.SCHEME}://", 1) for url in kafka.faust_broker()],
         broker_credentials=kafka.faust_credentials(),
         store=settings.store,
         datadir=str(datadir),
@@ -63,7 +64,10 @@ def create_app(
         web_host="127.0.0.1",
         key_serializer="raw",
         value_serializer="raw",
+        consumer_max_fetch_size=settings.max_fetch_bytes,
     )
+    setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
+    return app
 
 
 def _free_loopback_port() -> int:

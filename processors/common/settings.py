@@ -26,6 +26,11 @@ class ProcessorSettings(EnvSettings):
     retry_max_s: float = Field(default=30.0, gt=0)
     #: Partitions of the tables' changelog topics: must equal the source topics' (6).
     table_partitions: int = Field(default=6, ge=1)
+    #: How long a fetch may wait at the broker for data (faust's own driver hard-codes 1500 ms,
+    #: which stalls busy partitions behind idle ones; see processors/common/faust_transport.py).
+    fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
+    #: Bytes fetched per partition at once (backfill batches are large).
+    max_fetch_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 
