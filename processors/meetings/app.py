@@ -51,6 +51,9 @@ def _change_type(event: Event, item: ItemChange) -> ChangeType:
 
 async def on_event(event: Event, record: InboundRecord) -> None:
     changes = await item_changes(event, payloads)
+    # Attendee entries are written once per message, not once per meeting: a batch of 50
+    # meetings with the same colleagues would otherwise write each entry dozens of times.
+    index: dict[str, list[str]] = {}
 
     async def apply_one(item: ItemChange) -> None:
         key = meeting_key(item.user_id, item.doc_id)
@@ -64,16 +67,21 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         except MeetingsError as exc:
             raise PoisonMessage(str(exc)) from exc
         if change is not None:
-            await _store_and_emit(change, event, item)
+            await _store_and_emit(change, event, item, index)
 
-    await apply_each(changes, apply_one)
+    try:
+        await apply_each(changes, apply_one)
+    finally:
+        for key, ids in index.items():
+            attendees[key] = ids
 
 
-async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange) -> None:
+async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange, index: dict[str, list[str]]) -> None:
     meetings[change.key] = change.record.model_dump(mode="json")
-    index = attendee_index_change(change)
-    for key in index.keys():
-        attendees[key] = index.updated_ids(key.split(":", 1)[1], attendees[key])
+    touched = attendee_index_change(change)
+    for key in touched.keys():
+        current = index[key] if key in index else attendees[key]
+        index[key] = touched.updated_ids(key.split(":", 1)[1], current)
     update = derived_event(
         kind=f"meeting.{change.kind.value}",
         user_id=item.user_id,
