@@ -71,23 +71,26 @@ class _MailFacts:
 def extract_findings(email: Email) -> list[TrackingFinding]:
     """Every tracking number the e-mail states, once each, in reading order."""
     segments = _segments(email)
+    scans = [(name, text, find_numbers(text)) for name, text in segments]
+    # Most mail holds no candidate at all: the mail-wide facts, status and merchant (the bulk of
+    # the work) are read only once there is a number for them to go with.
+    if not any(occurrences for _, _, occurrences in scans):
+        return []
     body = "\n".join(text for name, text in segments if name != "subject")
     facts = _mail_facts(email, body)
-    status = detect_status(email.subject, body)
-    sender = email.from_address
-    merchant = detect_merchant(
-        subject=email.subject,
-        body=body,
-        sender_name=sender.name if sender else None,
-        sender_email=sender.email if sender else None,
-    )
     findings: dict[str, TrackingFinding] = {}
-    for name, text in segments:
+    described: tuple[ShipmentStatus | None, str | None] | None = None
+    for name, text, occurrences in scans:
+        if not occurrences:
+            continue
         links = LinkIndex(text)
-        for occurrence in find_numbers(text):
+        for occurrence in occurrences:
             reading = _accept(occurrence, text, links, facts)
             if reading is None or reading.tracking_number in findings:
                 continue
+            if described is None:  # the first number kept: now its words are worth reading
+                described = _describe(email, body)
+            status, merchant = described
             findings[reading.tracking_number] = TrackingFinding(
                 carrier=reading.carrier,
                 tracking_number=reading.tracking_number,
@@ -117,6 +120,18 @@ def _segments(email: Email) -> list[tuple[Segment, str]]:
     if not (email.body_text or email.body_html) and email.snippet:
         segments.append(("snippet", normalize_whitespace(email.snippet)))
     return segments
+
+
+def _describe(email: Email, body: str) -> tuple[ShipmentStatus | None, str | None]:
+    """What the e-mail says about every number in it: the shipment's status and the merchant."""
+    sender = email.from_address
+    merchant = detect_merchant(
+        subject=email.subject,
+        body=body,
+        sender_name=sender.name if sender else None,
+        sender_email=sender.email if sender else None,
+    )
+    return detect_status(email.subject, body), merchant
 
 
 def _mail_facts(email: Email, body: str) -> _MailFacts:

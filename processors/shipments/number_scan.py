@@ -11,6 +11,8 @@ a check digit.
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from processors.shipments.formats import NumberReading, identify
@@ -22,8 +24,16 @@ _BLOCK = re.compile(r"[A-Za-z0-9]+")
 #: A block of capitals that may stand before or after the digits: TBA, JJD, EA ... US.
 _AFFIX = re.compile(r"[A-Z]{2,3}")
 _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+_DIGIT = re.compile(r"[0-9]")
+_LETTERS = frozenset(string.ascii_letters)
 _MIN_LENGTH, _MAX_LENGTH = 10, 40
 _MAX_BLOCKS = 12
+#: Every format ``identify`` accepts holds at least 9 digits (S10 and JJD 9, Amazon 12, digit
+#: formats 10 or more) except UPS 1Z, whose 18 characters carry no letter affix (it starts with
+#: ``1`` and ends with its check digit). Affixes are letters, so a stretch with fewer digits and
+#: fewer characters cannot read, whole or block by block: most digit runs in mail (years,
+#: prices, times) are such stretches, and rejecting them here skips building their affix spans.
+_MIN_DIGITS, _MIN_LETTERED_LENGTH = 9, 18
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,11 +57,43 @@ class _Block:
 def find_numbers(text: str) -> list[NumberOccurrence]:
     """Every non-overlapping occurrence of a tracking-number shape with a valid check digit."""
     found: list[NumberOccurrence] = []
-    for stretch in _STRETCH.finditer(text):
+    for stretch in _stretches(text):
+        if not _may_read(stretch.group()):
+            continue
         offset = stretch.start()
         blocks = [_Block(m.group(), offset + m.start(), offset + m.end()) for m in _BLOCK.finditer(stretch.group())]
         found += _read_stretch(text, blocks)
     return found
+
+
+def _stretches(text: str) -> Iterator[re.Match[str]]:
+    """What ``_STRETCH.finditer(text)`` yields, found from the digits instead.
+
+    The pattern tries every position of the text and reads each word up to its end before it
+    fails; jumping to the next digit (a C scan) and matching once from the start of its word
+    finds the same stretches several times faster in prose, where digits are rare."""
+    pos = 0
+    while (digit := _DIGIT.search(text, pos)) is not None:
+        # No digit lies between ``pos`` and this one, and the previous stretch ended before a
+        # non-word character, so the digit's word starts after the letters right before it.
+        start = digit.start()
+        while start > pos and text[start - 1] in _LETTERS:
+            start -= 1
+        stretch = _STRETCH.match(text, start)
+        if stretch is None:  # cannot happen (see above); stay correct should the pattern change
+            yield from _STRETCH.finditer(text, pos)
+            return
+        yield stretch
+        pos = stretch.end()
+
+
+def _may_read(stretch: str) -> bool:
+    """False when no span of the stretch (with affixes, or any one block) can be a tracking number."""
+    if len(stretch) < _MIN_DIGITS:
+        return False
+    return sum(map(str.isdigit, stretch)) >= _MIN_DIGITS or len(stretch) - stretch.count(" ") - stretch.count(
+        "-"
+    ) >= _MIN_LETTERED_LENGTH
 
 
 def _read_stretch(text: str, blocks: list[_Block]) -> list[NumberOccurrence]:
