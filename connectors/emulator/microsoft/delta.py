@@ -1,0 +1,124 @@
+"""Paging and delta rounds over the mailbox change log.
+
+Pages honour ``Prefer: odata.maxpagesize`` (default 10) with ``@odata.nextLink`` (a
+``$skiptoken`` naming a server-side cursor); delta rounds end with ``@odata.deltaLink``, whose
+token encodes the mailbox change-log sequence and the initial request's options (410
+``syncStateNotFound`` once ``/_emulator/expire`` ran).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from connectors.emulator.microsoft.options import (
+    page_size,
+    preference_applied,
+    query_options,
+)
+from connectors.emulator.microsoft.state import Cursor, state_of
+from connectors.emulator.microsoft.wire import b64, base_url, graph_error, unb64
+from connectors.emulator.world import Mailbox
+
+Render = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class DeltaQuery:
+    """What a deltaLink encodes: the change-log position and the initial request's options."""
+
+    seq: int
+    epoch: int
+    options: dict[str, str]
+
+    def token(self) -> str:
+        return b64(json.dumps({"s": self.seq, "e": self.epoch, "o": self.options}))
+
+    @classmethod
+    def parse(cls, token: str) -> DeltaQuery:
+        raw = json.loads(unb64(token))
+        return cls(int(raw["s"]), int(raw["e"]), dict(raw["o"]))
+
+
+def _expired(box: Mailbox, epoch: int) -> bool:
+    return epoch != box.retained_from
+
+
+def _gone() -> web.Response:
+    return graph_error(410, "SyncStateNotFound", "The sync state generation is not found. Start a new sync round.")
+
+
+def changed_since(box: Mailbox, kind: str, seq: int) -> list[tuple[str, str]]:
+    """(item id, change) of ``kind`` after ``seq``, latest per item, in log order."""
+    latest: dict[str, tuple[int, str]] = {}
+    for entry in box.log:
+        if entry.seq > seq and entry.kind == kind:
+            latest[entry.item_id] = (entry.seq, entry.change)
+    return [(item_id, change) for item_id, (_, change) in sorted(latest.items(), key=lambda kv: kv[1][0])]
+
+
+async def delta(request: web.Request, box: Mailbox, kind: str, option_keys: tuple[str, ...],
+                initial: Callable[[dict[str, str]], list[str]],
+                changes: Callable[[dict[str, str], int], list[tuple[str, bool]]],
+                render: Callable[[dict[str, str], str], dict[str, Any] | None]) -> web.Response:
+    """One page of a delta round: continue a cursor ($skiptoken), start an incremental round
+    ($deltatoken) or the initial full round."""
+    state = state_of(request)
+    if "$skiptoken" in request.query:
+        return _next_page(request, box, request.query["$skiptoken"])
+    if "$deltatoken" in request.query:
+        try:
+            query = DeltaQuery.parse(request.query["$deltatoken"])
+        except (ValueError, KeyError):
+            return graph_error(400, "BadRequest", "The delta token is malformed.")
+        if _expired(box, query.epoch):
+            return _gone()
+        entries = changes(query.options, query.seq)
+        options = query.options
+    else:
+        options = query_options(request, *option_keys)
+        entries = [(item_id, False) for item_id in initial(options)]
+    upto = DeltaQuery(box.seq, box.retained_from, options)
+    token = secrets.token_urlsafe(12)
+    state.cursors[token] = Cursor(box.user, entries, lambda item_id: render(options, item_id), upto.token(),
+                                  request.path, box.retained_from)
+    return _next_page(request, box, token)
+
+
+def list_round(request: web.Request, box: Mailbox, ids: list[str], render: Render) -> web.Response:
+    """The first page of a plain list of ``ids`` (later pages: ``$skiptoken``, no deltaLink)."""
+    token = secrets.token_urlsafe(12)
+    state_of(request).cursors[token] = Cursor(box.user, [(i, False) for i in ids], render, None, request.path,
+                                              box.retained_from)
+    return _next_page(request, box, token)
+
+
+def _next_page(request: web.Request, box: Mailbox, token: str) -> web.Response:
+    state = state_of(request)
+    cursor = state.cursors.get(token)
+    if cursor is None or cursor.user != box.user:
+        return graph_error(400, "BadRequest", "The skip token is not valid.")
+    if cursor.delta_token is not None and _expired(box, cursor.epoch):
+        del state.cursors[token]
+        return _gone()
+    size = page_size(request)
+    batch, cursor.entries = cursor.entries[:size], cursor.entries[size:]
+    value = [_entry(cursor, item_id, removed) for item_id, removed in batch]
+    body: dict[str, Any] = {"@odata.context": f"{base_url(request)}/v1.0/$metadata#Collection", "value": value}
+    if cursor.entries:
+        body["@odata.nextLink"] = f"{base_url(request)}{cursor.path}?$skiptoken={token}"
+    else:
+        del state.cursors[token]
+        if cursor.delta_token is not None:
+            body["@odata.deltaLink"] = f"{base_url(request)}{cursor.path}?$deltatoken={cursor.delta_token}"
+    return web.json_response(body, headers=preference_applied(request))
+
+
+def _entry(cursor: Cursor, item_id: str, removed: bool) -> dict[str, Any]:
+    rendered = None if removed else cursor.render(item_id)
+    return rendered if rendered is not None else {"id": item_id, "@removed": {"reason": "deleted"}}
