@@ -91,7 +91,11 @@ async def delta(request: web.Request, box: Mailbox, kind: str, option_keys: tupl
 
 
 def list_round(request: web.Request, box: Mailbox, ids: list[str], render: Render) -> web.Response:
-    """The first page of a plain list of ``ids`` (later pages: ``$skiptoken``, no deltaLink)."""
+    """A page of a plain list of ``ids``: the first, or the one a ``$skiptoken`` continues
+    (no deltaLink at the end)."""
+    skip = request.query.get("$skiptoken")
+    if skip is not None:
+        return _next_page(request, box, skip)
     token = secrets.token_urlsafe(12)
     state_of(request).cursors[token] = Cursor(box.user, [(i, False) for i in ids], render, None, request.path,
                                               box.retained_from)
