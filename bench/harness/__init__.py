@@ -1,0 +1,1 @@
+"""Shared pieces of the processors benchmarks: the stack, worker processes, workloads, progress."""

@@ -1,0 +1,31 @@
+"""How busy the whole machine was over a stretch of time (``/proc/stat``), so a slow figure can
+be told apart from a machine that other work (the broker, other jobs) kept busy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies summed over all CPUs since boot; idle and iowait count as idle."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return total - idle, total
+
+
+class MachineCpu:
+    """``busy()`` since construction (or the last ``restart``): the share of all CPUs in use,
+    and the same in cores (2.0 = two CPUs fully busy)."""
+
+    def __init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        self._start = jiffies()
+
+    def busy(self) -> dict[str, float]:
+        busy, total = (now - then for now, then in zip(jiffies(), self._start, strict=True))
+        share = busy / total if total else float("nan")
+        return {"share": share, "cores": share * (os.cpu_count() or 1)}
