@@ -45,7 +45,11 @@ class FaustWorker:
             [FAUST, "-A", f"processors.{self.module}.app", "worker", "-l", "info"],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
-        self._wait_ready(ready_timeout_s)
+        try:
+            self._wait_ready(ready_timeout_s)
+        except BaseException:
+            self.kill()  # never leave a half-started worker behind
+            raise
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:

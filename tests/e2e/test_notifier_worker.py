@@ -32,14 +32,14 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
     ensure_topics(kafka)
     # Two instances: each must see every user's events, so a client may connect to either.
     ports = [free_port(), free_port()]
-    workers = [
-        FaustWorker("notifier", worker_env(
-            stack, topic_prefix, tmp_path / f"data-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
-            OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=f"e2e-{i}",
-        ), tmp_path / f"notifier-{i}.log").start()
-        for i, port in enumerate(ports)
-    ]
+    workers: list[FaustWorker] = []
     try:
+        for i, port in enumerate(ports):  # appended before starting: a failed start still stops the others
+            workers.append(FaustWorker("notifier", worker_env(
+                stack, topic_prefix, tmp_path / f"data-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+                OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=f"e2e-{i}",
+            ), tmp_path / f"notifier-{i}.log"))
+            workers[-1].start()
         token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
         async with aiohttp.ClientSession() as http:
             other = await http.get(f"http://127.0.0.1:{ports[1]}/events", params={"token": token})
