@@ -33,16 +33,17 @@ def worker_env(stack: StackEndpoints, topic_prefix: str, data_dir: Path, **extra
 class FaustWorker:
     """``faust -A processors.<module>.app worker`` in a subprocess, with its log in a file."""
 
-    def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, module: str, env: dict[str, str], log_path: Path, *, argv: list[str] | None = None) -> None:
         self.module = module
         self.env = env
         self.log_path = log_path
+        self.argv = argv or [FAUST, "-A", f"processors.{module}.app", "worker", "-l", "info"]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, ready_timeout_s: float = 60.0) -> "FaustWorker":
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [FAUST, "-A", f"processors.{self.module}.app", "worker", "-l", "info"],
+            self.argv,
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         try:
