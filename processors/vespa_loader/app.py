@@ -8,19 +8,16 @@ are fed in one call; an item's version is recorded in the ledger only once Vespa
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CALENDAR_UPDATES, CONTACT_UPDATES, EMAIL_BACKFILL, EMAIL_UPDATES, VESPA_LOADER
 from connectors.vespa.feed import FeedClient, create_feed_client
 from connectors.vespa.settings import VespaSettings
-from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import attach_agent, build_processor, create_app, create_payload_store, json_table
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
-from processors.common.items import ItemChange, item_changes
+from processors.common.items import item_changes
 from processors.common.settings import ProcessorSettings
-from processors.vespa_loader.documents import operation_for_change
+from processors.vespa_loader.loading import load_items
 from schemas.models import Event
 
 kafka = KafkaSettings.from_env()
@@ -30,7 +27,6 @@ vespa = VespaSettings.from_env()
 app = create_app(VESPA_LOADER, kafka, settings)
 ledger = VersionLedger(json_table(app, "applied"))
 payloads = create_payload_store(settings)
-
 
 class LazyFeed:
     """The feed client, created on first use inside the worker's event loop (faust starts extra
@@ -48,28 +44,10 @@ class LazyFeed:
             self._client = create_feed_client(self._settings)
         return self._client
 
-
 feed = LazyFeed(vespa)
 
-
 async def on_event(event: Event, record: InboundRecord) -> None:
-    items = [item for item in await item_changes(event, payloads) if ledger.should_apply(item)]
-    refused: list[str] = []
-    pending: list[tuple[ItemChange, Any]] = []
-    for item in items:
-        try:
-            pending.append((item, operation_for_change(item, namespace=vespa.namespace)))
-        except PoisonMessage as exc:
-            refused.append(f"{item.doc_id}: {exc}")
-    results = await feed.client.feed([operation for _, operation in pending]) if pending else []
-    for (item, _), result in zip(pending, results, strict=True):
-        if result.ok:
-            ledger.record(item)
-        else:
-            refused.append(f"{item.doc_id}: {result.error()}")
-    if refused:
-        raise PoisonMessage(f"{len(refused)} of {len(items)} documents refused by Vespa: " + "; ".join(refused))
-
+    await load_items(await item_changes(event, payloads), feed=feed.client, ledger=ledger, namespace=vespa.namespace)
 
 attach_agent(
     app,
