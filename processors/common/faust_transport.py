@@ -1,26 +1,64 @@
-"""faust's Kafka transport with a bounded fetch wait.
+"""faust's Kafka transport, with a bounded fetch wait and records sent by librdkafka.
 
-faust-streaming's aiokafka driver hard-codes ``fetch_max_wait_ms=1500`` for the worker's
-consumer. aiokafka leaves a partition whose records are still being processed out of its next
-fetch; when the other assigned partitions are idle the broker holds that fetch for the whole
-wait, and the busy partition waits behind it. Measured here (bench/notifier_latency_bench.py):
-1.5 s stalls in the live notifier, and backfill services fetching once per 1.5 s. This transport
-sets the wait from ``OFFICESTREAM_PROCESSOR_FETCH_MAX_WAIT_MS`` on the consumer faust builds,
-before it starts; everything else is faust's own driver. It is registered under the broker URL
-scheme ``officestream-kafka://``.
+faust-streaming's aiokafka driver is kept for everything but two things:
+
+- **Fetch wait.** It hard-codes ``fetch_max_wait_ms=1500`` for the worker's consumer. aiokafka
+  leaves a partition whose records are still being processed out of its next fetch; when the
+  other assigned partitions are idle the broker holds that fetch for the whole wait, and the
+  busy partition waits behind it. Measured here (bench/notifier_latency_bench.py): 1.5 s stalls
+  in the live notifier, and backfill services fetching once per 1.5 s. This transport sets the
+  wait from ``OFFICESTREAM_PROCESSOR_FETCH_MAX_WAIT_MS`` on the consumer faust builds.
+- **Sending.** Every record a worker writes (table changelogs, dead letters, derived events)
+  goes through ``Producer.send``. aiokafka builds and sends record batches in Python on the
+  worker's event loop; measured in bench/processors_bench.py it cost more CPU than the
+  services' own work (meetings writes ~6 records per calendar event). Here ``send`` hands the
+  record to a confluent-kafka producer (librdkafka: batching, compression and network I/O in
+  its own C threads, idempotent, acks from all in-sync replicas) and returns a future that a
+  poller thread resolves, in bulk, when the broker acknowledged it. aiokafka's producer still
+  runs for what faust uses it for besides sending: creating topics, metadata, partitioning
+  table keys (both use Java's murmur2, so a key lands on the same partition either way).
+
+Durability is unchanged: faust flushes its producer before it commits offsets, and ``flush``
+here returns only when librdkafka has no record in flight. A record the broker finally refused
+(after librdkafka's own retries) fails the flush and crashes the worker, so its offsets are never
+committed past a lost write; the restarted worker replays and the idempotence rules absorb it.
+
+The transport is registered under the broker URL scheme ``officestream-kafka://``; ``create_app``
+sets the two app attributes below.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, cast
 
+import confluent_kafka
+from aiokafka.structs import RecordMetadata, TopicPartition
+from faust.exceptions import ProducerSendError
+from faust.topics import Topic
 from faust.transport.drivers import TRANSPORTS
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Producer, Transport
+from faust.types.tuples import FutureMessage
+
+log = logging.getLogger("officestream.processors")
 
 SCHEME = "officestream-kafka"
 DEFAULT_FETCH_MAX_WAIT_MS = 50
 #: The app attribute ``create_app`` sets from the settings.
 FETCH_WAIT_ATTRIBUTE = "officestream_fetch_max_wait_ms"
+#: The app attribute holding the confluent-kafka producer config (``KafkaSettings.producer_config``).
+PRODUCER_CONFIG_ATTRIBUTE = "officestream_producer_config"
+#: How long the poller thread blocks in one ``poll`` (it returns as soon as deliveries arrive).
+_POLL_S = 0.05
+#: How long ``send`` waits for room in a full librdkafka queue before it gives up.
+_QUEUE_FULL_TIMEOUT_S = 60.0
+#: How long stopping waits for records still in flight.
+_STOP_DRAIN_TIMEOUT_S = 30.0
 
 
 class BoundedFetchConsumerThread(AIOKafkaConsumerThread):
@@ -36,8 +74,235 @@ class BoundedFetchConsumer(Consumer):
         return BoundedFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class BoundedFetchTransport(Transport):
+class DeliveryFailed(ProducerSendError):
+    """The broker did not take a record the worker wrote (after librdkafka's retries)."""
+
+
+class LibrdkafkaProducer(Producer):
+    """faust's aiokafka producer whose non-transactional sends go through librdkafka."""
+
+    _rdk: confluent_kafka.Producer | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._in_flight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._failure: BaseException | None = None
+        self._stop_polling = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._delivered: list[tuple[_Target, Any, Any]] = []
+        self._delivered_lock = threading.Lock()
+
+    def _rdk_config(self) -> dict[str, Any]:
+        config = getattr(self.app, PRODUCER_CONFIG_ATTRIBUTE, None)
+        if config is None:
+            raise ProducerSendError(f"the app has no {PRODUCER_CONFIG_ATTRIBUTE}: build it with create_app")
+        return {"linger.ms": max(self.linger_ms, 5), **config}
+
+    async def on_start(self) -> None:
+        await super().on_start()  # aiokafka: topic creation, metadata, key partitioning
+        self._rdk = confluent_kafka.Producer(self._rdk_config())
+        self._loop_ref = asyncio.get_running_loop()
+        self._stop_polling.clear()
+        self._poller = threading.Thread(target=self._poll_forever, name="officestream-producer-poll", daemon=True)
+        self._poller.start()
+
+    async def on_stop(self) -> None:
+        try:
+            if self._rdk is not None and self._failure is None:
+                # What is still in flight gets its chance; a failure was already reported (and
+                # crashed the worker), so stopping does not raise it again.
+                await asyncio.wait_for(self._drained.wait(), timeout=_STOP_DRAIN_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            log.error("stopping with %d records not acknowledged by the broker", self._in_flight)
+        finally:
+            self._stop_polling.set()
+            if self._poller is not None:
+                await asyncio.to_thread(self._poller.join)
+            self._poller = None
+            await super().on_stop()
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: Any,
+        *,
+        transactional_id: str | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        if transactional_id or self._rdk is None:
+            return await super().send(topic, key, value, partition, timestamp, headers, transactional_id=transactional_id)
+        return self._produce(topic, key, value, partition, timestamp, headers)
+
+    def send_soon(self, fut: FutureMessage) -> None:
+        """What tables use for their changelogs: faust queues these in a buffer that a task
+        drains one loop turn at a time, and stalls the agent while the queue is long (measured:
+        16 of 26 s in meetings). librdkafka queues in C without a loop turn, so produce now."""
+        if self._rdk is None or self.app.in_transaction:
+            super().send_soon(fut)
+            return
+        message = fut.message
+        channel = cast(Topic, message.channel)
+        topic = channel.get_topic_name()
+        state = self.app.sensors.on_send_initiated(
+            self, topic, message=message, keysize=_size(message.key), valsize=_size(message.value)
+        )
+        delivered = self._produce(
+            topic, message.key, message.value, message.partition, message.timestamp, message.headers
+        )
+        delivered.add_done_callback(partial(channel._on_published, message=fut, state=state, producer=self))
+
+    def _produce(
+        self, topic: str, key: Any, value: Any, partition: int | None, timestamp: float | None, headers: Any
+    ) -> asyncio.Future[RecordMetadata]:
+        """Hand one record to librdkafka; the future settles when the broker has it."""
+        assert self._rdk is not None
+        if isinstance(headers, Mapping):
+            headers = list(headers.items())
+        self._send_on_produce_message(key=key, value=value, partition=partition, timestamp=timestamp, headers=headers)
+        future: asyncio.Future[RecordMetadata] = self._loop_ref.create_future()
+        self._hand_over(topic, key, value, partition, timestamp, headers, future)
+        return future
+
+    @property
+    def sends_directly(self) -> bool:
+        """Whether records go to librdkafka (the producer has started)."""
+        return self._rdk is not None
+
+    def send_record(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        *,
+        on_delivered: Callable[[str, int, int], None],
+    ) -> None:
+        """One already encoded record, without faust's message machinery (``ChangelogTable``);
+        ``on_delivered(topic, partition, offset)`` runs on the event loop once the broker has it.
+        Like every send, it is waited for by ``flush``."""
+        self._hand_over(topic, key, value, partition, None, None, on_delivered)
+
+    def _hand_over(
+        self, topic: str, key: Any, value: Any, partition: int | None, timestamp: float | None, headers: Any,
+        target: _Target,
+    ) -> None:
+        assert self._rdk is not None
+        kwargs: dict[str, Any] = {"key": key, "on_delivery": _Delivery(self, target)}
+        if partition is not None:
+            kwargs["partition"] = partition
+        if timestamp:
+            kwargs["timestamp"] = int(timestamp * 1000)
+        if headers:
+            kwargs["headers"] = list(headers)
+        deadline = time.monotonic() + _QUEUE_FULL_TIMEOUT_S
+        while True:
+            try:
+                self._rdk.produce(topic, value, **kwargs)
+                break
+            except BufferError:
+                # librdkafka's queue (100,000 records or 1 GiB) is full: the broker is slower
+                # than this worker. Blocking here is the back-pressure; the poller thread keeps
+                # draining meanwhile.
+                if time.monotonic() > deadline:
+                    raise ProducerSendError(
+                        f"cannot send to {topic}: the producer queue stayed full for {_QUEUE_FULL_TIMEOUT_S:.0f} s"
+                    ) from None
+                time.sleep(0.005)
+            except (confluent_kafka.KafkaException, TypeError, ValueError) as exc:
+                raise ProducerSendError(f"cannot send to {topic}: {exc}") from exc
+        self._in_flight += 1
+        self._drained.clear()
+
+    async def flush(self) -> None:
+        """Every record handed to ``send`` is on the broker, or this raises."""
+        await self.buffer.flush()
+        await self._wait_drained()
+        if self._producer is not None:
+            await self._producer.flush()
+        for transaction_producer in self._transaction_producers.values():
+            await transaction_producer.flush()
+
+    async def _wait_drained(self) -> None:
+        if self._rdk is not None:
+            await self._drained.wait()
+        if self._failure is not None:
+            raise DeliveryFailed(f"a record was not delivered, offsets stay uncommitted: {self._failure}")
+
+    # -- the poller thread ----------------------------------------------------------------
+
+    def _poll_forever(self) -> None:
+        assert self._rdk is not None
+        while not self._stop_polling.is_set():
+            self._rdk.poll(_POLL_S)  # runs _Delivery callbacks, in this thread
+            with self._delivered_lock:
+                batch, self._delivered = self._delivered, []
+            if batch:
+                try:
+                    self._loop_ref.call_soon_threadsafe(self._resolve, batch)
+                except RuntimeError:  # the loop is closed: the worker is gone
+                    return
+
+    def _resolve(self, batch: list[tuple[_Target, Any, Any]]) -> None:
+        """On the event loop: settle the futures (or call the callbacks) of one poll's deliveries."""
+        for target, error, message in batch:
+            if error is not None:
+                exc = DeliveryFailed(f"{message.topic()}[{message.partition()}]: {error}")
+                if isinstance(target, asyncio.Future) and not target.done():
+                    target.set_exception(exc)
+                if self._failure is None:
+                    self._failure = exc
+                    log.error("record not delivered, stopping the worker: %s", exc)
+                    asyncio.ensure_future(self.crash(exc))
+            elif not isinstance(target, asyncio.Future):
+                target(message.topic(), message.partition(), message.offset())
+            elif not target.done():
+                kind, millis = message.timestamp()
+                target.set_result(
+                    RecordMetadata(
+                        topic=message.topic(),
+                        partition=message.partition(),
+                        topic_partition=TopicPartition(message.topic(), message.partition()),
+                        offset=message.offset(),
+                        timestamp=millis,
+                        timestamp_type=kind,
+                        log_start_offset=None,
+                    )
+                )
+        self._in_flight -= len(batch)
+        if self._in_flight <= 0:
+            self._in_flight = 0
+            self._drained.set()
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (bytes, str)) else 0
+
+
+#: What a delivery settles: the future ``send`` returned, or ``send_record``'s callback
+#: (called on the event loop with the record's topic, partition and offset).
+_Target = asyncio.Future[RecordMetadata] | Callable[[str, int, int], None]
+
+
+class _Delivery:
+    """librdkafka's delivery callback for one record (called in the poller thread)."""
+
+    __slots__ = ("_producer", "_target")
+
+    def __init__(self, producer: LibrdkafkaProducer, target: _Target) -> None:
+        self._producer, self._target = producer, target
+
+    def __call__(self, error: Any, message: Any) -> None:
+        self._producer._delivered.append((self._target, error, message))
+
+
+class OfficestreamTransport(Transport):
     Consumer = BoundedFetchConsumer
+    Producer = LibrdkafkaProducer
 
 
-TRANSPORTS.aliases[SCHEME] = f"{__name__}:BoundedFetchTransport"
+TRANSPORTS.aliases[SCHEME] = f"{__name__}:OfficestreamTransport"

@@ -28,6 +28,7 @@ from connectors.kafka.topics import dead_letter_topic
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
 from processors.common import faust_transport
+from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter
 from processors.common.inbound import InboundRecord
 from processors.common.processor import Decoder, Handler, RecordProcessor
@@ -65,8 +66,11 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
         consumer_max_fetch_size=settings.max_fetch_bytes,
+        # Changelog writes straight to librdkafka (processors/common/changelog_table.py).
+        Table=ChangelogTable,
     )
     setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
+    setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config())
     return app
 
 

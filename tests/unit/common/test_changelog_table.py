@@ -1,0 +1,28 @@
+"""ChangelogTable writes the bytes faust itself would write: compaction keys on them, and a
+changelog holding both encodings of one key would keep a deleted value alive."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.kafka.settings import KafkaSettings
+from processors.common.changelog_table import ChangelogTable
+from processors.common.faust_wiring import create_app, json_table
+from processors.common.settings import ProcessorSettings
+
+
+@pytest.fixture
+def app(tmp_path):
+    kafka = KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9")
+    return create_app("encoding-test", kafka, ProcessorSettings.from_env({}, data_dir=tmp_path))
+
+
+@pytest.mark.parametrize("key", ["user-1:email:m-1", "ünïcode:ключ:📦", ""])
+@pytest.mark.parametrize("value", [{"occurred_at_ms": 1, "event_id": "e", "deleted": False}, ["a", "b"], None, b'{"raw": true}'])
+def test_keys_and_values_are_encoded_as_faust_encodes_them(app, key, value):
+    table = json_table(app, "applied")
+    assert isinstance(table, ChangelogTable)
+    faust_key, _ = table.changelog_topic.prepare_key(key, table.key_serializer)
+    faust_value, _ = table.changelog_topic.prepare_value(value, table.value_serializer)
+    assert table.encode_key(key) == faust_key
+    assert table.encode_value(value) == faust_value
