@@ -115,10 +115,12 @@ def create_payload_store(settings: ProcessorSettings) -> PayloadStore:
     )
 
 
-def json_table(app: faust.App, name: str, *, default: Any = None) -> Any:
+def json_table(app: faust.App, name: str, *, default: Any = None, encoded: bool = False) -> Any:
     """A table with ``str`` keys and JSON values (both JSON-encoded in the changelog, which is
-    compacted: faust's default for tables)."""
-    return app.Table(name, default=default, key_type=str)
+    compacted: faust's default for tables). With ``encoded`` the values are JSON the service
+    encoded itself (``bytes``, e.g. pydantic's ``model_dump_json``), stored and read back as
+    bytes: the same changelog format, without a second encoding."""
+    return app.Table(name, default=default, key_type=str, value_type=bytes if encoded else None)
 
 
 def build_processor(

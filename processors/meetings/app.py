@@ -8,12 +8,12 @@ service's idempotence state: a redelivered or older change returns no change and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
+import hashlib
+import json
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CALENDAR_UPDATES, MEETING_UPDATES, MEETINGS
-from processors.common.derived import derived_event
+from processors.common.derived import derived_event, encode_derived
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import (
     attach_agent,
@@ -28,7 +28,7 @@ from processors.common.items import ItemChange, apply_each, item_changes
 from processors.common.settings import ProcessorSettings
 from processors.meetings.attendees import attendee_index_change
 from processors.meetings.changes import MeetingChange, apply_calendar_change
-from processors.meetings.context import load_meeting_record, meeting_key
+from processors.meetings.context import dump_meeting_record, load_meeting_record, meeting_key
 from processors.meetings.exceptions import MeetingsError
 from processors.meetings.state import ATTENDEES_TABLE, MEETINGS_TABLE
 from schemas.models import CalendarUpdateEvent, ChangeType, Event
@@ -37,7 +37,7 @@ kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
 
 app = create_app(MEETINGS, kafka, settings)
-meetings = json_table(app, MEETINGS_TABLE)
+meetings = json_table(app, MEETINGS_TABLE, encoded=True)
 attendees = json_table(app, ATTENDEES_TABLE, default=list)
 meeting_updates = json_topic(app, kafka.topic(MEETING_UPDATES))
 payloads = create_payload_store(settings)
@@ -77,7 +77,9 @@ async def on_event(event: Event, record: InboundRecord) -> None:
 
 
 async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange, index: dict[str, list[str]]) -> None:
-    meetings[change.key] = change.record.model_dump(mode="json")
+    # Encoded once (pydantic, in Rust): the table value, the payload and its fingerprint.
+    record_json = dump_meeting_record(change.record)
+    meetings[change.key] = record_json
     touched = attendee_index_change(change)
     for key in touched.keys():
         current = index[key] if key in index else attendees[key]
@@ -85,17 +87,14 @@ async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange,
     update = derived_event(
         kind=f"meeting.{change.kind.value}",
         user_id=item.user_id,
-        payload=_payload(change),
+        payload=json.loads(record_json),
         occurred_at=event.metadata.occurred_at,
         source_service=MEETINGS,
         caused_by=f"{event.metadata.event_id}:{item.doc_id}",
         now=dt.datetime.now(dt.UTC),
+        fingerprint=hashlib.sha256(record_json).hexdigest(),
     )
-    await meeting_updates.send(key=item.user_id.encode(), value=update.model_dump(mode="json"))
-
-
-def _payload(change: MeetingChange) -> dict[str, Any]:
-    return change.record.model_dump(mode="json")
+    await meeting_updates.send(key=item.user_id.encode(), value=encode_derived(update))
 
 
 attach_agent(

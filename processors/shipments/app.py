@@ -12,7 +12,7 @@ import datetime as dt
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import EMAIL_BACKFILL, EMAIL_UPDATES, SHIPMENT_UPDATES, SHIPMENTS
-from processors.common.derived import derived_event
+from processors.common.derived import derived_event, encode_derived
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import (
     attach_agent,
@@ -79,7 +79,7 @@ async def _emit(package: Package, existing: Package | None, event: Event, email_
         caused_by=f"{event.metadata.event_id}:{email_id}:{package.tracking_number}",
         now=dt.datetime.now(dt.UTC),
     )
-    await shipment_updates.send(key=package.user_id.encode(), value=update.model_dump(mode="json"))
+    await shipment_updates.send(key=package.user_id.encode(), value=encode_derived(update))
 
 
 attach_agent(

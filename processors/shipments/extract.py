@@ -31,7 +31,7 @@ from processors.shipments.context import (
     read_labels,
 )
 from processors.shipments.formats import NumberReading
-from processors.shipments.html_text import html_to_text, normalize_whitespace
+from processors.shipments.html_text import html_may_hold_numbers, html_to_text, normalize_whitespace
 from processors.shipments.merchant import detect_merchant
 from processors.shipments.number_scan import NumberOccurrence, find_numbers
 from processors.shipments.status import ShipmentStatus, detect_status
@@ -70,12 +70,18 @@ class _MailFacts:
 
 def extract_findings(email: Email) -> list[TrackingFinding]:
     """Every tracking number the e-mail states, once each, in reading order."""
-    segments = _segments(email)
+    deferred = _html_deferred(email)
+    segments = _segments(email, convert_html=not deferred)
     scans = [(name, text, find_numbers(text)) for name, text in segments]
     # Most mail holds no candidate at all: the mail-wide facts, status and merchant (the bulk of
-    # the work) are read only once there is a number for them to go with.
+    # the work) are read only once there is a number for them to go with. An HTML body is
+    # converted only when it may hold a number, or when a number elsewhere needs its words.
     if not any(occurrences for _, _, occurrences in scans):
         return []
+    if deferred:
+        html = ("html", html_to_text(email.body_html[:MAX_TEXT_CHARS]))  # type: ignore[index]
+        segments = [*segments, html]
+        scans = [*scans, (*html, [])]  # the gate found no number in it
     body = "\n".join(text for name, text in segments if name != "subject")
     facts = _mail_facts(email, body)
     findings: dict[str, TrackingFinding] = {}
@@ -109,17 +115,22 @@ def email_time(email: Email, fallback: datetime) -> datetime:
     return email.received_at or email.sent_at or fallback
 
 
-def _segments(email: Email) -> list[tuple[Segment, str]]:
+def _segments(email: Email, *, convert_html: bool = True) -> list[tuple[Segment, str]]:
     segments: list[tuple[Segment, str]] = []
     if email.subject:
         segments.append(("subject", normalize_whitespace(email.subject)))
     if email.body_text:
         segments.append(("text", normalize_whitespace(email.body_text[:MAX_TEXT_CHARS])))
-    if email.body_html:
+    if email.body_html and convert_html:
         segments.append(("html", html_to_text(email.body_html[:MAX_TEXT_CHARS])))
     if not (email.body_text or email.body_html) and email.snippet:
         segments.append(("snippet", normalize_whitespace(email.snippet)))
     return segments
+
+
+def _html_deferred(email: Email) -> bool:
+    """Whether the HTML body is left unconverted at first: it cannot hold a number."""
+    return bool(email.body_html) and not html_may_hold_numbers(email.body_html[:MAX_TEXT_CHARS])  # type: ignore[index]
 
 
 def _describe(email: Email, body: str) -> tuple[ShipmentStatus | None, str | None]:

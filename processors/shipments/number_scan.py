@@ -66,6 +66,13 @@ def find_numbers(text: str) -> list[NumberOccurrence]:
     return found
 
 
+def may_hold_numbers(text: str) -> bool:
+    """False when ``find_numbers`` cannot find anything in ``text``, nor in any text that has
+    the same characters with some separators or markup between them removed (joining can only
+    lengthen a stretch, and a stretch too short to read stays so when it is cut)."""
+    return any(_may_read(stretch.group()) for stretch in _stretches(text))
+
+
 def _stretches(text: str) -> Iterator[re.Match[str]]:
     """What ``_STRETCH.finditer(text)`` yields, found from the digits instead.
 

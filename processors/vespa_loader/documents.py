@@ -188,6 +188,8 @@ def _present(**fields: Any) -> dict[str, Any]:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
+        if value.isascii() and value.isprintable() and len(value) <= MAX_TEXT_CHARS:
+            return value.strip()  # no control character, surrogate or non-character: nothing to strip
         return strip_non_text(value[:MAX_TEXT_CHARS]).strip()
     if isinstance(value, list):
         return [cleaned for cleaned in (_clean(item) for item in value) if cleaned not in (None, "")]

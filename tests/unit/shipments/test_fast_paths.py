@@ -204,3 +204,35 @@ def test_extract_findings_matches_the_eager_reference() -> None:
         assert extract.extract_findings(email) == expected
         total += len(expected)
     assert total > 100  # many mails hold numbers, so the slow path after the early return is compared too
+
+
+def test_html_gate_never_hides_a_number_the_converter_would_find() -> None:
+    """``html_may_hold_numbers`` lets the extractor skip converting HTML; it may say yes in
+    vain, never no where the converted text holds a number."""
+    rng = random.Random(23)
+    said_no = held = 0
+    for _ in range(3000):
+        html = _html(rng, rng.randint(0, 25))
+        found = number_scan.find_numbers(html_text.html_to_text(html))
+        if not html_text.html_may_hold_numbers(html):
+            said_no += 1
+            assert found == [], html
+        held += bool(found)
+    assert said_no > 300 and held > 300  # both sides of the gate are exercised
+
+
+@pytest.mark.parametrize(
+    ("html", "may_hold"),
+    [
+        ("<p>Invoice 2024 Q3, total $19.99, call 10:45</p>", False),
+        (f"<p>Your parcel <b>{numbers.UPS[:9]}</b>{numbers.UPS[9:]} ships</p>", True),  # split by inline markup
+        (f'<a href="https://www.ups.com/track?tracknum={numbers.UPS}">Track</a>', True),  # only in the link
+        ("<p>" + "".join(f"&#{ord(c)};" for c in numbers.UPS) + "</p>", True),  # as character references
+        (f"<style>p{{margin:0}}</style><p>{numbers.USPS_IMPB}</p>", True),
+        (f"<style>.x{{content:'{numbers.USPS_IMPB}'}}</style><p>hello</p>", False),  # dropped with the style
+    ],
+)
+def test_html_gate_examples(html: str, may_hold: bool) -> None:
+    assert html_text.html_may_hold_numbers(html) is may_hold
+    if not may_hold:
+        assert number_scan.find_numbers(html_text.html_to_text(html)) == []
