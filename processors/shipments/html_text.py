@@ -71,7 +71,9 @@ _SKIPPED_ELEMENT = re.compile(
 #: What ``html.parser`` reads as markup: tags (quoted attribute values may hold ``>``),
 #: comments, declarations, processing instructions.
 _MARKUP = re.compile(r"<!--.*?-->|<[A-Za-z/!?](?:\"[^\"]*\"|'[^']*'|[^'\">])*>", re.DOTALL)
-_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+#: Matched on the lower-cased HTML: a literal prefix lets ``re`` jump between candidates, and
+#: case changes neither which characters are digits nor how long a stretch is.
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 
 
 def html_may_hold_numbers(html: str) -> bool:
@@ -82,10 +84,19 @@ def html_may_hold_numbers(html: str) -> bool:
     a short stretch here is short there too. Most HTML mail holds no number at all, and this is
     several times cheaper than converting it."""
     without_skipped = _SKIPPED_ELEMENT.sub("", html)
-    links = ["".join(parts) for parts in _HREF.findall(without_skipped)]
     visible = _MARKUP.sub("", without_skipped)
-    gate = normalize_whitespace(html_entities.unescape(visible) if "&" in visible else visible)
-    return may_hold_numbers(gate) or any(may_hold_numbers(html_entities.unescape(link)) for link in links)
+    if "&" in visible:
+        visible = html_entities.unescape(visible)
+    # What ``normalize_whitespace`` does that can join characters: invisible ones removed,
+    # no-break spaces and runs of spaces made single spaces (it also strips line ends and
+    # blank lines, which touch no stretch).
+    visible = _INVISIBLE.sub("", visible).replace("\u00a0", " ")
+    if "  " in visible or "\t" in visible or "\f" in visible or "\v" in visible:
+        visible = _SPACE_RUN.sub(" ", visible)
+    if may_hold_numbers(visible):
+        return True
+    links = ("".join(parts) for parts in _HREF.findall(without_skipped.lower()))
+    return any(may_hold_numbers(_INVISIBLE.sub("", html_entities.unescape(link))) for link in links)
 
 
 class _TextCollector(HTMLParser):
