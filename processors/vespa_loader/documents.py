@@ -179,21 +179,24 @@ def _present(**fields: Any) -> dict[str, Any]:
     """The fields that have a value, strings cleaned and cut to ``MAX_TEXT_CHARS``."""
     present: dict[str, Any] = {}
     for name, value in fields.items():
-        value = _clean(value)
+        if isinstance(value, str):
+            value = _clean_text(value)
+        elif isinstance(value, list):
+            value = [cleaned for cleaned in map(_clean_item, value) if cleaned is not None and cleaned != ""]
         if value is None or value == "" or value == []:
             continue
         present[name] = value
     return present
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        if value.isascii() and value.isprintable() and len(value) <= MAX_TEXT_CHARS:
-            return value.strip()  # no control character, surrogate or non-character: nothing to strip
-        return strip_non_text(value[:MAX_TEXT_CHARS]).strip()
-    if isinstance(value, list):
-        return [cleaned for cleaned in (_clean(item) for item in value) if cleaned not in (None, "")]
-    return value
+def _clean_item(value: Any) -> Any:
+    return _clean_text(value) if isinstance(value, str) else value
+
+
+def _clean_text(value: str) -> str:
+    if len(value) <= MAX_TEXT_CHARS and value.isascii() and value.isprintable():
+        return value.strip()  # no control character, surrogate or non-character: nothing to strip
+    return strip_non_text(value[:MAX_TEXT_CHARS]).strip()
 
 
 def _participants(addresses: Iterable[Address | None]) -> list[str]:
