@@ -91,8 +91,9 @@ class LibrdkafkaProducer(Producer):
         self._failure: BaseException | None = None
         self._stop_polling = threading.Event()
         self._poller: threading.Thread | None = None
+        #: Filled by ``_Delivery`` callbacks, which librdkafka runs inside ``poll``: only ever
+        #: touched by the poller thread.
         self._delivered: list[tuple[_Target, Any, Any]] = []
-        self._delivered_lock = threading.Lock()
 
     def _rdk_config(self) -> dict[str, Any]:
         config = getattr(self.app, PRODUCER_CONFIG_ATTRIBUTE, None)
@@ -239,8 +240,7 @@ class LibrdkafkaProducer(Producer):
         assert self._rdk is not None
         while not self._stop_polling.is_set():
             self._rdk.poll(_POLL_S)  # runs _Delivery callbacks, in this thread
-            with self._delivered_lock:
-                batch, self._delivered = self._delivered, []
+            batch, self._delivered = self._delivered, []
             if batch:
                 try:
                     self._loop_ref.call_soon_threadsafe(self._resolve, batch)
