@@ -1,4 +1,4 @@
-"""The services from the command line: `worker`, `meetings upcoming | busy`, `shipments extract`."""
+"""The services from the command line: `worker`, `meetings upcoming | busy | attendees`, `shipments extract`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import typer
 from connectors.kafka.settings import KafkaSettings
 from ops.cli.errors import one_line_errors
 from processors.meetings.busy import busy_intervals
-from processors.meetings.state import user_meetings
+from processors.meetings.state import user_attendees, user_meetings
 from processors.meetings.upcoming import upcoming
 from processors.shipments.email_file import extract_from_file
 from processors.shipments.exceptions import ShipmentsError
@@ -83,6 +83,20 @@ def meetings_busy(
             "minutes": int(interval.duration.total_seconds() // 60),
             "tentative": interval.tentative, "meeting_ids": list(interval.meeting_ids),
         }))
+
+
+@meetings_app.command("attendees")
+@one_line_errors
+def meetings_attendees(
+    user: str,
+    email: str | None = typer.Option(None, "--email", help="Only this participant (case-insensitive)."),
+) -> None:
+    """Who USER meets: one JSON object per participant with the ids of their live meetings
+    (declined, cancelled and deleted meetings left out)."""
+    index = user_attendees(KafkaSettings.from_env(), user)
+    for address, meeting_ids in index.items():
+        if email is None or address == email.strip().lower():
+            typer.echo(json.dumps({"email": address, "meeting_ids": meeting_ids}))
 
 
 @shipments_app.command("extract")

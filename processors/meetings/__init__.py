@@ -5,10 +5,7 @@ what they return.
 """
 
 from processors.meetings.attendees import (
-    AttendeeIndexChange,
     attendee_index,
-    attendee_index_change,
-    attendee_key,
     participants,
 )
 from processors.meetings.busy import Interval, busy_intervals
@@ -28,7 +25,6 @@ from processors.meetings.upcoming import upcoming
 
 __all__ = [
     "Attendance",
-    "AttendeeIndexChange",
     "Interval",
     "InvalidCalendarChange",
     "InvalidRecurrence",
@@ -42,8 +38,6 @@ __all__ = [
     "UnknownTimeZone",
     "apply_calendar_change",
     "attendee_index",
-    "attendee_index_change",
-    "attendee_key",
     "busy_intervals",
     "dump_meeting_record",
     "expand_instances",

@@ -1,8 +1,12 @@
-"""meetings: calendar changes into meeting contexts, an attendee index and ``meeting-updates``.
+"""meetings: calendar changes into meeting contexts and ``meeting-updates``.
 
 Run with ``faust -A processors.meetings.app worker -l info`` (or ``officestream worker meetings``).
 The meeting records themselves carry the version and tombstone rules, so they are this
 service's idempotence state: a redelivered or older change returns no change and emits nothing.
+The attendee index and busy intervals are functions of these records, computed when read
+(``officestream meetings attendees | busy``, ``processors/meetings/state.py``): kept as tables
+of their own they would be a second copy of the same facts, and the attendee index alone cost
+~4.5 changelog records per calendar event (bench/processors_bench.py).
 """
 
 from __future__ import annotations
@@ -26,11 +30,10 @@ from processors.common.faust_wiring import (
 from processors.common.inbound import InboundRecord
 from processors.common.items import ItemChange, apply_each, item_changes
 from processors.common.settings import ProcessorSettings
-from processors.meetings.attendees import attendee_index_change
 from processors.meetings.changes import MeetingChange, apply_calendar_change
 from processors.meetings.context import dump_meeting_record, load_meeting_record, meeting_key
 from processors.meetings.exceptions import MeetingsError
-from processors.meetings.state import ATTENDEES_TABLE, MEETINGS_TABLE
+from processors.meetings.state import MEETINGS_TABLE
 from schemas.models import CalendarUpdateEvent, ChangeType, Event
 
 kafka = KafkaSettings.from_env()
@@ -38,7 +41,6 @@ settings = ProcessorSettings.from_env()
 
 app = create_app(MEETINGS, kafka, settings)
 meetings = json_table(app, MEETINGS_TABLE, encoded=True)
-attendees = json_table(app, ATTENDEES_TABLE, default=list)
 meeting_updates = json_topic(app, kafka.topic(MEETING_UPDATES))
 payloads = create_payload_store(settings)
 
@@ -50,11 +52,6 @@ def _change_type(event: Event, item: ItemChange) -> ChangeType:
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:
-    changes = await item_changes(event, payloads)
-    # Attendee entries are written once per message, not once per meeting: a batch of 50
-    # meetings with the same colleagues would otherwise write each entry dozens of times.
-    index: dict[str, list[str]] = {}
-
     async def apply_one(item: ItemChange) -> None:
         key = meeting_key(item.user_id, item.doc_id)
         stored = meetings.get(key)
@@ -67,23 +64,15 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         except MeetingsError as exc:
             raise PoisonMessage(str(exc)) from exc
         if change is not None:
-            await _store_and_emit(change, event, item, index)
+            await _store_and_emit(change, event, item)
 
-    try:
-        await apply_each(changes, apply_one)
-    finally:
-        for key, ids in index.items():
-            attendees[key] = ids
+    await apply_each(await item_changes(event, payloads), apply_one)
 
 
-async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange, index: dict[str, list[str]]) -> None:
+async def _store_and_emit(change: MeetingChange, event: Event, item: ItemChange) -> None:
     # Encoded once (pydantic, in Rust): the table value, the payload and its fingerprint.
     record_json = dump_meeting_record(change.record)
     meetings[change.key] = record_json
-    touched = attendee_index_change(change)
-    for key in touched.keys():
-        current = index[key] if key in index else attendees[key]
-        index[key] = touched.updated_ids(key.split(":", 1)[1], current)
     update = derived_event(
         kind=f"meeting.{change.kind.value}",
         user_id=item.user_id,

@@ -54,6 +54,12 @@ def busy_on_nov_2(env: dict[str, str]) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
+def attendees(env: dict[str, str], *args: str) -> dict[str, list[str]]:
+    result = officestream("meetings", "attendees", USER, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return {row["email"]: row["meeting_ids"] for row in map(json.loads, result.stdout.splitlines())}
+
+
 def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
@@ -85,6 +91,9 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
         intervals = wait_for(lambda: busy_on_nov_2(env), timeout_s=20, what="the meetings changelog")
         assert [(i["start"], i["end"]) for i in intervals] == [("2026-11-02T10:00:00+01:00", "2026-11-02T12:00:00+01:00")]
         assert sorted(intervals[0]["meeting_ids"]) == ["review", "standup"]
+        # The attendee index is computed from the same records: organizer and accepted guest.
+        assert attendees(env) == {"ada@example.com": ["review", "standup"], "bob@example.com": ["review", "standup"]}
+        assert attendees(env, "--email", "BOB@example.com") == {"bob@example.com": ["review", "standup"]}
     finally:
         worker.stop()
 
@@ -99,6 +108,7 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
         # Only the delete: the redelivered standup was recognised from the recovered table.
         assert [(u["kind"], u["payload"]["event_id"]) for u in after_restart] == [("meeting.deleted", "review")]
         wait_for(lambda: [i["meeting_ids"] for i in busy_on_nov_2(env)] == [["standup"]], timeout_s=20, what="the delete in the changelog")
+        assert attendees(env) == {"ada@example.com": ["standup"], "bob@example.com": ["standup"]}
         # Resumed from the committed offset: the poison before the restart was not read again.
         dlq = TopicPartition(kafka.topic("meetings-dlq"), 0)
         assert Consumer(kafka.librdkafka_config(**{"group.id": "w"})).get_watermark_offsets(dlq, timeout=10) == (0, 1)
