@@ -7,7 +7,7 @@ Per service, on the service's input topic under a fresh topic prefix:
 - the *worker*: ``faust -A processors.<module>.app worker -l info`` started on the pre-produced
   backlog and watched from the outside (polled every 50 ms) through the service's effects:
   vespa-loader's feed-file lines (file mode), the shipments ``applied`` table changelog (one
-  record per email), ``meeting-updates`` records (one per new meeting), the notifier's published
+  record per email), the meetings table changelog (one context per calendar event), the notifier's published
   count (``GET /healthz``). The window runs from the first effect seen to the later of "every
   effect seen" and the worker's last record on the broker (its table changelogs and derived
   topics, known once its group's commits cover the input: faust flushes before committing), so
@@ -108,7 +108,7 @@ SERVICES = {
                     "shipments", dead_letter_topic("shipments")),
         ServiceSpec("notifier", "notifier", EMAIL_BACKFILL, "hub published count (GET /healthz)", False,
                     f"{CLIENT_SSE}.{NOTIFIER_INSTANCE}", dead_letter_topic(CLIENT_SSE)),
-        ServiceSpec("meetings", "meetings", CALENDAR_UPDATES, f"records on {MEETING_UPDATES}", True,
+        ServiceSpec("meetings", "meetings", CALENDAR_UPDATES, "records on the meetings-table changelog", True,
                     "meetings", dead_letter_topic("meetings")),
     )
 }
@@ -147,8 +147,10 @@ def watched(spec: ServiceSpec, stack: Stack, backlog: Backlog, workdir: Path, ad
     if spec.name == "shipments":
         applied = TopicRecords(admin, [f"{kafka.group(spec.group)}-applied-changelog"])
         return Watched(env, applied, backlog.items, TopicRecords(admin, [kafka.topic(SHIPMENT_UPDATES)]))
-    updates = kafka.topic(MEETING_UPDATES)
-    return Watched(env, TopicRecords(admin, [updates]), backlog.items, TopicRecords(admin, [updates]))
+    # One context per calendar event on the table's changelog; meeting-updates gets one summary
+    # per batch message (written last, so the window ends with it).
+    contexts = TopicRecords(admin, [f"{kafka.group(spec.group)}-meetings-changelog"])
+    return Watched(env, contexts, backlog.items, TopicRecords(admin, [kafka.topic(MEETING_UPDATES)]))
 
 
 @dataclass(frozen=True)

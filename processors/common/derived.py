@@ -8,6 +8,7 @@ identity and timing as Avro events' metadata, so consumers deduplicate and order
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -52,6 +53,29 @@ def derived_event(
 def encode_derived(event: DerivedEvent) -> bytes:
     """The message value of a derived event (UTF-8 JSON, what ``decode_derived`` reads)."""
     return event.model_dump_json().encode()
+
+
+_EMPTY_PAYLOAD_TAIL = b'"payload":{}}'
+
+
+def encode_derived_with_payload(
+    *, kind: str, user_id: str, payload_json: bytes, occurred_at: dt.datetime, source_service: str,
+    caused_by: str | None, now: dt.datetime,
+) -> bytes:
+    """``encode_derived(derived_event(...))`` for a payload the caller has already encoded as a
+    JSON object (a record's ``model_dump_json``): the envelope is validated and encoded without
+    the payload, which is then put in place as it is, so it is neither parsed nor encoded again.
+    The id's fingerprint is the payload's sha256."""
+    envelope = derived_event(
+        kind=kind, user_id=user_id, payload={}, occurred_at=occurred_at, source_service=source_service,
+        caused_by=caused_by, now=now, fingerprint=hashlib.sha256(payload_json).hexdigest(),
+    )
+    encoded = encode_derived(envelope)
+    # ``payload`` is the model's last field, so its empty object closes the envelope.
+    assert encoded.endswith(_EMPTY_PAYLOAD_TAIL), "DerivedEvent.payload must stay the last field"
+    if not (payload_json.startswith(b"{") and payload_json.endswith(b"}")):
+        raise ValueError("payload_json must be one JSON object")
+    return encoded[: -len(_EMPTY_PAYLOAD_TAIL)] + b'"payload":' + payload_json + b"}"
 
 
 async def decode_derived(value: bytes | None) -> DerivedEvent:

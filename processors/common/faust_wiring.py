@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -88,6 +88,27 @@ def raw_topic(app: faust.App, *names: str) -> Any:
 def json_topic(app: faust.App, name: str) -> Any:
     """A derived-events topic (``meeting-updates``, ``shipment-updates``): JSON values, key user_id."""
     return app.topic(name, key_type=bytes, key_serializer="raw", value_serializer="json")
+
+
+def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaitable[None]]:
+    """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
+    worker's librdkafka producer at once, without faust's message machinery (faust flushes that
+    producer before it commits offsets, so the event is on the broker before the record that
+    caused it counts as processed); through faust's topic when the producer is another one."""
+    topic = json_topic(app, name)
+
+    async def send(key: bytes, value: bytes) -> None:
+        producer = app.producer
+        if isinstance(producer, faust_transport.LibrdkafkaProducer) and producer.sends_directly and not app.in_transaction:
+            producer.send_record(name, key, value, None, on_delivered=_delivered)
+        else:
+            await topic.send(key=key, value=value)
+
+    return send
+
+
+def _delivered(topic: str, partition: int, offset: int) -> None:
+    """Nothing to record once a derived event is on the broker (failures stop the worker)."""
 
 
 def avro_decoder() -> Decoder:

@@ -83,8 +83,10 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     produce(kafka, topic, [(USER.encode(), value, []) for value, _ in first])
     worker = FaustWorker("meetings", env, tmp_path / "meetings.log").start()
     try:
-        created = updates_of(kafka, 2, "u1")
-        assert [(u["kind"], u["payload"]["title"]) for u in created] == [("meeting.created", "Standup v2"), ("meeting.created", "Review")]
+        created, synced = updates_of(kafka, 2, "u1")
+        assert (created["kind"], created["payload"]["title"]) == ("meeting.created", "Standup v2")
+        # A batch is announced once, with counts; its contexts are in the table.
+        assert (synced["kind"], synced["payload"]) == ("meeting.synced", {"batch_index": 0, "count": 1, "kinds": {"created": 1}})
         [dead] = consume(kafka, kafka.topic("meetings-dlq"), 1, group="d1")
         assert reason_headers(dead.headers())["error.class"] == "UnknownSchemaId"
         # The CLI reads the table's changelog, which the worker flushes at least every commit interval.
