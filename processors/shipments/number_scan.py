@@ -24,6 +24,9 @@ _BLOCK = re.compile(r"[A-Za-z0-9]+")
 #: A block of capitals that may stand before or after the digits: TBA, JJD, EA ... US.
 _AFFIX = re.compile(r"[A-Z]{2,3}")
 _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+#: A stretch from its first digit to its end (what ``_STRETCH`` matches, less the letters the
+#: first block may start with).
+_FROM_DIGIT = re.compile(r"[0-9][A-Za-z0-9]*(?:[ \-][A-Za-z]*[0-9][A-Za-z0-9]*)*")
 _DIGIT = re.compile(r"[0-9]")
 _LETTERS = frozenset(string.ascii_letters)
 _MIN_LENGTH, _MAX_LENGTH = 10, 40
@@ -69,8 +72,27 @@ def find_numbers(text: str) -> list[NumberOccurrence]:
 def may_hold_numbers(text: str) -> bool:
     """False when ``find_numbers`` cannot find anything in ``text``, nor in any text that has
     the same characters with some separators or markup between them removed (joining can only
-    lengthen a stretch, and a stretch too short to read stays so when it is cut)."""
-    return any(_may_read(stretch.group()) for stretch in _stretches(text))
+    lengthen a stretch, and a stretch too short to read stays so when it is cut).
+
+    Fast path: ``_FROM_DIGIT`` is a stretch from its first digit on, found by a C scan for a
+    digit. A stretch is that match plus the letters its first block starts with, so when the
+    match is shorter than ``_MIN_DIGITS`` and no letter stands before it, the stretch cannot
+    read (``_may_read`` needs at least that many characters); only other matches (years and
+    prices rarely qualify) are looked at whole."""
+    for match in _FROM_DIGIT.finditer(text):
+        start = match.start()
+        if match.end() - start < _MIN_DIGITS and not (start and text[start - 1] in _LETTERS):
+            continue
+        stretch = _STRETCH.match(text, _word_start(text, start))
+        if stretch is not None and _may_read(stretch.group()):
+            return True
+    return False
+
+
+def _word_start(text: str, index: int) -> int:
+    while index > 0 and text[index - 1] in _LETTERS:
+        index -= 1
+    return index
 
 
 def _stretches(text: str) -> Iterator[re.Match[str]]:
