@@ -11,6 +11,7 @@ only tell equal from different, never older from newer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -34,18 +35,25 @@ def is_newer(stored: dict[str, Any] | None, item: ItemChange) -> bool:
 
 
 class VersionLedger:
-    """The last applied version per item, in a faust table (or any mutable mapping)."""
+    """The last applied version per item, in a faust table (or any mutable mapping).
 
-    def __init__(self, table: MutableMapping[str, dict[str, Any]]) -> None:
+    Entries are stored as the JSON the ledger encodes itself (a table made with
+    ``json_table(..., encoded=True)``): the same changelog bytes faust's JSON codec writes for
+    the dict, for a fraction of its cost on the one write per item. Entries read back as dicts
+    (a table holding decoded JSON) are understood too."""
+
+    def __init__(self, table: MutableMapping[str, Any]) -> None:
         self._table = table
 
     def should_apply(self, item: ItemChange) -> bool:
-        return is_newer(self._table.get(item.key), item)
+        stored = self._table.get(item.key)
+        return is_newer(json.loads(stored) if isinstance(stored, (bytes, str)) else stored, item)
 
     def record(self, item: ItemChange) -> None:
-        self._table[item.key] = {
+        entry = {
             "occurred_at_ms": item.occurred_at_ms,
             "event_id": item.event_id,
             "version_marker": item.version_marker,
             "deleted": item.change == "delete",
         }
+        self._table[item.key] = json.dumps(entry, separators=(",", ":")).encode()

@@ -37,7 +37,7 @@ kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
 
 app = create_app(SHIPMENTS, kafka, settings)
-ledger = VersionLedger(json_table(app, "applied"))
+ledger = VersionLedger(json_table(app, "applied", encoded=True))
 packages = json_table(app, "packages")
 shipment_updates = json_topic(app, kafka.topic(SHIPMENT_UPDATES))
 payloads = create_payload_store(settings)

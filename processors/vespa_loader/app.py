@@ -25,7 +25,7 @@ settings = ProcessorSettings.from_env()
 vespa = VespaSettings.from_env()
 
 app = create_app(VESPA_LOADER, kafka, settings)
-ledger = VersionLedger(json_table(app, "applied"))
+ledger = VersionLedger(json_table(app, "applied", encoded=True))
 payloads = create_payload_store(settings)
 
 class LazyFeed:

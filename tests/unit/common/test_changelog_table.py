@@ -26,3 +26,17 @@ def test_keys_and_values_are_encoded_as_faust_encodes_them(app, key, value):
     faust_value, _ = table.changelog_topic.prepare_value(value, table.value_serializer)
     assert table.encode_key(key) == faust_key
     assert table.encode_value(value) == faust_value
+
+
+def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app):
+    from processors.common.idempotence import VersionLedger
+    from processors.common.items import ItemChange
+    from schemas.models import DocType
+
+    store: dict[str, bytes] = {}
+    change = ItemChange(user_id="ü", doc_type=DocType.email, doc_id="m", change="upsert", record=None,
+                        occurred_at_ms=5, event_id="e-1", version_marker="v é")
+    VersionLedger(store).record(change)
+    table = json_table(app, "applied-json")
+    entry = {"occurred_at_ms": 5, "event_id": "e-1", "version_marker": "v é", "deleted": False}
+    assert store[change.key] == table.encode_value(entry)
