@@ -21,8 +21,20 @@ _BMP_NON_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdd
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+#: Every UTF-8 byte that cannot start or be part of a refused code point: tab, newline, carriage
+#: return, printable ASCII and DEL, continuation bytes and the lead bytes of two- and three-byte
+#: sequences other than ED (surrogates) and EF (U+F000..U+FFFF, where the noncharacters are).
+#: What is left after deleting them (C0 controls, ED, EF, the four-byte leads F0..F4) may hide a
+#: refused character; most text has none of these bytes.
+_INNOCENT_BYTES = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0xED), 0xEE])
+
+
 def strip_non_text(value: str) -> str:
     """``value`` without the code points Vespa refuses in strings."""
+    if not value.encode("utf-8", "surrogatepass").translate(None, _INNOCENT_BYTES):
+        # Fast path, in C: the UTF-8 holds none of the bytes a refused code point needs (the
+        # class scan below costs ~8 ns per character, several times more on a 3 KB body).
+        return value
     return (_NON_TEXT if _has_astral_non_text(value) else _BMP_NON_TEXT).sub("", value)
 
 
