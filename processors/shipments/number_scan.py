@@ -27,7 +27,6 @@ _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
 #: A stretch from its first digit to its end (what ``_STRETCH`` matches, less the letters the
 #: first block may start with).
 _FROM_DIGIT = re.compile(r"[0-9][A-Za-z0-9]*(?:[ \-][A-Za-z]*[0-9][A-Za-z0-9]*)*")
-_DIGIT = re.compile(r"[0-9]")
 _LETTERS = frozenset(string.ascii_letters)
 _MIN_LENGTH, _MAX_LENGTH = 10, 40
 _MAX_BLOCKS = 12
@@ -60,60 +59,41 @@ class _Block:
 def find_numbers(text: str) -> list[NumberOccurrence]:
     """Every non-overlapping occurrence of a tracking-number shape with a valid check digit."""
     found: list[NumberOccurrence] = []
-    for stretch in _stretches(text):
-        if not _may_read(stretch.group()):
-            continue
+    for stretch in _readable_stretches(text):
         offset = stretch.start()
         blocks = [_Block(m.group(), offset + m.start(), offset + m.end()) for m in _BLOCK.finditer(stretch.group())]
         found += _read_stretch(text, blocks)
     return found
 
 
-def may_hold_numbers(text: str) -> bool:
-    """False when ``find_numbers`` cannot find anything in ``text``, nor in any text that has
-    the same characters with some separators or markup between them removed (joining can only
-    lengthen a stretch, and a stretch too short to read stays so when it is cut).
+def _readable_stretches(text: str) -> Iterator[re.Match[str]]:
+    """The stretches of ``text`` (what ``_STRETCH.finditer`` yields) that ``_may_read``, in order.
 
-    Fast path: ``_FROM_DIGIT`` is a stretch from its first digit on, found by a C scan for a
-    digit. A stretch is that match plus the letters its first block starts with, so when the
-    match is shorter than ``_MIN_DIGITS`` and no letter stands before it, the stretch cannot
-    read (``_may_read`` needs at least that many characters); only other matches (years and
-    prices rarely qualify) are looked at whole."""
+    ``_FROM_DIGIT`` is a stretch from its first digit on, found by a C scan for a digit. A
+    stretch is that match plus the letters its first block starts with, so when the match is
+    shorter than ``_MIN_DIGITS`` and no letter stands before it, the stretch cannot read
+    (``_may_read`` needs at least that many characters) and costs no more than the scan; only
+    the others (years and prices rarely qualify) are matched whole."""
     for match in _FROM_DIGIT.finditer(text):
         start = match.start()
         if match.end() - start < _MIN_DIGITS and not (start and text[start - 1] in _LETTERS):
             continue
         stretch = _STRETCH.match(text, _word_start(text, start))
         if stretch is not None and _may_read(stretch.group()):
-            return True
-    return False
+            yield stretch
+
+
+def may_hold_numbers(text: str) -> bool:
+    """False when ``find_numbers`` cannot find anything in ``text``, nor in any text that has
+    the same characters with some separators or markup between them removed (joining can only
+    lengthen a stretch, and a stretch too short to read stays so when it is cut)."""
+    return next(_readable_stretches(text), None) is not None
 
 
 def _word_start(text: str, index: int) -> int:
     while index > 0 and text[index - 1] in _LETTERS:
         index -= 1
     return index
-
-
-def _stretches(text: str) -> Iterator[re.Match[str]]:
-    """What ``_STRETCH.finditer(text)`` yields, found from the digits instead.
-
-    The pattern tries every position of the text and reads each word up to its end before it
-    fails; jumping to the next digit (a C scan) and matching once from the start of its word
-    finds the same stretches several times faster in prose, where digits are rare."""
-    pos = 0
-    while (digit := _DIGIT.search(text, pos)) is not None:
-        # No digit lies between ``pos`` and this one, and the previous stretch ended before a
-        # non-word character, so the digit's word starts after the letters right before it.
-        start = digit.start()
-        while start > pos and text[start - 1] in _LETTERS:
-            start -= 1
-        stretch = _STRETCH.match(text, start)
-        if stretch is None:  # cannot happen (see above); stay correct should the pattern change
-            yield from _STRETCH.finditer(text, pos)
-            return
-        yield stretch
-        pos = stretch.end()
 
 
 def _may_read(stretch: str) -> bool:
