@@ -27,6 +27,12 @@ _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
 #: A stretch from its first digit to its end (what ``_STRETCH`` matches, less the letters the
 #: first block may start with).
 _FROM_DIGIT = re.compile(r"[0-9][A-Za-z0-9]*(?:[ \-][A-Za-z]*[0-9][A-Za-z0-9]*)*")
+#: ``_FROM_DIGIT`` on the shape of the text (see ``_readable_stretches``).
+_SHAPE_FROM_DIGIT = re.compile(rb"0[a0]*(?:[ \-]a*0[a0]*)*")
+_SHAPE = bytes(
+    ord("0") if chr(b).isdigit() and b < 128 else ord("a") if chr(b).isalpha() and b < 128 else b if b in b" -" else ord(".")
+    for b in range(256)
+)
 _LETTERS = frozenset(string.ascii_letters)
 _MIN_LENGTH, _MAX_LENGTH = 10, 40
 _MAX_BLOCKS = 12
@@ -74,7 +80,12 @@ def _readable_stretches(text: str) -> Iterator[re.Match[str]]:
     shorter than ``_MIN_DIGITS`` and no letter stands before it, the stretch cannot read
     (``_may_read`` needs at least that many characters) and costs no more than the scan; only
     the others (years and prices rarely qualify) are matched whole."""
-    for match in _FROM_DIGIT.finditer(text):
+    # Scanned as a shape, one byte per character (``encode`` with "replace" keeps offsets):
+    # digits become "0", ASCII letters "a", space and hyphen stay, all else ".". A pattern that
+    # starts with a literal lets ``re`` look for it byte by byte; one that starts with a class
+    # tests the class at every character, several times slower on prose.
+    shape = text.encode("ascii", "replace").translate(_SHAPE)
+    for match in _SHAPE_FROM_DIGIT.finditer(shape):
         start = match.start()
         if match.end() - start < _MIN_DIGITS and not (start and text[start - 1] in _LETTERS):
             continue
