@@ -11,7 +11,6 @@ a check digit.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,11 +28,11 @@ _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
 _FROM_DIGIT = re.compile(r"[0-9][A-Za-z0-9]*(?:[ \-][A-Za-z]*[0-9][A-Za-z0-9]*)*")
 #: ``_FROM_DIGIT`` on the shape of the text (see ``_readable_stretches``).
 _SHAPE_FROM_DIGIT = re.compile(rb"0[a0]*(?:[ \-]a*0[a0]*)*")
+_SHAPE_LETTER = ord("a")
 _SHAPE = bytes(
     ord("0") if chr(b).isdigit() and b < 128 else ord("a") if chr(b).isalpha() and b < 128 else b if b in b" -" else ord(".")
     for b in range(256)
 )
-_LETTERS = frozenset(string.ascii_letters)
 _MIN_LENGTH, _MAX_LENGTH = 10, 40
 _MAX_BLOCKS = 12
 #: Every format ``identify`` accepts holds at least 9 digits (S10 and JJD 9, Amazon 12, digit
@@ -76,20 +75,22 @@ def _readable_stretches(text: str) -> Iterator[re.Match[str]]:
     """The stretches of ``text`` (what ``_STRETCH.finditer`` yields) that ``_may_read``, in order.
 
     ``_FROM_DIGIT`` is a stretch from its first digit on, found by a C scan for a digit. A
-    stretch is that match plus the letters its first block starts with, so when the match is
-    shorter than ``_MIN_DIGITS`` and no letter stands before it, the stretch cannot read
-    (``_may_read`` needs at least that many characters) and costs no more than the scan; only
-    the others (years and prices rarely qualify) are matched whole."""
+    stretch is that match plus the letters its first block starts with, so when both together
+    are shorter than ``_MIN_DIGITS`` the stretch cannot read (``_may_read`` needs at least that
+    many characters) and costs no more than the scan; only the others (years and prices rarely
+    qualify) are matched whole."""
     # Scanned as a shape, one byte per character (``encode`` with "replace" keeps offsets):
     # digits become "0", ASCII letters "a", space and hyphen stay, all else ".". A pattern that
     # starts with a literal lets ``re`` look for it byte by byte; one that starts with a class
     # tests the class at every character, several times slower on prose.
     shape = text.encode("ascii", "replace").translate(_SHAPE)
     for match in _SHAPE_FROM_DIGIT.finditer(shape):
-        start = match.start()
-        if match.end() - start < _MIN_DIGITS and not (start and text[start - 1] in _LETTERS):
+        start, end = match.span()
+        while start and shape[start - 1] == _SHAPE_LETTER:  # the letters the first block starts with
+            start -= 1
+        if end - start < _MIN_DIGITS:  # the whole stretch is [start, end): too short to read
             continue
-        stretch = _STRETCH.match(text, _word_start(text, start))
+        stretch = _STRETCH.match(text, start)
         if stretch is not None and _may_read(stretch.group()):
             yield stretch
 
@@ -99,12 +100,6 @@ def may_hold_numbers(text: str) -> bool:
     the same characters with some separators or markup between them removed (joining can only
     lengthen a stretch, and a stretch too short to read stays so when it is cut)."""
     return next(_readable_stretches(text), None) is not None
-
-
-def _word_start(text: str, index: int) -> int:
-    while index > 0 and text[index - 1] in _LETTERS:
-        index -= 1
-    return index
 
 
 def _may_read(stretch: str) -> bool:
