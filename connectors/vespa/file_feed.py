@@ -10,7 +10,6 @@ when it is next opened. Those operations were never acknowledged, so Kafka redel
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +47,7 @@ class FileFeedClient:
         """Append ``operations`` durably; every one is ``applied`` once this returns."""
         if not operations:
             return []
-        payload = b"".join(json.dumps(op.feed_json(), separators=(",", ":")).encode() + b"\n" for op in operations)
+        payload = b"".join(op.feed_line() for op in operations)
         async with self._lock:
             await asyncio.to_thread(self._append, payload)
         return [FeedResult(operation=op, outcome=FeedOutcome.applied) for op in operations]

@@ -179,7 +179,9 @@ class HttpFeedClient:
 
     async def _send(self, operation: FeedOperation) -> _Answer:
         params = {**operation.query_params(), "timeout": self._timeout_param}
-        answer, _ = await self._request(operation.http_method, operation.doc_id, params=params, json=operation.request_body())
+        body = operation.encoded_body()
+        headers = {"content-type": "application/json"} if body is not None else None
+        answer, _ = await self._request(operation.http_method, operation.doc_id, params=params, content=body, headers=headers)
         return answer
 
     async def _request(self, method: str, doc_id: DocumentId, **kwargs: Any) -> tuple[_Answer, httpx.Response | None]:

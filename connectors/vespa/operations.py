@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any, Self
 from urllib.parse import quote, unquote
 
+import pydantic_core
+
 from connectors.vespa.exceptions import DocumentRejected, InvalidDocumentId
 from connectors.vespa.text import first_non_text
 
@@ -139,6 +141,15 @@ class FeedOperation:
             return {"fields": {name: {"assign": value} for name, value in self.fields.items()}}
         return {"fields": dict(self.fields)}
 
+    def encoded_body(self) -> bytes | None:
+        """``request_body`` as UTF-8 JSON (see ``encode_json``)."""
+        body = self.request_body()
+        return None if body is None else encode_json(body)
+
+    def feed_line(self) -> bytes:
+        """``feed_json`` as one UTF-8 JSON line, newline included."""
+        return encode_json(self.feed_json()) + b"\n"
+
     def feed_json(self) -> dict[str, Any]:
         """The operation in Vespa's JSON feed format (one line of a ``vespa feed`` JSONL file)."""
         line: dict[str, Any] = {self.kind.value: str(self.doc_id)}
@@ -184,3 +195,14 @@ class FeedResult:
             f"HTTP {self.http_status}: {self.message or 'no message'}",
             http_status=self.http_status,
         )
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON of a document or operation, by pydantic-core's encoder (Rust; ~3x
+    faster than ``json.dumps`` on email documents, and no ``\\u`` escapes: Vespa reads UTF-8).
+    Strings must be valid Unicode, which the documents are (``text.strip_non_text`` removes
+    lone surrogates). A value JSON cannot hold raises TypeError, as ``json.dumps`` does."""
+    try:
+        return pydantic_core.to_json(value)
+    except pydantic_core.PydanticSerializationError as exc:
+        raise TypeError(f"not JSON: {exc}") from exc
