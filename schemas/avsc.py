@@ -9,9 +9,7 @@ events with nothing but the registry URL, without schema references.
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,36 +71,3 @@ def project_schema(full_name: str) -> dict[str, Any]:
     if not path.is_file():
         raise SchemaFileError(f"no schema file for {full_name} in {AVRO_DIR}")
     return load_avsc(path)
-
-
-def projected_schema(full_name: str, keep: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """The project's schema for ``full_name`` as a *reader* schema that reads only some fields of
-    the named records in ``keep`` (full name -> field names); every other field of those records
-    is skipped when a message is decoded (Avro schema resolution: a writer's field the reader
-    lacks is read past, not into an object). For a consumer that needs a slice of a large record,
-    e.g. the shipments service, which reads no recipients or attachments. The fields left out
-    must have defaults in the models the datum is validated into."""
-    wanted = {name: set(fields) for name, fields in keep.items()}
-    schema = copy.deepcopy(project_schema(full_name))
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for branch in node:
-                visit(branch)
-        elif isinstance(node, dict):
-            if node.get("type") == "record" and node.get("name") in wanted:
-                fields = wanted[node["name"]]
-                unknown = fields - {field["name"] for field in node["fields"]}
-                if unknown:
-                    raise SchemaFileError(f"{node['name']} has no field(s) {sorted(unknown)}")
-                node["fields"] = [field for field in node["fields"] if field["name"] in fields]
-                found.add(node["name"])
-            for key in ("type", "items", "values", "fields"):
-                if key in node:
-                    visit(node[key])
-
-    visit(schema)
-    if missing := set(wanted) - found:
-        raise SchemaFileError(f"{full_name} does not contain record(s) {sorted(missing)}")
-    return schema

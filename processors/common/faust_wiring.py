@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -111,13 +111,11 @@ def _delivered(topic: str, partition: int, offset: int) -> None:
     """Nothing to record once a derived event is on the broker (failures stop the worker)."""
 
 
-def avro_decoder(reader_schemas: Mapping[str, dict[str, Any]] | None = None) -> Decoder:
+def avro_decoder() -> Decoder:
     """The schemas serde's ``decode`` on the configured registry. A message whose schema is not
     cached yet is decoded in a thread: the registry call is blocking HTTP and must not stall
-    the event loop (heartbeats, other partitions); cached ones decode inline, which is fast.
-    ``reader_schemas`` (event name -> reader schema, e.g. ``schemas.avsc.projected_schema``)
-    lets a service read only the fields it uses."""
-    serde = AvroEventSerde(registry_client(RegistrySettings.from_env()), reader_schemas=reader_schemas)
+    the event loop (heartbeats, other partitions); cached ones decode inline, which is fast."""
+    serde = AvroEventSerde(registry_client(RegistrySettings.from_env()))
 
     async def decode(value: bytes | None) -> Any:
         if serde.knows_writer_of(value):

@@ -16,7 +16,6 @@ from processors.common.derived import derived_event, encode_derived
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import (
     attach_agent,
-    avro_decoder,
     build_processor,
     create_app,
     create_payload_store,
@@ -30,8 +29,7 @@ from processors.common.settings import ProcessorSettings
 from processors.shipments.exceptions import ShipmentsError
 from processors.shipments.extract import email_time, extract_findings
 from processors.shipments.package import Package, apply_finding, package_key
-from schemas.avsc import projected_schema
-from schemas.models import Email, EmailBackfillEvent, EmailUpdateEvent, Event
+from schemas.models import Email, Event
 
 kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
@@ -84,20 +82,8 @@ async def _emit(package: Package, existing: Package | None, event: Event, email_
     await shipment_updates.send(key=package.user_id.encode(), value=encode_derived(update))
 
 
-#: What the extraction reads of an email (``processors/shipments/extract.py``), its id and the
-#: ledger's version marker. Recipients, attachments, labels and the rest are skipped while
-#: decoding: they are most of an email's objects, and shipments never looks at them.
-EMAIL_FIELDS = (
-    "id", "provider", "subject", "snippet", "body_text", "body_html", "from_address", "sent_at", "received_at",
-    "version_marker",
-)
-READER_SCHEMAS = {
-    event: projected_schema(event, {Email.avro_name: EMAIL_FIELDS})
-    for event in (EmailBackfillEvent.avro_name, EmailUpdateEvent.avro_name)
-}
-
 attach_agent(
     app,
     [kafka.topic(EMAIL_BACKFILL), kafka.topic(EMAIL_UPDATES)],
-    build_processor(app, SHIPMENTS, kafka, settings, on_event, decode=avro_decoder(READER_SCHEMAS)),
+    build_processor(app, SHIPMENTS, kafka, settings, on_event),
 )
