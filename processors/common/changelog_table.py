@@ -16,6 +16,7 @@ store, as faust does, so a RocksDB store knows from where to recover.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from faust import Table
@@ -23,6 +24,9 @@ from faust.serializers import codecs
 from faust.types import TP
 
 from processors.common.faust_transport import LibrdkafkaProducer
+
+
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 class ChangelogTable(Table):
@@ -37,7 +41,14 @@ class ChangelogTable(Table):
         return value if isinstance(value, bytes) else self._codec_pair()[1].dumps(value)
 
     def encode_key(self, key: Any) -> bytes:
+        if isinstance(key, str) and self._json_keys():
+            # What faust's JSON codec writes for a string (compact, ASCII-escaped), without the
+            # codec chain and an encoder built per call.
+            return _KEY_ENCODER.encode(key).encode()
         return self._codec_pair()[0].dumps(key)
+
+    def _json_keys(self) -> bool:
+        return (self.key_serializer or self.app.conf.key_serializer) == "json"
 
     def on_key_set(self, key: Any, value: Any) -> None:
         if not self._write(key, self.encode_value(value)):

@@ -200,7 +200,7 @@ class LibrdkafkaProducer(Producer):
             kwargs["timestamp"] = int(timestamp * 1000)
         if headers:
             kwargs["headers"] = list(headers)
-        deadline = time.monotonic() + _QUEUE_FULL_TIMEOUT_S
+        deadline = None
         while True:
             try:
                 self._rdk.produce(topic, value, **kwargs)
@@ -209,6 +209,7 @@ class LibrdkafkaProducer(Producer):
                 # librdkafka's queue (100,000 records or 1 GiB) is full: the broker is slower
                 # than this worker. Blocking here is the back-pressure; the poller thread keeps
                 # draining meanwhile.
+                deadline = deadline or time.monotonic() + _QUEUE_FULL_TIMEOUT_S
                 if time.monotonic() > deadline:
                     raise ProducerSendError(
                         f"cannot send to {topic}: the producer queue stayed full for {_QUEUE_FULL_TIMEOUT_S:.0f} s"

@@ -34,6 +34,10 @@ def is_newer(stored: dict[str, Any] | None, item: ItemChange) -> bool:
     return item.version_marker is None or item.version_marker != stored["version_marker"]
 
 
+#: One encoder for every entry (``json.dumps`` with separators builds a new one per call).
+_ENTRY_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 class VersionLedger:
     """The last applied version per item, in a faust table (or any mutable mapping).
 
@@ -56,4 +60,4 @@ class VersionLedger:
             "version_marker": item.version_marker,
             "deleted": item.change == "delete",
         }
-        self._table[item.key] = json.dumps(entry, separators=(",", ":")).encode()
+        self._table[item.key] = _ENTRY_ENCODER.encode(entry).encode()
