@@ -14,6 +14,7 @@ effectively-once effects.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -69,6 +70,8 @@ def create_app(
         # Changelog writes straight to librdkafka (processors/common/changelog_table.py).
         Table=ChangelogTable,
     )
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(settings.gc_threshold, older, oldest)  # the worker process is the app's
     setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
     setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config())
     return app

@@ -13,8 +13,12 @@ from processors.common.settings import ProcessorSettings
 
 @pytest.fixture
 def app(tmp_path):
+    import gc
+
+    before = gc.get_threshold()  # create_app tunes the (worker) process's collector
     kafka = KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9")
-    return create_app("encoding-test", kafka, ProcessorSettings.from_env({}, data_dir=tmp_path))
+    yield create_app("encoding-test", kafka, ProcessorSettings.from_env({}, data_dir=tmp_path))
+    gc.set_threshold(*before)
 
 
 @pytest.mark.parametrize("key", ["user-1:email:m-1", "ünïcode:ключ:📦", ""])
@@ -40,3 +44,17 @@ def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app):
     table = json_table(app, "applied-json")
     entry = {"occurred_at_ms": 5, "event_id": "e-1", "version_marker": "v é", "deleted": False}
     assert store[change.key] == table.encode_value(entry)
+
+
+def test_create_app_sets_the_workers_gc_threshold(tmp_path):
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        create_app("gc-test", KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9"),
+                   ProcessorSettings.from_env({}, data_dir=tmp_path, gc_threshold=12_345))
+        assert gc.get_threshold() == (12_345, *before[1:])
+    finally:
+        gc.set_threshold(*before)
+    with pytest.raises(ValueError, match="greater than or equal to 700"):
+        ProcessorSettings.from_env({"OFFICESTREAM_PROCESSOR_GC_THRESHOLD": "10"})
