@@ -4,6 +4,7 @@ message decoded to the last (the same window as the workers' rates)."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer
 
 from connectors.kafka.settings import KafkaSettings
+from processors.common.settings import ProcessorSettings
 from schemas.models import Event
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
@@ -44,6 +46,10 @@ def decode_ceiling(kafka: KafkaSettings, registry: RegistrySettings, topic: str,
     with ``AvroEventSerde.decode``. The first message (schema lookup, group join) opens the
     window and is not counted in it."""
     serde = AvroEventSerde(registry_client(registry))
+    # The workers' collector setting (OFFICESTREAM_PROCESSOR_GC_THRESHOLD) applies here too: it
+    # speeds decoding up by itself (~20%), and the ceiling is the best plain loop, not a slower one.
+    threshold = gc.get_threshold()
+    gc.set_threshold(ProcessorSettings.from_env().gc_threshold, *threshold[1:])
     consumer = Consumer(kafka.librdkafka_config(**{
         "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False,
     }))
@@ -64,6 +70,7 @@ def decode_ceiling(kafka: KafkaSettings, registry: RegistrySettings, topic: str,
         closed = time.perf_counter()
     finally:
         consumer.close()
+        gc.set_threshold(*threshold)
     if seen < messages or opened is None:
         raise RuntimeError(f"ceiling consumer read {seen} of {messages} messages of {topic} in {timeout_s:.0f}s")
     return Rate(messages=seen - 1, items=items, seconds=closed - opened)
