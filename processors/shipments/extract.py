@@ -31,7 +31,7 @@ from processors.shipments.context import (
     read_labels,
 )
 from processors.shipments.formats import NumberReading
-from processors.shipments.html_text import html_may_hold_numbers, html_to_text, normalize_whitespace
+from processors.shipments.html_text import html_may_hold_numbers, html_to_text, normalize_whitespace, text_may_hold_numbers
 from processors.shipments.merchant import detect_merchant
 from processors.shipments.number_scan import NumberOccurrence, find_numbers
 from processors.shipments.status import ShipmentStatus, detect_status
@@ -70,7 +70,10 @@ class _MailFacts:
 
 def extract_findings(email: Email) -> list[TrackingFinding]:
     """Every tracking number the e-mail states, once each, in reading order."""
-    deferred = _html_deferred(email)
+    html_may_hold = bool(email.body_html) and html_may_hold_numbers(email.body_html[:MAX_TEXT_CHARS])  # type: ignore[index]
+    if not html_may_hold and not any(map(text_may_hold_numbers, _plain_parts(email))):
+        return []  # no segment can hold a number: nothing is normalized or converted
+    deferred = bool(email.body_html) and not html_may_hold
     segments = _segments(email, convert_html=not deferred)
     scans = [(name, text, find_numbers(text)) for name, text in segments]
     # Most mail holds no candidate at all: the mail-wide facts, status and merchant (the bulk of
@@ -128,9 +131,13 @@ def _segments(email: Email, *, convert_html: bool = True) -> list[tuple[Segment,
     return segments
 
 
-def _html_deferred(email: Email) -> bool:
-    """Whether the HTML body is left unconverted at first: it cannot hold a number."""
-    return bool(email.body_html) and not html_may_hold_numbers(email.body_html[:MAX_TEXT_CHARS])  # type: ignore[index]
+def _plain_parts(email: Email) -> list[str]:
+    """The raw texts ``_segments`` normalizes: subject, text body, or the snippet of an e-mail
+    without bodies."""
+    parts = [email.subject or "", (email.body_text or "")[:MAX_TEXT_CHARS]]
+    if not (email.body_text or email.body_html):
+        parts.append(email.snippet or "")
+    return parts
 
 
 def _describe(email: Email, body: str) -> tuple[ShipmentStatus | None, str | None]:

@@ -80,6 +80,17 @@ _SKIPPED_OR_MARKUP = re.compile(
 _HREF = re.compile(rb"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 
 
+def text_may_hold_numbers(text: str) -> bool:
+    """False only when ``normalize_whitespace(text)`` cannot hold a tracking number, found
+    without normalizing: only what normalizing does that can join characters is done (invisible
+    ones removed, no-break spaces and runs of spaces made single spaces); stripping line ends
+    and blank lines touches no stretch."""
+    text = _without_invisible(text).replace("\u00a0", " ")
+    if "  " in text or "\t" in text or "\f" in text or "\v" in text:
+        text = _SPACE_RUN.sub(" ", text)
+    return may_hold_numbers(text)
+
+
 def html_may_hold_numbers(html: str) -> bool:
     """False only when ``html_to_text(html)`` cannot hold a tracking number, found without
     parsing: the text outside markup (entities decoded, whitespace normalized as the converter
@@ -90,13 +101,7 @@ def html_may_hold_numbers(html: str) -> bool:
     visible = _SKIPPED_OR_MARKUP.sub("", html)
     if "&" in visible:
         visible = html_entities.unescape(visible)
-    # What ``normalize_whitespace`` does that can join characters: invisible ones removed,
-    # no-break spaces and runs of spaces made single spaces (it also strips line ends and
-    # blank lines, which touch no stretch).
-    visible = _without_invisible(visible).replace("\u00a0", " ")
-    if "  " in visible or "\t" in visible or "\f" in visible or "\v" in visible:
-        visible = _SPACE_RUN.sub(" ", visible)
-    if may_hold_numbers(visible):
+    if text_may_hold_numbers(visible):
         return True
     # Links inside skipped elements are looked at too: more candidates, never fewer.
     lowered = html.encode("utf-8", "surrogatepass").lower()

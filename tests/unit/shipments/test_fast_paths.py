@@ -236,3 +236,16 @@ def test_html_gate_examples(html: str, may_hold: bool) -> None:
     assert html_text.html_may_hold_numbers(html) is may_hold
     if not may_hold:
         assert number_scan.find_numbers(html_text.html_to_text(html)) == []
+
+
+def test_text_gate_never_hides_a_number_normalizing_would_reveal() -> None:
+    rng = random.Random(29)
+    said_no = held = 0
+    for _ in range(3000):
+        text = _text(rng, rng.randint(0, 30))
+        found = number_scan.find_numbers(html_text.normalize_whitespace(text))
+        if not html_text.text_may_hold_numbers(text):
+            said_no += 1
+            assert found == [], text
+        held += bool(found)
+    assert said_no > 300 and held > 300
