@@ -15,8 +15,10 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from connectors.kafka.event_subjects import event_subjects
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.settings import RedisSettings
+from schemas.avsc import load_event_schemas
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
 
@@ -103,16 +105,19 @@ def cleanup(stack: Stack, groups: list[str]) -> None:
         if topics:
             for future in admin.delete_topics(topics, operation_timeout=30).values():
                 _quietly(future.result)
-        _delete_subjects(registry_client(stack.registry), stack.prefix)
+        _delete_subjects(registry_client(stack.registry), stack)
     except Exception as exc:  # noqa: BLE001 - cleanup must not hide the results
         print(f"note: cleanup of {stack.prefix}* incomplete: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
-def _delete_subjects(client: SchemaRegistryClient, prefix: str) -> None:
-    for subject in client.get_subjects():
-        if subject.startswith(prefix):
-            _quietly(client.delete_subject, subject)
-            _quietly(client.delete_subject, subject, True)
+def _delete_subjects(client: SchemaRegistryClient, stack: Stack) -> None:
+    """The run's subjects: the catalogue's (topic, event type) pairs under its prefix, named
+    rather than listed (the registry lists at most 1,000 subjects), plus any listed ones."""
+    named = {s.subject for s in event_subjects(stack.kafka, load_event_schemas()).subjects}
+    listed = {s for s in client.get_subjects() if s.startswith(stack.prefix)}
+    for subject in sorted(named | listed):
+        _quietly(client.delete_subject, subject)
+        _quietly(client.delete_subject, subject, True)
 
 
 def _quietly(call, *args) -> None:  # type: ignore[no-untyped-def]
