@@ -99,7 +99,7 @@ class LibrdkafkaProducer(Producer):
         config = getattr(self.app, PRODUCER_CONFIG_ATTRIBUTE, None)
         if config is None:
             raise ProducerSendError(f"the app has no {PRODUCER_CONFIG_ATTRIBUTE}: build it with create_app")
-        return {"linger.ms": max(self.linger_ms, 5), **config}
+        return dict(config)
 
     async def on_start(self) -> None:
         await super().on_start()  # aiokafka: topic creation, metadata, key partitioning

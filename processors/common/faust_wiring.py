@@ -73,7 +73,7 @@ def create_app(
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(settings.gc_threshold, older, oldest)  # the worker process is the app's
     setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
-    setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config())
+    setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config(**{"linger.ms": settings.producer_linger_ms}))
     return app
 
 

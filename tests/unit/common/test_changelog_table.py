@@ -46,14 +46,18 @@ def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app):
     assert store[change.key] == table.encode_value(entry)
 
 
-def test_create_app_sets_the_workers_gc_threshold(tmp_path):
+def test_create_app_applies_the_gc_threshold_and_producer_linger(tmp_path):
     import gc
+
+    from processors.common.faust_transport import PRODUCER_CONFIG_ATTRIBUTE
 
     before = gc.get_threshold()
     try:
-        create_app("gc-test", KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9"),
-                   ProcessorSettings.from_env({}, data_dir=tmp_path, gc_threshold=12_345))
+        app = create_app("gc-test", KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9"),
+                         ProcessorSettings.from_env({}, data_dir=tmp_path, gc_threshold=12_345, producer_linger_ms=7))
         assert gc.get_threshold() == (12_345, *before[1:])
+        config = getattr(app, PRODUCER_CONFIG_ATTRIBUTE)
+        assert config["linger.ms"] == 7 and config["enable.idempotence"] is True
     finally:
         gc.set_threshold(*before)
     with pytest.raises(ValueError, match="greater than or equal to 700"):
