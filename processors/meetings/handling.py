@@ -1,0 +1,82 @@
+"""One calendar message through the meetings service: its logic without faust or Kafka.
+
+Each item change is applied to the stored meeting record (``changes.apply_calendar_change``
+keeps the version and tombstone rules), the new record is stored, and the change announced:
+a ``CalendarUpdateEvent``'s change as ``meeting.<kind>`` with the meeting context, a
+``CalendarBatchEvent`` (backfill, resync) once, as ``meeting.synced`` with counts by kind —
+50 "meeting created" notifications per batch would bury the user, and every context is in
+the meetings table's changelog for whoever needs them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping
+
+from connectors.kafka.topics import MEETINGS
+from processors.common.derived import derived_event, encode_derived, encode_derived_with_payload
+from processors.common.exceptions import PoisonMessage
+from processors.common.items import ItemChange, apply_each
+from processors.meetings.changes import apply_calendar_change
+from processors.meetings.context import dump_meeting_record, load_meeting_record, meeting_key
+from processors.meetings.exceptions import MeetingsError
+from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event
+
+#: ``send(key, value)``: one encoded ``meeting-updates`` message, key ``user_id``.
+Send = Callable[[bytes, bytes], Awaitable[None]]
+
+
+async def handle_calendar_message(
+    event: Event, changes: list[ItemChange], *, table: MutableMapping[str, bytes], send: Send,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> None:
+    """Apply ``changes`` (the items of ``event``) to ``table`` and announce them through ``send``.
+    Items that are poison are skipped and named in the PoisonMessage raised at the end; what was
+    applied is announced all the same."""
+    batched = isinstance(event, CalendarBatchEvent)
+    kinds: Counter[str] = Counter()
+
+    async def apply_one(item: ItemChange) -> None:
+        stored = table.get(meeting_key(item.user_id, item.doc_id))
+        try:
+            change = apply_calendar_change(
+                load_meeting_record(stored) if stored else None,
+                item.user_id, _change_type(event, item), item.record, item.doc_id,  # type: ignore[arg-type]
+                event.metadata.occurred_at,
+            )
+        except MeetingsError as exc:
+            raise PoisonMessage(str(exc)) from exc
+        if change is None:  # redelivered or older: nothing changes, nothing is announced
+            return
+        # Encoded once (pydantic, in Rust): the table value and the update's payload.
+        record_json = dump_meeting_record(change.record)
+        table[change.key] = record_json
+        if batched:
+            kinds[change.kind.value] += 1
+            return
+        await send(item.user_id.encode(), encode_derived_with_payload(
+            kind=f"meeting.{change.kind.value}", user_id=item.user_id, payload_json=record_json,
+            occurred_at=event.metadata.occurred_at, source_service=MEETINGS,
+            caused_by=f"{event.metadata.event_id}:{item.doc_id}", now=now(),
+        ))
+
+    try:
+        await apply_each(changes, apply_one)
+    finally:
+        if kinds:
+            await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))
+
+
+def _change_type(event: Event, item: ItemChange) -> ChangeType:
+    if item.change == "delete":
+        return ChangeType.deleted
+    return event.change_type if isinstance(event, CalendarUpdateEvent) else ChangeType.updated
+
+
+def _batch_summary(event: Event, kinds: Counter[str], now: dt.datetime) -> bytes:
+    summary = {"batch_index": getattr(event, "batch_index", None), "count": sum(kinds.values()), "kinds": dict(sorted(kinds.items()))}
+    return encode_derived(derived_event(
+        kind="meeting.synced", user_id=event.metadata.user_id, payload=summary, occurred_at=event.metadata.occurred_at,
+        source_service=MEETINGS, caused_by=str(event.metadata.event_id), now=now,
+    ))

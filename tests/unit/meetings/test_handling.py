@@ -1,0 +1,67 @@
+"""One calendar message through the meetings logic, with a dict for the table and a list for
+``meeting-updates``: single changes are announced with their context, a batch once with counts,
+a redelivery changes and announces nothing, and a bad item does not stop the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from processors.common.exceptions import PoisonMessage
+from processors.common.items import ItemChange
+from processors.meetings.context import load_meeting_record
+from processors.meetings.handling import handle_calendar_message
+from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, DocType, EventKind
+from tests import factories
+from tests.unit.meetings.samples import BERLIN, T0, USER, local, meeting
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+def _items(event, records) -> list[ItemChange]:
+    return [
+        ItemChange(user_id=USER, doc_type=DocType.calendar_event, doc_id=r.id, change="upsert", record=r,
+                   occurred_at_ms=int(event.metadata.occurred_at.timestamp() * 1000),
+                   event_id=str(event.metadata.event_id), version_marker=r.version_marker)
+        for r in records
+    ]
+
+
+async def _run(event, records, table, sent):
+    async def send(key: bytes, value: bytes) -> None:
+        sent.append((key, json.loads(value)))
+
+    await handle_calendar_message(event, _items(event, records), table=table, send=send, now=lambda: NOW)
+
+
+async def test_a_single_change_is_stored_and_announced_with_its_context_once():
+    standup = meeting("standup", local(BERLIN, 2026, 11, 30, 9), title="Standup", version_marker="ck-1")
+    event = CalendarUpdateEvent(metadata=factories.metadata("CalendarUpdateEvent", user_id=USER, occurred_at=T0),
+                                change_type=ChangeType.created, calendar_event_id="standup", calendar_event=standup)
+    table: dict[str, bytes] = {}
+    sent: list = []
+    await _run(event, [standup], table, sent)
+    await _run(event, [standup], table, sent)  # redelivered: nothing changes, nothing is announced
+
+    assert load_meeting_record(table[f"{USER}:standup"]).title == "Standup"
+    [(key, update)] = sent
+    assert key == USER.encode()
+    assert (update["kind"], update["payload"]["title"], update["payload"]["event_id"]) == ("meeting.created", "Standup", "standup")
+
+
+async def test_a_batch_is_announced_once_with_counts_and_a_bad_item_spares_the_others():
+    good = [meeting(f"m{i}", local(BERLIN, 2026, 12, 1, 9 + i), title=f"M{i}", kind=EventKind.single) for i in range(3)]
+    # A series whose rule cannot be expanded: the meetings rules refuse it.
+    bad = meeting("broken", local(BERLIN, 2026, 12, 1, 15), kind=EventKind.series_master, recurrence=["RRULE:FREQ=SOMETIMES"])
+    event = CalendarBatchEvent(metadata=factories.metadata("CalendarBatchEvent", user_id=USER, occurred_at=T0),
+                               batch_index=4, calendar_events=[*good[:2], bad, good[2]])
+    table: dict[str, bytes] = {}
+    sent: list = []
+    with pytest.raises(PoisonMessage, match="broken"):
+        await _run(event, event.calendar_events, table, sent)
+
+    assert sorted(table) == [f"{USER}:m0", f"{USER}:m1", f"{USER}:m2"]
+    [(_, summary)] = sent
+    assert (summary["kind"], summary["payload"]) == ("meeting.synced", {"batch_index": 4, "count": 3, "kinds": {"created": 3}})
