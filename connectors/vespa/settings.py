@@ -35,8 +35,11 @@ class VespaSettings(EnvSettings):
     namespace: str = DEFAULT_NAMESPACE
     #: Operations in flight at once (HTTP requests; one per operation in /document/v1).
     concurrency: int = Field(default=16, ge=1, le=1024)
-    #: How many operations the service gathers before one ``feed`` call (and, in file mode, one fsync).
+    #: How many operations the loader gathers, across messages, before one ``feed`` call (and,
+    #: in file mode, one fsync). Every batch is fed before the worker commits offsets.
     batch_size: int = Field(default=200, ge=1, le=10_000)
+    #: The longest an operation waits for its batch to fill before the batch is fed anyway.
+    batch_linger_ms: int = Field(default=100, ge=0, le=60_000)
     connect_timeout_s: float = Field(default=5.0, gt=0)
     #: Sent to Vespa as the operation ``timeout``; the client waits a little longer, so Vespa
     #: answers 504 itself instead of the client guessing.

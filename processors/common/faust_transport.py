@@ -53,6 +53,8 @@ DEFAULT_FETCH_MAX_WAIT_MS = 50
 FETCH_WAIT_ATTRIBUTE = "officestream_fetch_max_wait_ms"
 #: The app attribute holding the confluent-kafka producer config (``KafkaSettings.producer_config``).
 PRODUCER_CONFIG_ATTRIBUTE = "officestream_producer_config"
+#: The app attribute holding the coroutines ``flush`` awaits first (``faust_wiring.before_commit``).
+BEFORE_FLUSH_ATTRIBUTE = "officestream_before_flush"
 #: How long the poller thread blocks in one ``poll`` (it returns as soon as deliveries arrive).
 _POLL_S = 0.05
 #: How long ``send`` waits for room in a full librdkafka queue before it gives up.
@@ -221,7 +223,11 @@ class LibrdkafkaProducer(Producer):
         self._drained.clear()
 
     async def flush(self) -> None:
-        """Every record handed to ``send`` is on the broker, or this raises."""
+        """Every record handed to ``send`` is on the broker, or this raises. faust calls this
+        before it commits offsets; the app's before-flush hooks run first, so what they write
+        (ledger entries of work they finish, dead letters) is flushed with the rest."""
+        for hook in getattr(self.app, BEFORE_FLUSH_ATTRIBUTE, ()):
+            await hook()
         await self.buffer.flush()
         await self._wait_drained()
         if self._producer is not None:

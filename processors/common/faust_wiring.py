@@ -93,6 +93,18 @@ def json_topic(app: faust.App, name: str) -> Any:
     return app.topic(name, key_type=bytes, key_serializer="raw", value_serializer="json")
 
 
+def before_commit(app: faust.App, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run ``hook`` before every offset commit: faust flushes the producer before it commits,
+    and the worker's producer awaits these hooks first. For work a service finishes after the
+    agent moved on (the vespa-loader's batches): the hook finishes it, or raises, and then
+    nothing is committed (the worker stops)."""
+    hooks = getattr(app, faust_transport.BEFORE_FLUSH_ATTRIBUTE, None)
+    if hooks is None:
+        hooks = []
+        setattr(app, faust_transport.BEFORE_FLUSH_ATTRIBUTE, hooks)
+    hooks.append(hook)
+
+
 def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaitable[None]]:
     """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
     worker's librdkafka producer at once, without faust's message machinery (faust flushes that
@@ -167,8 +179,12 @@ def build_processor(
         decode=decode or avro_decoder(),
         handler=handler,
         dead_letters=send_dead_letter,
-        policy=RetryPolicy(base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.max_attempts),
+        policy=retry_policy(settings),
     )
+
+
+def retry_policy(settings: ProcessorSettings) -> RetryPolicy:
+    return RetryPolicy(base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.max_attempts)
 
 
 def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcessor, *, name: str = "records") -> None:

@@ -80,10 +80,15 @@ class RecordProcessor:
         try:
             await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=is_poison, on_retry=on_retry)
         except Exception as exc:
-            await self._dead_letters(dead_letter(record, service=self.service, error=exc))
-            log.error(
-                "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
-                self.service, record.where, context["event_id"], type(exc).__name__, exc,
-            )
+            await self.dead_letter(record, exc, event_id=context["event_id"])
             return "dead-lettered"
         return "handled"
+
+    async def dead_letter(self, record: InboundRecord, error: BaseException, *, event_id: str = "-") -> None:
+        """Send ``record`` to the service's dead-letter topic with ``error`` as the reason (also
+        for work a service finishes after the agent moved past the record)."""
+        await self._dead_letters(dead_letter(record, service=self.service, error=error))
+        log.error(
+            "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
+            self.service, record.where, event_id, type(error).__name__, error,
+        )

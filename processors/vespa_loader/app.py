@@ -2,22 +2,34 @@
 
 Run with ``faust -A processors.vespa_loader.app worker -l info`` (or ``officestream worker
 vespa-loader``). With ``OFFICESTREAM_VESPA_URL`` unset it appends Vespa's JSON feed format to
-``OFFICESTREAM_VESPA_FEED_FILE`` (load it later with ``vespa feed``). Each message's operations
-are fed in one call; an item's version is recorded in the ledger only once Vespa accepted it.
+``OFFICESTREAM_VESPA_FEED_FILE`` (load it later with ``vespa feed``). Operations of successive
+messages are gathered into batches (``OFFICESTREAM_VESPA_BATCH_SIZE`` / ``_BATCH_LINGER_MS``),
+each fed in one call while the next fills; every batch is fed before offsets are committed. An
+item's version is recorded in the ledger only once Vespa accepted it.
 """
 
 from __future__ import annotations
+
+import faust
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CALENDAR_UPDATES, CONTACT_UPDATES, EMAIL_BACKFILL, EMAIL_UPDATES, VESPA_LOADER
 from connectors.vespa.feed import FeedClient, create_feed_client
 from connectors.vespa.settings import VespaSettings
-from processors.common.faust_wiring import attach_agent, build_processor, create_app, create_payload_store, json_table
+from processors.common.faust_wiring import (
+    attach_agent,
+    before_commit,
+    build_processor,
+    create_app,
+    create_payload_store,
+    json_table,
+    retry_policy,
+)
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.settings import ProcessorSettings
-from processors.vespa_loader.loading import load_items
+from processors.vespa_loader.loading import VespaLoader
 from schemas.models import Event
 
 kafka = KafkaSettings.from_env()
@@ -47,10 +59,24 @@ class LazyFeed:
 feed = LazyFeed(vespa)
 
 async def on_event(event: Event, record: InboundRecord) -> None:
-    await load_items(await item_changes(event, payloads), feed=feed.client, ledger=ledger, namespace=vespa.namespace)
+    # faust's current event is what the ledger's table writes go by (its partition): kept alive
+    # until the message's operations are answered, which may be after the agent moved on.
+    await loader.load(await item_changes(event, payloads), record, keep_alive=faust.current_event())
+
+processor = build_processor(app, VESPA_LOADER, kafka, settings, on_event)
+loader = VespaLoader(
+    feed=lambda: feed.client,
+    ledger=ledger,
+    namespace=vespa.namespace,
+    dead_letter=processor.dead_letter,
+    policy=retry_policy(settings),
+    batch_size=vespa.batch_size,
+    linger_s=vespa.batch_linger_ms / 1000,
+)
+before_commit(app, loader.flush)
 
 attach_agent(
     app,
     [kafka.topic(t) for t in (EMAIL_BACKFILL, EMAIL_UPDATES, CALENDAR_UPDATES, CONTACT_UPDATES)],
-    build_processor(app, VESPA_LOADER, kafka, settings, on_event),
+    processor,
 )

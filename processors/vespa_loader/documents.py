@@ -22,7 +22,7 @@ import html_text
 
 from connectors.vespa.exceptions import InvalidDocumentId
 from connectors.vespa.operations import DocumentId, FeedOperation
-from connectors.vespa.text import strip_non_text
+from connectors.vespa.text import is_text, strip_non_text
 from processors.common.exceptions import PoisonMessage
 from processors.common.items import ItemChange
 from schemas.models import Address, CalendarEvent, Contact, DocType, Email, EventTime
@@ -177,6 +177,37 @@ def looks_like_html(text: str) -> bool:
 
 def _present(**fields: Any) -> dict[str, Any]:
     """The fields that have a value, strings cleaned and cut to ``MAX_TEXT_CHARS``."""
+    texts: list[str] = []
+    for value in fields.values():
+        if type(value) is str:
+            texts.append(value)
+        elif type(value) is list:
+            texts.extend(value)
+    try:
+        joined = "\n".join(texts)
+    except TypeError:  # a list holding something else than strings: clean item by item
+        return _present_slowly(fields)
+    if len(joined) > MAX_TEXT_CHARS or not is_text(joined):
+        return _present_slowly(fields)
+    # Every string is short enough and holds only characters Vespa accepts (checked at once on
+    # all of them: ~30 strings per email, one call instead of 30), so cleaning is stripping.
+    present: dict[str, Any] = {}
+    for name, value in fields.items():
+        if type(value) is str:
+            value = value.strip()
+            if value:
+                present[name] = value
+        elif type(value) is list:
+            items = [item for item in map(str.strip, value) if item]
+            if items:
+                present[name] = items
+        elif value is not None:
+            present[name] = value
+    return present
+
+
+def _present_slowly(fields: dict[str, Any]) -> dict[str, Any]:
+    """``_present`` for fields with long strings, refused characters or non-string list items."""
     present: dict[str, Any] = {}
     for name, value in fields.items():
         if isinstance(value, str):

@@ -87,3 +87,63 @@ def test_without_vespa_url_the_loader_writes_a_feed_file(stack, serde, topic_pre
     operations = [json.loads(line) for line in feed_file.read_text().splitlines()]
     assert [op["put"] for op in operations] == [doc("email", "f1"), doc("email", "f2")]  # the redelivery fed nothing
     assert len(lines) == 2 and operations[0]["fields"]["user_id"] == USER
+
+
+def test_batches_span_messages_and_each_ledger_entry_lands_in_its_messages_partition(stack, serde, topic_prefix, tmp_path):
+    """Operations of messages from several partitions share batches; the ledger entry of each
+    item still goes to the changelog partition of the message it came from, so after a restart
+    (RocksDB state) a redelivery of everything feeds nothing."""
+    kafka = prepared(stack, topic_prefix)
+    emails = kafka.topic("email-backfill")
+    feed_file = tmp_path / "feed.jsonl"
+    env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_VESPA_FEED_FILE=str(feed_file),
+                     OFFICESTREAM_PROCESSOR_STORE="rocksdb://", OFFICESTREAM_VESPA_BATCH_SIZE="7",
+                     OFFICESTREAM_VESPA_BATCH_LINGER_MS="50")
+    users = [f"user-{n}" for n in range(8)]
+    messages = []
+    for round_ in range(2):
+        for user in users:
+            items = [factories.email(f"{user}-m{round_}-{i}") for i in range(3)]
+            event = EmailBackfillEvent(metadata=factories.metadata("EmailBackfillEvent", user_id=user), job_id="job",
+                                       batch_index=round_, emails=items)
+            messages.append((user.encode(), serde.encode(emails, event), []))
+    produce(kafka, emails, messages)
+    expected = len(messages) * 3
+
+    def fed() -> list[str]:
+        return feed_file.read_text().splitlines() if feed_file.exists() else []
+
+    worker = FaustWorker("vespa_loader", env, tmp_path / "loader-1.log").start()
+    try:
+        wait_for(lambda: len(fed()) >= expected, timeout_s=60, what=f"{expected} feed-file lines")
+    finally:
+        worker.stop()  # a clean stop commits: every batch is fed first
+    assert len(fed()) == expected
+
+    source_partition = {m.key(): m.partition() for m in consume(kafka, emails, len(messages), group="v-src")}
+    changelog = consume(kafka, f"{kafka.group('vespa-loader')}-applied-changelog", expected, group="v-log")
+    for entry in changelog:
+        user = json.loads(entry.key()).split(":", 1)[0]
+        assert entry.partition() == source_partition[user.encode()], f"{entry.key()!r} is in the wrong partition"
+    assert len({m.partition() for m in changelog}) > 1  # the users really were spread
+
+    produce(kafka, emails, messages)  # everything again
+    worker = FaustWorker("vespa_loader", env, tmp_path / "loader-2.log").start()
+    try:
+        group_done = lambda: committed_total(kafka, emails) >= 2 * len(messages)  # noqa: E731
+        wait_for(group_done, timeout_s=60, what="the redelivered messages committed")
+    finally:
+        worker.stop()
+    assert len(fed()) == expected  # the recovered ledger knew every item
+
+
+def committed_total(kafka: KafkaSettings, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(kafka.librdkafka_config(**{"group.id": kafka.group("vespa-loader")}))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        offsets = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        return sum(max(tp.offset, 0) for tp in offsets)
+    finally:
+        consumer.close()

@@ -11,7 +11,7 @@ from faust.exceptions import ProducerSendError
 
 from connectors.kafka.settings import KafkaSettings
 from processors.common.faust_transport import DeliveryFailed, LibrdkafkaProducer
-from processors.common.faust_wiring import create_app
+from processors.common.faust_wiring import before_commit, create_app
 from processors.common.settings import ProcessorSettings
 from tests.kafka_helpers import consume, create_topic
 
@@ -63,3 +63,27 @@ async def test_a_record_the_broker_refuses_fails_the_flush(stack, producer, uniq
     with pytest.raises(DeliveryFailed, match="Unknown partition"):
         await asyncio.wait_for(producer.flush(), timeout=60)
     assert isinstance(future.exception(), DeliveryFailed)
+
+
+async def test_flush_runs_the_before_commit_hooks_first_and_flushes_what_they_send(stack, producer, unique):
+    topic = f"t-{unique}-hooked"
+    create_topic(stack.kafka, topic, partitions=1)
+    order: list[str] = []
+
+    async def finish_pending_work() -> None:
+        order.append("hook")
+        # What a hook writes (ledger entries of work it finished) is flushed with the rest.
+        producer.send_record(topic, b"late", b"write", 0, on_delivered=lambda *where: order.append("delivered"))
+
+    before_commit(producer.app, finish_pending_work)
+    await producer.flush()
+    assert order == ["hook", "delivered"]
+
+
+async def test_a_failing_before_commit_hook_fails_the_flush(stack, producer):
+    async def broken() -> None:
+        raise RuntimeError("the feed file cannot be synced")
+
+    before_commit(producer.app, broken)
+    with pytest.raises(RuntimeError, match="cannot be synced"):
+        await producer.flush()

@@ -44,3 +44,12 @@ def test_first_non_text_matches_the_single_class_reference() -> None:
 def test_an_astral_plane_end_is_found_before_a_later_control_character() -> None:
     assert first_non_text("🎉 ok \U0002fffe then \x00") == "\U0002fffe"
     assert strip_non_text("a\U0002ffffb🎉\x00c") == "ab🎉c"
+
+
+def test_is_text_matches_the_single_class_reference() -> None:
+    from connectors.vespa.text import is_text
+
+    strings = _strings(3000)
+    answers = [is_text(value) for value in strings]
+    assert answers == [_REFERENCE.search(value) is None for value in strings]
+    assert 300 < sum(answers) < 2700  # both answers are exercised
