@@ -83,7 +83,7 @@ def _readable_stretches(text: str) -> Iterator[re.Match[str]]:
     # digits become "0", ASCII letters "a", space and hyphen stay, all else ".". A pattern that
     # starts with a literal lets ``re`` look for it byte by byte; one that starts with a class
     # tests the class at every character, several times slower on prose.
-    shape = text.encode("ascii", "replace").translate(_SHAPE)
+    shape = _one_byte_per_character(text).translate(_SHAPE)
     for match in _SHAPE_FROM_DIGIT.finditer(shape):
         start, end = match.span()
         while start and shape[start - 1] == _SHAPE_LETTER:  # the letters the first block starts with
@@ -93,6 +93,16 @@ def _readable_stretches(text: str) -> Iterator[re.Match[str]]:
         stretch = _STRETCH.match(text, start)
         if stretch is not None and _may_read(stretch.group()):
             yield stretch
+
+
+def _one_byte_per_character(text: str) -> bytes:
+    """``text`` as bytes at the same offsets, ASCII kept (``_SHAPE`` makes every other byte a
+    "."). A text whose characters are all below U+0100 (ASCII, most Western mail) is stored so
+    by CPython and copied as it is; the "replace" handler is called per run of other characters."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("ascii", "replace")
 
 
 def may_hold_numbers(text: str) -> bool:

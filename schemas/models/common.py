@@ -18,6 +18,8 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 def _to_utc_millis(value: datetime) -> datetime:
     """Avro's timestamp-millis keeps milliseconds; normalizing here makes round trips exact."""
+    if value.tzinfo is UTC and not value.microsecond % 1000:
+        return value  # as fastavro decodes every timestamp: nothing to normalize
     value = value.astimezone(UTC)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
