@@ -18,3 +18,9 @@ class TransientError(ProcessingError):
 
 class PoisonMessage(ProcessingError):
     """The message itself can never be processed (undecodable, invalid, rejected downstream)."""
+
+
+class WorkerMustStop(ProcessingError):
+    """Work the service finished after the agent moved on failed in a way nothing can be done
+    about here (e.g. its dead letter could not be sent). Neither retried nor dead-lettered: the
+    record processor lets it through, the worker stops, and nothing is committed past it."""

@@ -105,6 +105,16 @@ def before_commit(app: faust.App, hook: Callable[[], Awaitable[None]]) -> None:
     hooks.append(hook)
 
 
+def crash_app(app: faust.App) -> Callable[[BaseException], None]:
+    """A callback that stops the worker with ``exc`` (as a producer failure does)."""
+    crashing: list[asyncio.Future[None]] = []  # referenced, so the task is not collected
+
+    def crash(exc: BaseException) -> None:
+        crashing.append(asyncio.ensure_future(app.crash(exc)))
+
+    return crash
+
+
 def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaitable[None]]:
     """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
     worker's librdkafka producer at once, without faust's message machinery (faust flushes that

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from connectors.redis.exceptions import PayloadStoreError
 from processors.common.dead_letters import DeadLetter, dead_letter
-from processors.common.exceptions import PoisonMessage
+from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.inbound import InboundRecord
 from processors.common.retry import RetryPolicy, retry
 from schemas.exceptions import DeserializationError
@@ -36,6 +36,10 @@ def is_poison(exc: BaseException) -> bool:
     if isinstance(exc, PayloadStoreError):
         return not exc.retriable
     return isinstance(exc, (DeserializationError, PoisonMessage))
+
+
+def _fails_now(exc: BaseException) -> bool:
+    return is_poison(exc) or isinstance(exc, WorkerMustStop)
 
 
 def event_id_of(decoded: Any) -> str:
@@ -78,7 +82,9 @@ class RecordProcessor:
             )
 
         try:
-            await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=is_poison, on_retry=on_retry)
+            await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=_fails_now, on_retry=on_retry)
+        except WorkerMustStop:
+            raise
         except Exception as exc:
             await self.dead_letter(record, exc, event_id=context["event_id"])
             return "dead-lettered"

@@ -20,6 +20,7 @@ from processors.common.faust_wiring import (
     attach_agent,
     before_commit,
     build_processor,
+    crash_app,
     create_app,
     create_payload_store,
     json_table,
@@ -72,6 +73,7 @@ loader = VespaLoader(
     policy=retry_policy(settings),
     batch_size=vespa.batch_size,
     linger_s=vespa.batch_linger_ms / 1000,
+    on_failure=crash_app(app),
 )
 before_commit(app, loader.flush)
 

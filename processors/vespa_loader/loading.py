@@ -20,8 +20,9 @@ What holds per item, as when every message was fed on its own:
 - Transient failures (Vespa unavailable, the feed file unwritable) are retried with backoff
   without limit; the agent waits when the next batch is full. Other errors are retried up to
   the policy's attempts, then every message of the batch is dead-lettered with the error.
-- A failure that cannot be dead-lettered is kept and raised by the next ``load`` or ``flush``:
-  the worker stops before committing past it.
+- A failure that cannot be dead-lettered is reported to ``on_failure`` (the worker crashes its
+  app) and raised by every later ``load`` and ``flush`` as ``WorkerMustStop``: nothing is
+  committed past it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 
 from connectors.vespa.feed import FeedClient
 from connectors.vespa.operations import FeedOperation, FeedResult
-from processors.common.exceptions import PoisonMessage
+from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.items import ItemChange
@@ -85,6 +86,7 @@ class VespaLoader:
         policy: RetryPolicy,
         batch_size: int,
         linger_s: float,
+        on_failure: Callable[[BaseException], None] = lambda exc: None,
     ) -> None:
         if batch_size < 1 or linger_s < 0:
             raise ValueError(f"batch_size must be >= 1 and linger_s >= 0, got {batch_size} and {linger_s}")
@@ -100,8 +102,10 @@ class VespaLoader:
         self._waiting_keys: set[str] = set()
         self._in_flight: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._linger_task: asyncio.Future[None] | None = None  # referenced: a bare task may be collected
         self._send_lock = asyncio.Lock()
-        self._failure: BaseException | None = None
+        self._failure: WorkerMustStop | None = None
+        self._on_failure = on_failure
 
     @property
     def waiting(self) -> int:
@@ -153,7 +157,7 @@ class VespaLoader:
     def _on_linger(self) -> None:
         self._timer = None
         if self._batch:
-            asyncio.ensure_future(self._send())
+            self._linger_task = asyncio.ensure_future(self._send())
 
     async def _send(self) -> None:
         """Start feeding the filling batch, once the previous one is answered."""
@@ -187,9 +191,12 @@ class VespaLoader:
                     settled[id(origin)] = origin
             for origin in settled.values():
                 await self._settle(origin)
-        except BaseException as exc:  # noqa: BLE001 - kept for load/flush to raise: the worker must stop
-            self._failure = self._failure or exc
-            log.error("vespa-loader batch failed, stopping before the next commit: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # noqa: BLE001 - kept for load/flush to raise: the worker must stop
+            if self._failure is None:
+                self._failure = WorkerMustStop(f"a batch of {len(batch)} operations failed: {type(exc).__name__}: {exc}")
+                self._failure.__cause__ = exc
+                log.error("vespa-loader: %s; stopping before the next commit", self._failure)
+                self._on_failure(self._failure)
 
     async def _feed_with_retries(self, operations: list[FeedOperation]) -> list[FeedResult]:
         def on_retry(exc: BaseException, number: int, wait: float) -> None:

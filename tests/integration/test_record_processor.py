@@ -12,7 +12,7 @@ from aiohttp import web
 from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing
 from connectors.redis.payload_store import PayloadStore, encode_record
 from processors.common.dead_letters import DeadLetter, reason_headers
-from processors.common.exceptions import TransientError
+from processors.common.exceptions import TransientError, WorkerMustStop
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.processor import RecordProcessor
@@ -85,6 +85,19 @@ async def test_unexpected_failures_are_dead_lettered_after_max_attempts(serde, u
     assert outcome == "dead-lettered" and calls["n"] == 3
     reason = reason_headers(harness.dead[0].headers)
     assert (reason["error.class"], reason["source.offset"], reason["service"]) == ("KeyError", "7", "tests")
+
+
+async def test_a_failure_that_must_stop_the_worker_is_neither_retried_nor_dead_lettered(serde, unique):
+    calls = {"n": 0}
+
+    async def handler(event, record):
+        calls["n"] += 1
+        raise WorkerMustStop("a dead letter of an earlier batch could not be sent")
+
+    harness = Harness(serde, handler)
+    with pytest.raises(WorkerMustStop):
+        await harness.processor.process(inbound(serde.encode(f"t-{unique}", factories.email_update())))
+    assert calls["n"] == 1 and harness.dead == []
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from connectors.vespa.exceptions import VespaUnavailable
 from connectors.vespa.feed import FeedClient
 from connectors.vespa.http_feed import HttpFeedClient
 from connectors.vespa.operations import DocumentId, FeedOperation, FeedOutcome, FeedResult
-from processors.common.exceptions import PoisonMessage
+from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.items import ItemChange
@@ -213,14 +213,17 @@ async def test_a_failure_to_dead_letter_stops_the_next_load_and_flush() -> None:
     async def broken_dead_letter(inbound: InboundRecord, error: BaseException) -> None:
         raise RuntimeError("the dead-letter topic is gone")
 
+    reported: list[BaseException] = []
     loader = VespaLoader(feed=lambda: feed, ledger=VersionLedger(table), namespace="officestream",
-                         dead_letter=broken_dead_letter, policy=FAST, batch_size=100, linger_s=60)
+                         dead_letter=broken_dead_letter, policy=FAST, batch_size=100, linger_s=60,
+                         on_failure=reported.append)
     feed.fail_with = [RuntimeError("broken"), RuntimeError("broken")]
     await loader.load([upsert("a")], record(1))
-    with pytest.raises(RuntimeError, match="dead-letter topic is gone"):
+    with pytest.raises(WorkerMustStop, match="dead-letter topic is gone"):
         await loader.flush()
-    with pytest.raises(RuntimeError, match="dead-letter topic is gone"):
+    with pytest.raises(WorkerMustStop, match="dead-letter topic is gone"):
         await loader.load([upsert("b")], record(2))
+    assert len(reported) == 1 and isinstance(reported[0], WorkerMustStop)
 
 
 async def test_vespa_rejections_are_dead_lettered_per_message_and_the_others_land(fake_vespa):  # noqa: F811
