@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 
 import pytest
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from connectors.kafka.settings import KafkaSettings
 from ops.stack import manager
 from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
@@ -25,8 +28,30 @@ def stack() -> Iterator[StackEndpoints]:
     except StackError as exc:
         pytest.fail(f"the real stack is needed and could not be started: {exc}", pytrace=False)
     yield endpoints
+    delete_test_topics(endpoints.kafka, _TOKENS)
     if endpoints.started_here and os.environ.get("OFFICESTREAM_TEST_KEEP_STACK") != "1":
         manager.down(StackSettings.from_env())
+
+
+#: The ``unique`` tokens handed out this session: every topic a test creates carries one.
+_TOKENS: set[str] = set()
+
+
+def delete_test_topics(kafka: KafkaSettings, tokens: set[str], *, timeout_s: float = 60) -> None:
+    """Delete the topics this session created (their names hold a ``unique`` token), so a
+    long-lived local stack does not collect thousands of partitions over many runs (a broker
+    that loads ~9,000 of them starts and serves measurably slower). Best effort: never fails
+    the session; what is left is named in a warning."""
+    if not tokens:
+        return
+    admin = AdminClient(kafka.librdkafka_config())
+    try:
+        names = [name for name in admin.list_topics(timeout=10).topics if any(token in name for token in tokens)]
+        if names:
+            for future in admin.delete_topics(names, operation_timeout=timeout_s).values():
+                future.result(timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - cleanup only
+        warnings.warn(f"could not delete this session's test topics: {exc}", stacklevel=1)
 
 
 @pytest.fixture
@@ -43,8 +68,11 @@ def serde(registry: SchemaRegistryClient) -> AvroEventSerde:
 
 @pytest.fixture
 def unique() -> str:
-    """A short unique suffix: every test gets its own topics, subjects and keys."""
-    return uuid.uuid4().hex[:10]
+    """A short unique suffix: every test gets its own topics, subjects and keys (its topics are
+    deleted at the end of the session)."""
+    token = uuid.uuid4().hex[:10]
+    _TOKENS.add(token)
+    return token
 
 
 @pytest.fixture
