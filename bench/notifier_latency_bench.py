@@ -293,7 +293,7 @@ def build_report(args: argparse.Namespace, machine: dict[str, Any], stack: Stack
                        "producer_linger_ms": "project producer config (librdkafka default 5)" if args.linger_ms is None
                        else args.linger_ms,
                        "event": "EmailUpdateEvent (created), email with ~3 KB body_text", "profiled": args.profile,
-                       "faust_env": args.faust_env, "fetch_max_wait_ms_override": args.fetch_max_wait_ms,
+                       "faust_env": args.faust_env,
                        "clock": "time.time_ns() in this process: before Producer.produce / when the frame's last line arrived"},
         "machine": machine,
         "worker": worker,
@@ -322,8 +322,6 @@ def print_table(report: dict[str, Any]) -> None:
           f"for {params['duration_s']:.0f} s, 1 worker, 1 SSE client")
     if params["faust_env"]:
         print(f"worker environment overrides (not the production configuration): {params['faust_env']}")
-    if params["fetch_max_wait_ms_override"] is not None:
-        print(f"EXPERIMENT: aiokafka fetch_max_wait_ms={params['fetch_max_wait_ms_override']} (faust uses 1500)")
     print(load_line(report["machine"]))
     print()
     print(f"{'path':<34} {'events':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
@@ -364,9 +362,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "for experiments only, repeatable")
     parser.add_argument("--profile", action="store_true",
                         help="run the worker under cProfile (stats in bench/results/notifier-latency-logs/; latency distorted)")
-    parser.add_argument("--fetch-max-wait-ms", type=int, default=None,
-                        help="experiment: run workers with aiokafka's fetch_max_wait_ms set to this instead of "
-                             "faust's hard-coded 1500 (via harness/faust_short_fetch_wait.py)")
     parser.add_argument("--keep", action="store_true", help="keep the run's topics, group and subjects")
     args = parser.parse_args(argv)
     if not 0 < args.rate <= 5000 or not 1 <= args.duration <= 120:
@@ -387,8 +382,7 @@ def run(stack: Stack, args: argparse.Namespace, machine: dict[str, Any], workdir
     producer = Producer(stack.kafka.producer_config(**({} if args.linger_ms is None else {"linger.ms": args.linger_ms})))
     baseline = BaselineConsumer(stack.kafka, topic, partitions=list(range(6)))
     worker = WorkerProcess("notifier", env, LOG_DIR / "notifier.log",
-                           profile_to=LOG_DIR / "notifier.prof" if args.profile else None,
-                           fetch_max_wait_ms=args.fetch_max_wait_ms)
+                           profile_to=LOG_DIR / "notifier.prof" if args.profile else None)
     print(f"starting the notifier worker (log {worker.log_path}) ...", flush=True)
     baseline.start()
     try:

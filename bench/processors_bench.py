@@ -21,9 +21,9 @@ notifier; meetings reads calendar-updates, so it gets as many CalendarBatchEvent
 calendar events (~3 KB body, 1-8 attendees, one in six a weekly series). Keys are 24 users.
 The goal: worker items/s >= 0.3 x ceiling items/s. Services run one after the other.
 
-Run: ``.venv/bin/python bench/processors_bench.py [--batches 200] [--batch-size 50]
-[--services vespa-loader,meetings,shipments,notifier] [--profile] [--faust-env NAME=VALUE]
-[--fetch-max-wait-ms N]`` with the local stack up (the last two are labelled experiments).
+Run: ``.venv/bin/python bench/processors_bench.py [--batches 600] [--batch-size 50]
+[--services vespa-loader,meetings,shipments,notifier] [--profile] [--faust-env NAME=VALUE]``
+with the local stack up (``--faust-env`` runs are labelled experiments).
 Figures go to stdout and ``bench/results/processors.json``; worker logs (and with ``--profile``
 cProfile stats) to ``bench/results/processors-logs/``. The run's topics, groups and registry
 subjects are deleted at the end unless ``--keep``.
@@ -225,8 +225,7 @@ def run_worker(spec: ServiceSpec, stack: Stack, backlog: Backlog, args: argparse
     how = watched(spec, stack, backlog, workdir / spec.name, admin)
     how.env |= dict(args.faust_env)
     profile = LOG_DIR / f"{spec.name}.prof" if args.profile else None
-    worker = WorkerProcess(spec.module, how.env, LOG_DIR / f"{spec.name}.log", profile_to=profile,
-                           fetch_max_wait_ms=args.fetch_max_wait_ms)
+    worker = WorkerProcess(spec.module, how.env, LOG_DIR / f"{spec.name}.log", profile_to=profile)
     print(f"[{spec.name}] worker: starting (log {worker.log_path}) ...", flush=True)
     with worker.start():
         ready_s = worker.wait_ready(args.ready_timeout)
@@ -312,8 +311,6 @@ def print_table(report: dict[str, Any]) -> None:
           f"1 worker each, services one after another{' (PROFILED: rates distorted)' if params['profile'] else ''}")
     if params["faust_env"]:
         print(f"worker environment overrides (not the production configuration): {params['faust_env']}")
-    if params["fetch_max_wait_ms_override"] is not None:
-        print(f"EXPERIMENT: aiokafka fetch_max_wait_ms={params['fetch_max_wait_ms_override']} (faust uses 1500)")
     print(load_line(report["machine"]))
     print()
     header = (f"{'service':<13} {'worker items/s':>14} {'msgs/s':>7} {'ceiling items/s':>15} {'msgs/s':>7} {'ratio':>6} "
@@ -353,15 +350,12 @@ def print_table(report: dict[str, Any]) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=200, help="messages per input topic (default 200)")
+    parser.add_argument("--batches", type=int, default=600, help="messages per input topic (default 600)")
     parser.add_argument("--batch-size", type=int, default=50, help="items per message (default 50)")
     parser.add_argument("--services", default=",".join(SERVICES), help=f"comma-separated subset of {','.join(SERVICES)}")
     parser.add_argument("--timeout", type=float, default=120.0, help="max seconds of processing per service (default 120)")
     parser.add_argument("--ready-timeout", type=float, default=60.0, help="max seconds for a worker to start (default 60)")
     parser.add_argument("--profile", action="store_true", help="run workers under cProfile (stats in bench/results/processors-logs/)")
-    parser.add_argument("--fetch-max-wait-ms", type=int, default=None,
-                        help="experiment: run workers with aiokafka's fetch_max_wait_ms set to this instead of "
-                             "faust's hard-coded 1500 (via harness/faust_short_fetch_wait.py)")
     parser.add_argument("--keep", action="store_true", help="keep the run's topics, groups and subjects")
     parser.add_argument("--faust-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra worker environment (faust reads settings such as PRODUCER_LINGER from it); "
@@ -424,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parameters": {"batches": args.batches, "batch_size": args.batch_size, "services": args.service_list,
                        "timeout_s": args.timeout, "poll_s": POLL_S, "profile": args.profile,
                        "topic_prefix": stack.prefix, "target_ratio": TARGET_RATIO, "users": USERS,
-                       "faust_env": dict(args.faust_env), "fetch_max_wait_ms_override": args.fetch_max_wait_ms},
+                       "faust_env": dict(args.faust_env)},
         "machine": machine,
         "services": services,
     }

@@ -13,41 +13,34 @@ from types import TracebackType
 from typing import Self
 
 FAUST = str(Path(sys.executable).parent / "faust")
-SHORT_FETCH_WAIT = str(Path(__file__).with_name("faust_short_fetch_wait.py"))
 READY_LINE = "[^Worker]: Ready"
 
 
 class WorkerProcess:
     """Start with ``start()``; ``stop()`` (also on leaving the ``with`` block) ends it, SIGTERM
     first so faust commits and shuts down, SIGKILL if it hangs. With ``profile_to`` the worker
-    runs under ``python -m cProfile -o <profile_to>`` (the stats are written when it exits); with
-    ``fetch_max_wait_ms`` through ``faust_short_fetch_wait.py`` (an experiment, not production)."""
+    runs under ``python -m cProfile -o <profile_to>`` (the stats are written when it exits)."""
 
-    def __init__(self, module: str, env: dict[str, str], log_path: Path, *, profile_to: Path | None = None,
-                 fetch_max_wait_ms: int | None = None) -> None:
+    def __init__(self, module: str, env: dict[str, str], log_path: Path, *, profile_to: Path | None = None) -> None:
         self.module = module
         self.env = env
         self.log_path = log_path
         self.profile_to = profile_to
-        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.process: subprocess.Popen[bytes] | None = None
         self.spawned_at: float | None = None
 
     def command(self) -> list[str]:
-        faust = FAUST if self.fetch_max_wait_ms is None else SHORT_FETCH_WAIT
-        worker = [faust, "-A", f"processors.{self.module}.app", "worker", "-l", "info"]
+        worker = [FAUST, "-A", f"processors.{self.module}.app", "worker", "-l", "info"]
         if self.profile_to is not None:
             return [sys.executable, "-m", "cProfile", "-o", str(self.profile_to), *worker]
-        return worker if self.fetch_max_wait_ms is None else [sys.executable, *worker]
+        return worker
 
     def start(self) -> Self:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self.spawned_at = time.perf_counter()
-            env = self.env if self.fetch_max_wait_ms is None else self.env | {
-                "BENCH_FETCH_MAX_WAIT_MS": str(self.fetch_max_wait_ms)}
             self.process = subprocess.Popen(
-                self.command(), env=env, stdout=log, stderr=subprocess.STDOUT,
+                self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         return self
