@@ -16,9 +16,8 @@ ids, and ``instances.py`` combines them when time is expanded.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from processors.meetings.context import MeetingContext, MeetingRecord, MeetingTombstone
 from processors.meetings.exceptions import InvalidCalendarChange
@@ -35,10 +34,11 @@ class MeetingChangeKind(StrEnum):
     deleted = "deleted"
 
 
-class MeetingChange(BaseModel):
-    """The new state to store under ``key`` (and emit on ``meeting-updates``), and what it replaced."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class MeetingChange:
+    """The new state to store under ``key`` (and emit on ``meeting-updates``), and what it
+    replaced. A plain value made only here from validated records (a pydantic model would
+    validate them again: ~4 µs per calendar event)."""
 
     kind: MeetingChangeKind
     record: MeetingRecord
