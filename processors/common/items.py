@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
+from connectors.redis.exceptions import PayloadStoreError
 from connectors.redis.payload_store import PayloadStore
 from processors.common.exceptions import PoisonMessage
 from schemas.models import (
@@ -57,24 +58,45 @@ _BATCHES = {
 }
 
 
-async def item_changes(event: Event, payloads: PayloadStore) -> list[ItemChange]:
+@dataclass(frozen=True)
+class Changes:
+    """The item changes of one message, and the referenced items that could not be read."""
+
+    items: list[ItemChange]
+    #: ``"<doc_id> (<payload key>): <why>"`` per reference of a batch whose payload is missing
+    #: or corrupt (poison: retrying cannot bring it back). The other items still apply; the
+    #: message is then dead-lettered naming these, and a replay once they are readable is
+    #: harmless (idempotent).
+    unreadable: list[str] = field(default_factory=list)
+
+
+async def item_changes(event: Event, payloads: PayloadStore) -> Changes:
     """The items an event changes, referenced records fetched and verified. Other events
-    (lifecycle, progress) change no item: empty list."""
+    (lifecycle, progress) change no item. A single update whose referenced record cannot be
+    read raises (nothing else in it could apply); a batch reports such references in
+    ``unreadable`` and keeps its other items. An unavailable store always raises (retried)."""
     if type(event) in _UPDATES:
         doc_type, id_field, item_field = _UPDATES[type(event)]
         source = _Source.of(event)
         if event.change_type is ChangeType.deleted:  # type: ignore[attr-defined]
-            return [source.change(doc_type, getattr(event, id_field), "delete", None)]
+            return Changes([source.change(doc_type, getattr(event, id_field), "delete", None)])
         record = getattr(event, item_field) or await payloads.get(getattr(event, f"{item_field}_ref"))
-        return [source.change(doc_type, getattr(event, id_field), "upsert", record)]
+        return Changes([source.change(doc_type, getattr(event, id_field), "upsert", record)])
     if type(event) in _BATCHES:
         doc_type, items_field = _BATCHES[type(event)]
         source = _Source.of(event)
-        embedded = list(getattr(event, items_field))
-        refs: list[PayloadRef] = getattr(event, f"{items_field}_refs")
-        fetched = [await payloads.get(ref) for ref in refs]
-        return [source.change(doc_type, record.id, "upsert", record) for record in embedded + fetched]  # type: ignore[attr-defined]
-    return []
+        records = list(getattr(event, items_field))
+        unreadable: list[str] = []
+        ref: PayloadRef
+        for ref in getattr(event, f"{items_field}_refs"):
+            try:
+                records.append(await payloads.get(ref))
+            except PayloadStoreError as exc:
+                if exc.retriable:
+                    raise
+                unreadable.append(f"{ref.doc_id} ({ref.key}): {exc}")
+        return Changes([source.change(doc_type, record.id, "upsert", record) for record in records], unreadable)  # type: ignore[attr-defined]
+    return Changes([])
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +125,28 @@ class _Source:
         )
 
 
-async def apply_each(items: list[ItemChange], apply_one: Callable[[ItemChange], Awaitable[None]]) -> None:
+async def apply_each(
+    items: list[ItemChange], apply_one: Callable[[ItemChange], Awaitable[None]], *, unreadable: Sequence[str] = ()
+) -> None:
     """Apply every item; items that are poison are skipped so the others still take effect, then
-    the message is dead-lettered naming them (a replay after a fix is harmless: idempotent)."""
+    the message is dead-lettered naming them and the ``unreadable`` references of its batch (a
+    replay after a fix is harmless: idempotent)."""
     failed: list[str] = []
     for item in items:
         try:
             await apply_one(item)
         except PoisonMessage as exc:
             failed.append(f"{item.doc_id}: {exc}")
+    problem = not_applied(failed, len(items), "items refused", unreadable)
+    if problem is not None:
+        raise problem
+
+
+def not_applied(failed: Sequence[str], tried: int, what: str, unreadable: Sequence[str]) -> PoisonMessage | None:
+    """The dead-letter reason of a message some of whose items did not apply, or None."""
+    parts = []
     if failed:
-        raise PoisonMessage(f"{len(failed)} of {len(items)} items refused: " + "; ".join(failed))
+        parts.append(f"{len(failed)} of {tried} {what}: " + "; ".join(failed))
+    if unreadable:
+        parts.append(f"{len(unreadable)} referenced items unreadable: " + "; ".join(unreadable))
+    return PoisonMessage("; ".join(parts)) if parts else None

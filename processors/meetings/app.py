@@ -42,7 +42,8 @@ payloads = create_payload_store(settings)
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:
-    await handle_calendar_message(event, await item_changes(event, payloads), table=meetings, send=send_update)
+    changes = await item_changes(event, payloads)
+    await handle_calendar_message(event, changes.items, table=meetings, send=send_update, unreadable=changes.unreadable)
 
 
 attach_agent(

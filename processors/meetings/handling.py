@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 
 from connectors.kafka.topics import MEETINGS
 from processors.common.derived import derived_event, encode_derived, encode_derived_with_payload
@@ -29,11 +29,11 @@ Send = Callable[[bytes, bytes], Awaitable[None]]
 
 async def handle_calendar_message(
     event: Event, changes: list[ItemChange], *, table: MutableMapping[str, bytes], send: Send,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC), unreadable: Sequence[str] = (),
 ) -> None:
     """Apply ``changes`` (the items of ``event``) to ``table`` and announce them through ``send``.
-    Items that are poison are skipped and named in the PoisonMessage raised at the end; what was
-    applied is announced all the same."""
+    Items that are poison are skipped and named in the PoisonMessage raised at the end, with the
+    ``unreadable`` references of the batch; what was applied is announced all the same."""
     batched = isinstance(event, CalendarBatchEvent)
     kinds: Counter[str] = Counter()
 
@@ -63,7 +63,7 @@ async def handle_calendar_message(
         ))
 
     try:
-        await apply_each(changes, apply_one)
+        await apply_each(changes, apply_one, unreadable=unreadable)
     finally:
         if kinds:
             await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))

@@ -52,7 +52,8 @@ async def on_event(event: Event, record: InboundRecord) -> None:
                 raise PoisonMessage(str(exc)) from exc
         ledger.record(item)
 
-    await apply_each(await item_changes(event, payloads), apply_one)
+    changes = await item_changes(event, payloads)
+    await apply_each(changes.items, apply_one, unreadable=changes.unreadable)
 
 
 async def _track(email: Email, item: ItemChange, event: Event) -> None:

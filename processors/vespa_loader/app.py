@@ -62,7 +62,8 @@ feed = LazyFeed(vespa)
 async def on_event(event: Event, record: InboundRecord) -> None:
     # faust's current event is what the ledger's table writes go by (its partition): kept alive
     # until the message's operations are answered, which may be after the agent moved on.
-    await loader.load(await item_changes(event, payloads), record, keep_alive=faust.current_event())
+    changes = await item_changes(event, payloads)
+    await loader.load(changes.items, record, keep_alive=faust.current_event(), unreadable=changes.unreadable)
 
 processor = build_processor(app, VESPA_LOADER, kafka, settings, on_event)
 loader = VespaLoader(

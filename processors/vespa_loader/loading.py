@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from connectors.vespa.feed import FeedClient
@@ -38,7 +38,7 @@ from connectors.vespa.operations import FeedOperation, FeedResult
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
-from processors.common.items import ItemChange
+from processors.common.items import ItemChange, not_applied
 from processors.common.processor import is_transient
 from processors.common.retry import RetryPolicy, retry
 from processors.vespa_loader.documents import operation_for_change
@@ -63,6 +63,8 @@ class _Origin:
     #: All of the message's items are in a batch (``load`` has returned).
     complete: bool = False
     refused: list[str] = field(default_factory=list)
+    #: Referenced items of the message's batch that could not be read (``Changes.unreadable``).
+    unreadable: list[str] = field(default_factory=list)
     error: BaseException | None = None
 
 
@@ -112,14 +114,18 @@ class VespaLoader:
         """Operations not answered yet (filling batch and in flight)."""
         return len(self._waiting_keys)
 
-    async def load(self, items: list[ItemChange], record: InboundRecord, *, keep_alive: object = None) -> None:
+    async def load(
+        self, items: list[ItemChange], record: InboundRecord, *, keep_alive: object = None, unreadable: Sequence[str] = ()
+    ) -> None:
         """Queue the new versions among ``items`` (of the message ``record``) for feeding.
 
-        Raises ``PoisonMessage`` when items of the message cannot be mapped and none of its
-        items is left waiting (the caller dead-letters the message); otherwise refusals are
-        dead-lettered when the message's last operation is answered."""
+        Raises ``PoisonMessage`` when items of the message cannot be mapped (or ``unreadable``
+        names referenced items its batch could not read) and none of its items is left waiting
+        (the caller dead-letters the message); otherwise refusals are dead-lettered when the
+        message's last operation is answered."""
         self._raise_failure()
-        origin = _Origin(record=record, context=contextvars.copy_context(), keep_alive=keep_alive)
+        origin = _Origin(record=record, context=contextvars.copy_context(), keep_alive=keep_alive,
+                         unreadable=list(unreadable))
         for item in items:
             if item.key in self._waiting_keys:
                 await self.flush()  # the document's earlier operation first, then judge this one
@@ -220,20 +226,19 @@ class VespaLoader:
 
     async def _settle(self, origin: _Origin) -> None:
         """Every operation of a complete message is answered: dead-letter it if any was refused."""
-        error = origin.error
-        if error is None and origin.refused:
-            error = _refusal(origin)
+        error = origin.error or _refusal(origin)
         if error is not None:
             await self._dead_letter(origin.record, error)
         origin.keep_alive = None
 
 
-def _refusal(origin: _Origin) -> PoisonMessage:
-    return PoisonMessage(f"{len(origin.refused)} of {origin.fresh} documents refused by Vespa: " + "; ".join(origin.refused))
+def _refusal(origin: _Origin) -> PoisonMessage | None:
+    return not_applied(origin.refused, origin.fresh, "documents refused by Vespa", origin.unreadable)
 
 
 def _raise_refusals(origin: _Origin) -> None:
     if origin.error is not None:
         raise origin.error
-    if origin.refused:
-        raise _refusal(origin)
+    refusal = _refusal(origin)
+    if refusal is not None:
+        raise refusal

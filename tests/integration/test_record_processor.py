@@ -9,15 +9,15 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing
+from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing, PayloadStoreUnavailable
 from connectors.redis.payload_store import PayloadStore, encode_record
 from processors.common.dead_letters import DeadLetter, reason_headers
-from processors.common.exceptions import TransientError, WorkerMustStop
+from processors.common.exceptions import PoisonMessage, TransientError, WorkerMustStop
 from processors.common.inbound import InboundRecord
-from processors.common.items import item_changes
+from processors.common.items import apply_each, item_changes
 from processors.common.processor import RecordProcessor
 from processors.common.retry import RetryPolicy
-from schemas.models import ChangeType, DocType, EmailUpdateEvent
+from schemas.models import ChangeType, DocType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
 
 
@@ -118,7 +118,7 @@ async def test_referenced_record_is_fetched_from_redis_and_verified(redis_client
     big = factories.email(f"big-{unique}", body_html="<p>" + "x" * 200_000 + "</p>")
     ref = await store.put("user-1", DocType.email, big, ttl=dt.timedelta(minutes=5), now=factories.T0)
     assert ref.key == f"office:user-1:email:big-{unique}" and 0 < await redis_client.pttl(ref.key) <= 300_000
-    [change] = await item_changes(ref_event(ref), store)
+    [change] = (await item_changes(ref_event(ref), store)).items
     assert change.record == big and change.key == f"user-1:email:big-{unique}"
 
 
@@ -169,3 +169,36 @@ async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
     await redis_client.delete(ref.key)
     with pytest.raises(PayloadMissing, match="no content endpoint is configured"):
         await store.get(ref)
+
+
+async def test_a_batch_keeps_its_readable_items_and_names_the_unreadable_references(redis_client, unique):
+    store = PayloadStore(redis_client)
+    stored = await store.put("user-1", DocType.email, factories.email(f"ok-{unique}"), ttl=None, now=factories.T0)
+    missing = factories.payload_ref(f"gone-{unique}")  # never stored
+    batch = EmailBackfillEvent(
+        metadata=factories.metadata("EmailBackfillEvent"), job_id="j", batch_index=0,
+        emails=[factories.email(f"inline-{unique}")], emails_refs=[missing, stored],
+    )
+    changes = await item_changes(batch, store)
+    assert [change.doc_id for change in changes.items] == [f"inline-{unique}", f"ok-{unique}"]
+    assert len(changes.unreadable) == 1 and changes.unreadable[0].startswith(f"gone-{unique} (office:user-1:email:gone-{unique}): ")
+
+    applied: list[str] = []
+
+    async def apply_one(item):
+        applied.append(item.doc_id)
+
+    with pytest.raises(PoisonMessage, match=rf"1 referenced items unreadable: gone-{unique} "):
+        await apply_each(changes.items, apply_one, unreadable=changes.unreadable)
+    assert applied == [f"inline-{unique}", f"ok-{unique}"]  # the others took effect first
+
+
+async def test_an_unavailable_store_fails_the_whole_batch_for_a_retry(unique):
+    broken = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens there
+    batch = EmailBackfillEvent(
+        metadata=factories.metadata("EmailBackfillEvent"), job_id="j", batch_index=0,
+        emails=[], emails_refs=[factories.payload_ref(f"m-{unique}")],
+    )
+    with pytest.raises(PayloadStoreUnavailable):
+        await item_changes(batch, PayloadStore(broken))
+    await broken.aclose()

@@ -239,3 +239,21 @@ async def test_vespa_rejections_are_dead_lettered_per_message_and_the_others_lan
     assert fake_vespa.document(email_doc("ok1")) is not None and fake_vespa.document(email_doc("ok2")) is not None
     ledger = VersionLedger(table)
     assert not ledger.should_apply(upsert("ok1")) and ledger.should_apply(upsert("bad"))  # only the refused one is retried
+
+
+async def test_unreadable_references_are_named_once_with_the_messages_other_refusals() -> None:
+    feed, table, dead = MemoryFeed(), ContextLedgerTable(), DeadLetters()
+    loader = make_loader(feed, table, dead)
+    await loader.load([upsert("a"), unmappable("x")], record(5), unreadable=["gone (office:u1:email:gone): missing"])
+    await loader.flush()
+    assert dead.letters == [(5, "1 of 2 documents refused by Vespa: x: email 'x': an upsert needs its email record; "
+                                "1 referenced items unreadable: gone (office:u1:email:gone): missing")]
+    assert "u1:email:a" in table
+
+
+async def test_a_message_with_only_unreadable_references_fails_at_once() -> None:
+    feed, table, dead = MemoryFeed(), ContextLedgerTable(), DeadLetters()
+    loader = make_loader(feed, table, dead)
+    with pytest.raises(PoisonMessage, match=r"^1 referenced items unreadable: gone"):
+        await loader.load([], record(6), unreadable=["gone (k): missing"])
+    assert dead.letters == [] and feed.calls == []

@@ -65,3 +65,21 @@ async def test_a_batch_is_announced_once_with_counts_and_a_bad_item_spares_the_o
     assert sorted(table) == [f"{USER}:m0", f"{USER}:m1", f"{USER}:m2"]
     [(_, summary)] = sent
     assert (summary["kind"], summary["payload"]) == ("meeting.synced", {"batch_index": 4, "count": 3, "kinds": {"created": 3}})
+
+
+async def test_a_batch_with_unreadable_references_applies_and_announces_the_rest_then_fails():
+    good = [meeting(f"r{i}", local(BERLIN, 2026, 12, 2, 9 + i), title=f"R{i}", kind=EventKind.single) for i in range(2)]
+    event = CalendarBatchEvent(metadata=factories.metadata("CalendarBatchEvent", user_id=USER, occurred_at=T0),
+                               batch_index=1, calendar_events=good)
+    table: dict[str, bytes] = {}
+    sent: list = []
+
+    async def send(key: bytes, value: bytes) -> None:
+        sent.append((key, json.loads(value)))
+
+    with pytest.raises(PoisonMessage, match=r"^1 referenced items unreadable: r9 \(office:k\): payload missing$"):
+        await handle_calendar_message(event, _items(event, good), table=table, send=send, now=lambda: NOW,
+                                      unreadable=["r9 (office:k): payload missing"])
+    assert sorted(table) == [f"{USER}:r0", f"{USER}:r1"]
+    [(_, summary)] = sent
+    assert (summary["kind"], summary["payload"]["count"]) == ("meeting.synced", 2)
