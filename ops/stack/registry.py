@@ -75,9 +75,11 @@ class ApicurioRegistry(Component):
         base = f"http://{s.host}:{s.registry_port}"
         try:
             info = httpx.get(f"{base}/apis/registry/v3/system/info", timeout=3)
-            subjects = httpx.get(f"{s.registry_url}/subjects", timeout=3)
+            # Apicurio's own search gives the count; its Confluent-compatible /subjects lists
+            # at most 1,000 names (a long-lived local registry has more).
+            subjects = httpx.get(f"{base}/apis/registry/v3/search/artifacts", params={"limit": 1}, timeout=3)
         except httpx.HTTPError as exc:
             return Probe(False, APICURIO_VERSION, f"{type(exc).__name__}: {exc}")
         if info.status_code != 200 or subjects.status_code != 200:
             return Probe(False, APICURIO_VERSION, f"HTTP {info.status_code}/{subjects.status_code}")
-        return Probe(True, info.json().get("version", APICURIO_VERSION), f"{len(subjects.json())} subjects")
+        return Probe(True, info.json().get("version", APICURIO_VERSION), f"{subjects.json().get('count', '?')} subjects")

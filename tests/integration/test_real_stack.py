@@ -84,3 +84,28 @@ def test_redis_set_with_ttl_get_and_expiry(stack, unique):
     while client.exists(key) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.get(key) is None
+
+
+def test_the_registry_probe_counts_every_subject(stack, registry, unique):
+    """``stack status`` counts subjects with Apicurio's own search: its /subjects lists 1,000 at most."""
+    from ops.stack.process import ProcessTable
+    from ops.stack.registry import ApicurioRegistry
+    from ops.stack.settings import StackSettings
+    from tests.stack import external_stack_configured
+
+    if external_stack_configured():
+        pytest.skip("an external registry: not the project's Apicurio")
+    settings = StackSettings.from_env()
+    probe = ApicurioRegistry(settings, ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir, marker=settings.dir))
+
+    def counted() -> int:
+        result = probe.probe()
+        assert result.healthy, result
+        return int(result.detail.split()[0])
+
+    before = counted()
+    schema = Schema(json.dumps({"type": "record", "name": f"Count{unique}", "fields": []}), "AVRO")
+    registry.register_schema(f"count-{unique}-value", schema)
+    assert counted() == before + 1
+    registry.delete_subject(f"count-{unique}-value")
+    registry.delete_subject(f"count-{unique}-value", permanent=True)
