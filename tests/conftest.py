@@ -29,6 +29,7 @@ def stack() -> Iterator[StackEndpoints]:
         pytest.fail(f"the real stack is needed and could not be started: {exc}", pytrace=False)
     yield endpoints
     delete_test_topics(endpoints.kafka, _TOKENS)
+    delete_test_subjects(SchemaRegistryClient(endpoints.registry.client_config()), _TOKENS)
     if endpoints.started_here and os.environ.get("OFFICESTREAM_TEST_KEEP_STACK") != "1":
         manager.down(StackSettings.from_env())
 
@@ -52,6 +53,20 @@ def delete_test_topics(kafka: KafkaSettings, tokens: set[str], *, timeout_s: flo
                 future.result(timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - cleanup only
         warnings.warn(f"could not delete this session's test topics: {exc}", stacklevel=1)
+
+
+def delete_test_subjects(client: SchemaRegistryClient, tokens: set[str]) -> None:
+    """Delete the registry subjects this session registered (named with a ``unique`` token),
+    soft then permanently. Best effort, like ``delete_test_topics``."""
+    if not tokens:
+        return
+    try:
+        subjects = [s for s in client.get_subjects() if any(token in s for token in tokens)]
+        for subject in subjects:
+            client.delete_subject(subject)
+            client.delete_subject(subject, permanent=True)
+    except Exception as exc:  # noqa: BLE001 - cleanup only
+        warnings.warn(f"could not delete this session's test subjects: {exc}", stacklevel=1)
 
 
 @pytest.fixture
