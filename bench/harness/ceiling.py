@@ -26,6 +26,8 @@ class Rate:
     messages: int
     items: int
     seconds: float
+    #: CPU time spent in the window (all threads of the process doing the work), when measured.
+    cpu_seconds: float | None = None
 
     @property
     def items_per_s(self) -> float:
@@ -35,9 +37,15 @@ class Rate:
     def messages_per_s(self) -> float:
         return self.messages / self.seconds if self.seconds > 0 else float("nan")
 
-    def as_dict(self) -> dict[str, float | int]:
+    @property
+    def items_per_cpu_s(self) -> float | None:
+        """Items per CPU-second: what the work costs, whatever else the machine was doing."""
+        return self.items / self.cpu_seconds if self.cpu_seconds else None
+
+    def as_dict(self) -> dict[str, float | int | None]:
         return {"messages": self.messages, "items": self.items, "seconds": self.seconds,
-                "items_per_s": self.items_per_s, "messages_per_s": self.messages_per_s}
+                "items_per_s": self.items_per_s, "messages_per_s": self.messages_per_s,
+                "cpu_seconds": self.cpu_seconds, "items_per_cpu_s": self.items_per_cpu_s}
 
 
 def decode_ceiling(kafka: KafkaSettings, registry: RegistrySettings, topic: str, *, group: str, messages: int,
@@ -54,7 +62,7 @@ def decode_ceiling(kafka: KafkaSettings, registry: RegistrySettings, topic: str,
         "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False,
     }))
     consumer.subscribe([topic])
-    seen, items, opened = 0, 0, None
+    seen, items, opened, opened_cpu = 0, 0, None, 0.0
     deadline = time.monotonic() + timeout_s
     try:
         while seen < messages and time.monotonic() < deadline:
@@ -64,13 +72,15 @@ def decode_ceiling(kafka: KafkaSettings, registry: RegistrySettings, topic: str,
                 count = items_of(serde.decode(message.value()))
                 seen += 1
                 if opened is None:
-                    opened = time.perf_counter()
+                    opened, opened_cpu = time.perf_counter(), time.process_time()
                 else:
                     items += count
-        closed = time.perf_counter()
+        closed, closed_cpu = time.perf_counter(), time.process_time()
     finally:
         consumer.close()
         gc.set_threshold(*threshold)
     if seen < messages or opened is None:
         raise RuntimeError(f"ceiling consumer read {seen} of {messages} messages of {topic} in {timeout_s:.0f}s")
-    return Rate(messages=seen - 1, items=items, seconds=closed - opened)
+    # process_time: this process only, the consumer's librdkafka threads included (no other
+    # thread of the benchmark runs meanwhile).
+    return Rate(messages=seen - 1, items=items, seconds=closed - opened, cpu_seconds=closed_cpu - opened_cpu)
