@@ -44,6 +44,10 @@ class ProcessorSettings(EnvSettings):
     #: default costs the workers 10-20% of their throughput. Memory is unaffected: only garbage
     #: in reference cycles waits longer.
     gc_threshold: int = Field(default=50_000, ge=700)
+    #: meetings: how long a deleted meeting's tombstone is kept (it stops late, older updates
+    #: from bringing the meeting back). Must outlast calendar-updates' retention (14 days) plus
+    #: the longest consumer lag; 0 keeps tombstones forever (processors/meetings/expiry.py).
+    meetings_tombstone_retention_days: float = Field(default=30.0, ge=0)
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 

@@ -11,9 +11,16 @@ The attendee index and busy intervals are functions of these records, computed w
 (``officestream meetings attendees | busy``, ``processors/meetings/state.py``): kept as tables
 of their own they would be a second copy of the same facts, and the attendee index alone cost
 ~4.5 changelog records per calendar event (bench/processors_bench.py).
+
+A deleted meeting's tombstone is dropped once kept for
+``OFFICESTREAM_PROCESSOR_MEETINGS_TOMBSTONE_RETENTION_DAYS``, on the user's next calendar message
+(``processors/meetings/expiry.py``).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import logging
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CALENDAR_UPDATES, MEETING_UPDATES, MEETINGS
@@ -28,10 +35,12 @@ from processors.common.faust_wiring import (
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.settings import ProcessorSettings
+from processors.meetings.expiry import TombstoneIndex
 from processors.meetings.handling import handle_calendar_message
 from processors.meetings.state import MEETINGS_TABLE
 from schemas.models import Event
 
+log = logging.getLogger("officestream.processors.meetings")
 kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
 
@@ -39,11 +48,22 @@ app = create_app(MEETINGS, kafka, settings)
 meetings = json_table(app, MEETINGS_TABLE, encoded=True)
 send_update = derived_sender(app, kafka.topic(MEETING_UPDATES))
 payloads = create_payload_store(settings)
+tombstones = TombstoneIndex()
+tombstone_retention = dt.timedelta(days=settings.meetings_tombstone_retention_days) or None
+
+
+@app.on_partitions_assigned.connect
+async def _partitions_changed(app: object, assigned: object, **kwargs: object) -> None:
+    tombstones.invalidate()  # the table holds other partitions now: read it again when next used
+    log.info("meetings: partitions assigned; the tombstone index is read again on the next message")
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:
     changes = await item_changes(event, payloads)
-    await handle_calendar_message(event, changes.items, table=meetings, send=send_update, unreadable=changes.unreadable)
+    await handle_calendar_message(
+        event, changes.items, table=meetings, send=send_update, unreadable=changes.unreadable,
+        tombstones=tombstones, tombstone_retention=tombstone_retention,
+    )
 
 
 attach_agent(

@@ -134,10 +134,18 @@ class MeetingTombstone(BaseModel):
     original_start: EventTime | None = None
     last_version_marker: str | None = None
     last_provider_updated_at: Timestamp | None = None
+    #: When the service stored the tombstone (its clock): how old it is, for expiry.
+    #: ``deleted_at`` is the change's own time, which a backfill can date far back.
+    stored_at: Timestamp | None = None
 
     @property
     def key(self) -> str:
         return meeting_key(self.user_id, self.event_id)
+
+    @property
+    def kept_since(self) -> dt.datetime:
+        """Since when the tombstone has been kept (``deleted_at`` for ones stored without ``stored_at``)."""
+        return self.stored_at or self.deleted_at
 
 
 #: What the table holds under one key.
@@ -166,4 +174,4 @@ def is_expired_tombstone(
     ``retention`` should outlast the source topic's retention plus the longest consumer lag:
     after that an older update for the key can no longer be read, so the key can go.
     """
-    return isinstance(record, MeetingTombstone) and now - record.deleted_at >= retention
+    return isinstance(record, MeetingTombstone) and now - record.kept_since >= retention

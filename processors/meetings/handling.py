@@ -19,8 +19,9 @@ from processors.common.derived import derived_event, encode_derived, encode_deri
 from processors.common.exceptions import PoisonMessage
 from processors.common.items import ItemChange, apply_each
 from processors.meetings.changes import apply_calendar_change
-from processors.meetings.context import dump_meeting_record, load_meeting_record, meeting_key
+from processors.meetings.context import MeetingTombstone, dump_meeting_record, load_meeting_record, meeting_key
 from processors.meetings.exceptions import MeetingsError
+from processors.meetings.expiry import TombstoneIndex, drop_expired_tombstones
 from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event
 
 #: ``send(key, value)``: one encoded ``meeting-updates`` message, key ``user_id``.
@@ -30,10 +31,13 @@ Send = Callable[[bytes, bytes], Awaitable[None]]
 async def handle_calendar_message(
     event: Event, changes: list[ItemChange], *, table: MutableMapping[str, bytes], send: Send,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC), unreadable: Sequence[str] = (),
+    tombstones: TombstoneIndex | None = None, tombstone_retention: dt.timedelta | None = None,
 ) -> None:
     """Apply ``changes`` (the items of ``event``) to ``table`` and announce them through ``send``.
     Items that are poison are skipped and named in the PoisonMessage raised at the end, with the
-    ``unreadable`` references of the batch; what was applied is announced all the same."""
+    ``unreadable`` references of the batch; what was applied is announced all the same. With
+    ``tombstones`` and a ``tombstone_retention``, the user's tombstones older than that are
+    dropped from ``table`` (``expiry.py``)."""
     batched = isinstance(event, CalendarBatchEvent)
     kinds: Counter[str] = Counter()
 
@@ -50,9 +54,14 @@ async def handle_calendar_message(
             raise PoisonMessage(str(exc)) from exc
         if change is None:  # redelivered or older: nothing changes, nothing is announced
             return
+        record = change.record
+        if isinstance(record, MeetingTombstone):  # its age for expiry counts from now (expiry.py)
+            record = MeetingTombstone.model_validate({**record.model_dump(), "stored_at": now()})
         # Encoded once (pydantic, in Rust): the table value and the update's payload.
-        record_json = dump_meeting_record(change.record)
+        record_json = dump_meeting_record(record)
         table[change.key] = record_json
+        if tombstones is not None:
+            tombstones.note(change.key, record)
         if batched:
             kinds[change.kind.value] += 1
             return
@@ -67,6 +76,8 @@ async def handle_calendar_message(
     finally:
         if kinds:
             await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))
+        if tombstones is not None and tombstone_retention:
+            drop_expired_tombstones(table, tombstones, event.metadata.user_id, now=now(), retention=tombstone_retention)
 
 
 def _change_type(event: Event, item: ItemChange) -> ChangeType:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import time
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
@@ -121,3 +122,53 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     admin = AdminClient(kafka.librdkafka_config())
     config = admin.describe_configs([resource])[resource].result()
     assert config["cleanup.policy"].value == "compact"
+
+
+def test_a_deleted_meetings_tombstone_is_dropped_once_kept_for_the_retention(stack, serde, topic_prefix, tmp_path):
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    topic = kafka.topic("calendar-updates")
+    retention_s = 2.0
+    env = worker_env(stack, topic_prefix, tmp_path / "data",
+                     OFFICESTREAM_PROCESSOR_MEETINGS_TOMBSTONE_RETENTION_DAYS=str(retention_s / 86400))
+    t1, t2, t3 = (factories.T0 + dt.timedelta(minutes=m) for m in (1, 2, 3))
+    key = json.dumps(f"{USER}:gone").encode()
+    changelog = changelog_topic(kafka, MEETINGS_TABLE)
+
+    def changelog_values() -> list[bytes | None]:
+        consumer = Consumer(kafka.librdkafka_config(**{"group.id": f"read-{t1.timestamp()}", "auto.offset.reset": "earliest"}))
+        try:
+            partitions = consumer.list_topics(changelog, timeout=10).topics[changelog].partitions
+            values = []
+            for p in partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(changelog, p), timeout=10)
+                if high <= low:
+                    continue
+                consumer.assign([TopicPartition(changelog, p, low)])
+                read = 0
+                while read < high - low:
+                    message = consumer.poll(5)
+                    if message is None:
+                        break
+                    read += 1
+                    if message.error() is None and message.key() == key:
+                        values.append(message.value())
+            return values
+        finally:
+            consumer.close()
+
+    worker = FaustWorker("meetings", env, tmp_path / "meetings.log").start()
+    try:
+        produce(kafka, topic, [
+            (USER.encode(), serde.encode(topic, single("gone", 9, at=t1, title="Gone", marker="g1")), []),
+            (USER.encode(), serde.encode(topic, update(ChangeType.deleted, "gone", at=t2)), []),
+        ])
+        stored = wait_for(lambda: (v := changelog_values()) and len(v) >= 2 and v, timeout_s=30, what="the tombstone")
+        assert json.loads(stored[-1])["record_type"] == "tombstone" and json.loads(stored[-1])["stored_at"]
+        time.sleep(retention_s + 0.5)
+        # The user's next message, whatever it is, drops the expired tombstone: a null record.
+        produce(kafka, topic, [(USER.encode(), serde.encode(topic, single("next", 10, at=t3, title="Next", marker="n1")), [])])
+        values = wait_for(lambda: (v := changelog_values()) and v[-1] is None and v, timeout_s=30, what="the dropped key")
+    finally:
+        worker.stop()
+    assert len(values) == 3  # the meeting, its tombstone, the key's deletion
