@@ -20,9 +20,12 @@ up to date with every record the service stores.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, MutableMapping
 
 from processors.meetings.context import MeetingContext, MeetingTombstone, load_meeting_record
+
+log = logging.getLogger("officestream.processors.meetings")
 
 #: How a stored tombstone's JSON starts (``dump_meeting_record``): records are scanned for it
 #: before any is parsed, so loading the index parses tombstones only.
@@ -46,7 +49,11 @@ class TombstoneIndex:
         self._by_user = {}
         for key, raw in items:
             if raw and _TOMBSTONE_MARK in raw:
-                record = load_meeting_record(raw)
+                try:
+                    record = load_meeting_record(raw)
+                except ValueError as exc:  # pydantic's ValidationError too: a record nothing wrote so
+                    log.warning("meetings: unreadable record under %r left alone: %s", key, exc)
+                    continue
                 if isinstance(record, MeetingTombstone):
                     self._by_user.setdefault(record.user_id, {})[key] = record.kept_since
         self._loaded = True

@@ -11,6 +11,7 @@ the meetings table's changelog for whoever needs them all.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 
@@ -23,6 +24,8 @@ from processors.meetings.context import MeetingTombstone, dump_meeting_record, l
 from processors.meetings.exceptions import MeetingsError
 from processors.meetings.expiry import TombstoneIndex, drop_expired_tombstones
 from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event
+
+log = logging.getLogger("officestream.processors.meetings")
 
 #: ``send(key, value)``: one encoded ``meeting-updates`` message, key ``user_id``.
 Send = Callable[[bytes, bytes], Awaitable[None]]
@@ -77,7 +80,17 @@ async def handle_calendar_message(
         if kinds:
             await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))
         if tombstones is not None and tombstone_retention:
-            drop_expired_tombstones(table, tombstones, event.metadata.user_id, now=now(), retention=tombstone_retention)
+            _drop_expired(table, tombstones, event.metadata.user_id, now(), tombstone_retention)
+
+
+def _drop_expired(
+    table: MutableMapping[str, bytes], tombstones: TombstoneIndex, user_id: str, now: dt.datetime, retention: dt.timedelta
+) -> None:
+    """Housekeeping must never cost the message: a failure is logged, the message goes on."""
+    try:
+        drop_expired_tombstones(table, tombstones, user_id, now=now, retention=retention)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("meetings: expired tombstones not dropped this time: %s: %s", type(exc).__name__, exc)
 
 
 def _change_type(event: Event, item: ItemChange) -> ChangeType:

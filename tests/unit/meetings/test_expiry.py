@@ -114,3 +114,25 @@ async def test_a_backfilled_delete_is_kept_for_the_retention_from_when_it_was_st
     table[f"{USER}:old"] = dump_meeting_record(stored)
     assert drop_expired_tombstones(table, TombstoneIndex(), USER, now=T0 + 10 * DAY, retention=RETENTION) == 0
     assert drop_expired_tombstones(table, TombstoneIndex(), USER, now=T0 + RETENTION, retention=RETENTION) == 1
+
+
+async def test_an_unreadable_record_in_the_table_costs_neither_the_sweep_nor_the_message():
+    table = {f"{USER}:junk": b'{"record_type":"tombstone","nonsense":1}', f"{USER}:old": tombstone(USER, "old", T0)}
+    index = TombstoneIndex()
+    assert drop_expired_tombstones(table, index, USER, now=T0 + RETENTION, retention=RETENTION) == 1
+    assert sorted(table) == [f"{USER}:junk"]
+
+
+async def test_a_failing_sweep_is_logged_and_the_message_still_succeeds(caplog):
+    class Exploding(dict):
+        def items(self):
+            raise RuntimeError("store unreadable")
+
+    standup = meeting("standup", local(BERLIN, 2026, 11, 30, 9), title="Standup", version_marker="ck-1")
+    created = CalendarUpdateEvent(metadata=factories.metadata("CalendarUpdateEvent", user_id=USER, occurred_at=T0),
+                                  change_type=ChangeType.created, calendar_event_id="standup", calendar_event=standup)
+    table = Exploding()
+    await handle_calendar_message(created, update(created, "upsert"), table=table, send=nothing, now=lambda: T0,
+                                  tombstones=TombstoneIndex(), tombstone_retention=RETENTION)
+    assert f"{USER}:standup" in table
+    assert "expired tombstones not dropped this time: RuntimeError: store unreadable" in caplog.text
