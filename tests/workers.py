@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+from ops.worker_process import WorkerProcess
 from tests.stack import StackEndpoints
-
-FAUST = str(Path(sys.executable).parent / "faust")
 
 
 def worker_env(stack: StackEndpoints, topic_prefix: str, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -30,60 +25,18 @@ def worker_env(stack: StackEndpoints, topic_prefix: str, data_dir: Path, **extra
     return env
 
 
-class FaustWorker:
-    """``faust -A processors.<module>.app worker`` in a subprocess, with its log in a file."""
+class FaustWorker(WorkerProcess):
+    """``faust -A processors.<module>.app worker`` in a subprocess, its log appended to a file;
+    ``start`` returns once it is ready (``ops/worker_process.py``)."""
 
     def __init__(self, module: str, env: dict[str, str], log_path: Path, *, argv: list[str] | None = None) -> None:
-        self.module = module
-        self.env = env
-        self.log_path = log_path
-        self.argv = argv or [FAUST, "-A", f"processors.{module}.app", "worker", "-l", "info"]
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(module, env, log_path, argv=argv, append=True)
 
-    def start(self, *, ready_timeout_s: float = 60.0) -> "FaustWorker":
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.argv,
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    def start(self, *, ready_timeout_s: float = 60.0) -> FaustWorker:
+        self.spawn()
         try:
-            self._wait_ready(ready_timeout_s)
+            self.wait_ready(ready_timeout_s)
         except BaseException:
             self.kill()  # never leave a half-started worker behind
             raise
         return self
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout_s
-        seen = self.log_path.stat().st_size if self.log_path.exists() else 0
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker {self.module} exited with {self.process.returncode}:\n{self.log_tail()}")
-            if "[^Worker]: Ready" in self.log_path.read_text(errors="replace")[seen:]:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"worker {self.module} not ready after {timeout_s}s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """SIGTERM (faust commits and shuts down cleanly), SIGKILL if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, nothing committed on the way out."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
