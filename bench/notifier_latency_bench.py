@@ -165,11 +165,11 @@ async def receive_until(stream: SseStream, log: ReceiveLog, done: Callable[[], b
         if (left := deadline - time.monotonic()) <= 0:
             return False
         try:
-            frame = await stream.frame(timeout=min(left, 1.0))
+            received = await stream.frame(timeout=min(left, 1.0))
         except TimeoutError:
             continue
-        if frame.event == "notification":
-            log.note(frame.json(), frame.received_ns)
+        if received.frame.event == "notification":
+            log.note(received.frame.json(), received.received_ns)
     return True
 
 

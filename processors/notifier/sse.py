@@ -10,6 +10,11 @@ needs one listener, not one per kind (EventSource drops named events nobody list
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 from processors.notifier.notifications import Notification
 
 NOTIFICATION_EVENT = "notification"
@@ -46,3 +51,50 @@ def comment(text: str) -> bytes:
 def retry(milliseconds: int) -> bytes:
     """Tell EventSource how long to wait before reconnecting."""
     return f"retry: {int(milliseconds)}\n\n".encode()
+
+
+# -- reading (what clients do: the tests and the latency benchmark read streams with it) --------
+
+
+@dataclass
+class Frame:
+    """One frame as EventSource parses it: fields up to a blank line (a comment-only frame has
+    ``comment`` set and nothing else)."""
+
+    event: str | None = None
+    id: str | None = None
+    data: list[str] = field(default_factory=list)
+    retry: int | None = None
+    comment: str | None = None
+
+    @property
+    def is_event(self) -> bool:
+        return bool(self.event or self.data or self.retry is not None)
+
+    def json(self) -> Any:
+        return json.loads("\n".join(self.data))
+
+
+async def read_frame(readline: Callable[[], Awaitable[bytes]]) -> Frame:
+    """The next frame from ``readline`` (e.g. an aiohttp response's ``content.readline``);
+    ``EOFError`` when the stream ends first."""
+    frame = Frame()
+    while True:
+        raw = await readline()
+        if not raw:
+            raise EOFError("the event stream ended")
+        line = raw.decode().rstrip("\n").rstrip("\r")
+        if line == "":
+            return frame
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "":
+            frame.comment = value
+        elif name == "data":
+            frame.data.append(value)
+        elif name == "id":
+            frame.id = value
+        elif name == "event":
+            frame.event = value
+        elif name == "retry":
+            frame.retry = int(value)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,6 +16,7 @@ from aiohttp import web
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import Notification, notification_id
 from processors.notifier.settings import NotifierSettings
+from processors.notifier.sse import Frame, read_frame
 from processors.notifier.tokens import StreamTokens
 from processors.notifier.web import bound_port, create_web_app, start_web_server
 
@@ -74,48 +74,15 @@ def note(user_id: str, n: int, **payload: Any) -> Notification:
     )
 
 
-@dataclass
-class Frame:
-    """One parsed server-sent event, or a comment."""
-
-    event: str | None = None
-    id: str | None = None
-    data: list[str] = field(default_factory=list)
-    comment: str | None = None
-    retry: int | None = None
-
-    def json(self) -> Any:
-        return json.loads("\n".join(self.data))
-
-
 class SseReader:
-    """Reads frames off a streaming aiohttp response, as EventSource would."""
+    """Reads frames off a streaming aiohttp response, as EventSource would (``sse.read_frame``)."""
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self.response = response
 
     async def frame(self, timeout: float = 5.0) -> Frame:
-        frame = Frame()
         async with asyncio.timeout(timeout):
-            while True:
-                raw = await self.response.content.readline()
-                if not raw:
-                    raise EOFError("stream ended")
-                line = raw.decode().rstrip("\n")
-                if line == "":
-                    return frame
-                name, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if name == "":
-                    frame.comment = value
-                elif name == "data":
-                    frame.data.append(value)
-                elif name == "id":
-                    frame.id = value
-                elif name == "event":
-                    frame.event = value
-                elif name == "retry":
-                    frame.retry = int(value)
+            return await read_frame(self.response.content.readline)
 
     async def notification(self, timeout: float = 5.0) -> dict[str, Any]:
         """The next notification's JSON, skipping heartbeats; its SSE id must match its own id."""

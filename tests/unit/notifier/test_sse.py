@@ -32,3 +32,25 @@ def test_a_line_break_in_an_id_is_refused_rather_than_injecting_a_frame() -> Non
 
 def test_comments_and_retry_are_single_lines() -> None:
     assert (sse.comment("heartbeat"), sse.retry(2500)) == (b": heartbeat\n\n", b"retry: 2500\n\n")
+
+
+def _lines(*chunks: bytes):
+    lines = [line + b"\n" for chunk in chunks for line in chunk.split(b"\n")[:-1]]
+
+    async def readline() -> bytes:
+        return lines.pop(0) if lines else b""
+
+    return readline
+
+
+async def test_read_frame_reads_back_what_the_writers_wrote() -> None:
+    from processors.notifier.sse import comment, frame, read_frame, retry
+
+    readline = _lines(comment("keep-alive"), frame(data="one\ntwo", event="notification", event_id="n-1"), retry(500))
+    heartbeat = await read_frame(readline)
+    assert (heartbeat.comment, heartbeat.is_event) == ("keep-alive", False)
+    event = await read_frame(readline)
+    assert (event.event, event.id, event.data, event.is_event) == ("notification", "n-1", ["one", "two"], True)
+    assert (await read_frame(readline)).retry == 500
+    with pytest.raises(EOFError):
+        await read_frame(readline)
