@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.kafka.settings import KafkaSettings
@@ -45,3 +45,28 @@ def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, time
         consumer.close()
     assert len(messages) == count, f"got {len(messages)} of {count} messages from {topic}"
     return messages
+
+
+def values_for_key(settings: KafkaSettings, topic: str, key: bytes, *, group: str) -> list[bytes | None]:
+    """Every value written under ``key`` to ``topic`` (a table's changelog, say), in offset
+    order per partition, read from the beginning up to the end offsets as they are now."""
+    consumer = Consumer(settings.librdkafka_config(**{"group.id": group, "auto.offset.reset": "earliest"}))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        values: list[bytes | None] = []
+        for partition in partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high <= low:
+                continue
+            consumer.assign([TopicPartition(topic, partition, low)])
+            read = 0
+            while read < high - low:
+                message = consumer.poll(5)
+                if message is None:
+                    break
+                read += 1
+                if message.error() is None and message.key() == key:
+                    values.append(message.value())
+        return values
+    finally:
+        consumer.close()

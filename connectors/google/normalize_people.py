@@ -8,6 +8,7 @@ type as the label.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -58,7 +59,23 @@ def _contact(person: Mapping[str, Any], resource_name: str) -> Contact:
         organization=organization.get("name"),
         job_title=organization.get("title"),
         version_marker=person.get("etag"),
+        updated_at=_update_time(person, resource_name),
     )
+
+
+def _update_time(person: Mapping[str, Any], resource_name: str) -> datetime | None:
+    """When the contact last changed: its ``CONTACT`` source's ``updateTime`` (a linked profile
+    source changes on its own), else the latest of the sources'. Needs ``personFields=metadata``."""
+    sources = [source for source in (person.get("metadata") or {}).get("sources") or [] if isinstance(source, Mapping)]
+    chosen = [source for source in sources if source.get("type") == "CONTACT"] or sources
+    times = []
+    for source in chosen:
+        if source.get("updateTime"):
+            try:
+                times.append(datetime.fromisoformat(source["updateTime"]).astimezone(UTC))
+            except (TypeError, ValueError):
+                raise NormalizationError(f"People person {resource_name}: metadata.sources[].updateTime is not RFC 3339") from None
+    return max(times, default=None)
 
 
 def _primary(entries: Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any]:

@@ -35,12 +35,12 @@ ResourceKind = Literal["email", "event", "contact", "folder"]
 MESSAGE_FIELDS = (
     "id", "changeKey", "conversationId", "parentFolderId", "subject", "bodyPreview", "body", "from", "sender",
     "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "receivedDateTime", "sentDateTime", "isRead",
-    "categories", "internetMessageId", "internetMessageHeaders", "hasAttachments",
+    "categories", "internetMessageId", "internetMessageHeaders", "hasAttachments", "lastModifiedDateTime",
 )
 MESSAGE_SELECT = ",".join(MESSAGE_FIELDS)
 #: Attachment metadata only, never the bytes (contentBytes is left out of the select).
 ATTACHMENTS_EXPAND = "attachments($select=id,name,contentType,size,isInline)"
-CONTACT_SELECT = "id,changeKey,displayName,givenName,surname,emailAddresses,businessPhones,homePhones,mobilePhone,companyName,jobTitle"
+CONTACT_SELECT = "id,changeKey,lastModifiedDateTime,displayName,givenName,surname,emailAddresses,businessPhones,homePhones,mobilePhone,companyName,jobTitle"
 FOLDER_SELECT = "id,displayName,parentFolderId,childFolderCount,totalItemCount"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from connectors.microsoft.payload import (
     building,
+    instant,
     objects,
     require_object,
     required_text,
@@ -32,6 +33,7 @@ def normalize_contact(payload: object) -> Contact:
             organization=text(contact, "companyName", WHAT),
             job_title=text(contact, "jobTitle", WHAT),
             version_marker=text(contact, "changeKey", WHAT),
+            updated_at=instant(contact, "lastModifiedDateTime", WHAT),
         )
 
 

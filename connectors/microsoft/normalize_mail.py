@@ -3,7 +3,7 @@
 Read what ``graph_fields.MESSAGE_SELECT`` asks for: body (html or text), from / to / cc / bcc /
 replyTo, conversationId (the thread), parentFolderId (the folder), categories (labels), isRead,
 internetMessageId, internetMessageHeaders (In-Reply-To, References; Graph returns them only
-when selected, and only for received mail), attachments (when expanded), changeKey, times.
+when selected, and only for received mail), attachments (when expanded), changeKey, times (lastModifiedDateTime is the provider clock consumers order versions by).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def normalize_message(payload: object, *, folder_names: Mapping[str, str] | None
             in_reply_to=headers.get("in-reply-to"),
             references=headers.get("references", "").split(),
             version_marker=text(message, "changeKey", WHAT) or _etag(message),
+            updated_at=instant(message, "lastModifiedDateTime", WHAT),
         )
 
 

@@ -31,7 +31,9 @@ from connectors.redis.settings import RedisSettings
 from processors.common import faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter
+from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
+from processors.common.ledger_tombstones import LedgerTombstones
 from processors.common.processor import Decoder, Handler, RecordProcessor
 from processors.common.retry import RetryPolicy
 from processors.common.settings import ProcessorSettings
@@ -167,6 +169,23 @@ def json_table(app: faust.App, name: str, *, default: Any = None, encoded: bool 
     encoded itself (``bytes``, e.g. pydantic's ``model_dump_json``), stored and read back as
     bytes: the same changelog format, without a second encoding."""
     return app.Table(name, default=default, key_type=str, value_type=bytes if encoded else None)
+
+
+def version_ledger(app: faust.App, settings: ProcessorSettings, name: str = "applied") -> VersionLedger:
+    """The service's idempotence ledger (table ``name``), whose tombstones expire after
+    ``OFFICESTREAM_PROCESSOR_LEDGER_TOMBSTONE_RETENTION_DAYS``; the service calls
+    ``ledger.drop_expired(user_id)`` while it handles a message of that user."""
+    retention_ms = int(settings.ledger_tombstone_retention_days * 86_400_000)
+    ledger = VersionLedger(
+        json_table(app, name, encoded=True),
+        tombstones=LedgerTombstones(retention_ms=retention_ms) if retention_ms > 0 else None,
+    )
+
+    @app.on_partitions_assigned.connect
+    async def _partitions_changed(app: object, assigned: object, **kwargs: object) -> None:
+        ledger.partitions_changed()
+
+    return ledger
 
 
 def build_processor(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,10 +36,15 @@ class ItemChange:
     doc_id: str
     change: Change
     record: AvroModel | None
-    #: The provider change time of the event (the ordering clock, epoch millis).
+    #: ``metadata.occurred_at`` of the event, epoch millis.
     occurred_at_ms: int
     event_id: str
     version_marker: str | None
+    #: The provider's change time of the item (``record.updated_at``), epoch millis, if known.
+    changed_at_ms: int | None = None
+    #: ``metadata.sequence`` of the event. With the others, the version order of
+    #: ``processors.common.versions``.
+    sequence: int | None = None
 
     @property
     def key(self) -> str:
@@ -106,11 +112,12 @@ class _Source:
     user_id: str
     occurred_at_ms: int
     event_id: str
+    sequence: int | None
 
     @classmethod
     def of(cls, event: Event) -> _Source:
         metadata = event.metadata
-        return cls(metadata.user_id, int(metadata.occurred_at.timestamp() * 1000), str(metadata.event_id))
+        return cls(metadata.user_id, _millis(metadata.occurred_at), str(metadata.event_id), metadata.sequence)
 
     def change(self, doc_type: DocType, doc_id: str, change: Change, record: AvroModel | None) -> ItemChange:
         return ItemChange(
@@ -122,7 +129,18 @@ class _Source:
             occurred_at_ms=self.occurred_at_ms,
             event_id=self.event_id,
             version_marker=getattr(record, "version_marker", None) if record is not None else None,
+            changed_at_ms=_changed_at_ms(record),
+            sequence=self.sequence,
         )
+
+
+def _millis(at: dt.datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _changed_at_ms(record: AvroModel | None) -> int | None:
+    updated_at = getattr(record, "updated_at", None) if record is not None else None
+    return _millis(updated_at) if updated_at is not None else None
 
 
 async def apply_each(

@@ -15,6 +15,7 @@ from connectors.redis.exceptions import PayloadStoreError
 from processors.common.dead_letters import DeadLetter, dead_letter
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.inbound import InboundRecord
+from processors.common.keys import require_user_key
 from processors.common.retry import RetryPolicy, retry
 from schemas.exceptions import DeserializationError
 
@@ -73,6 +74,7 @@ class RecordProcessor:
         async def attempt() -> None:
             decoded = await self._decode(record.value)
             context["event_id"] = event_id_of(decoded)
+            require_user_key(decoded, record.key)
             await self._handler(decoded, record)
 
         def on_retry(exc: BaseException, number: int, wait: float) -> None:

@@ -48,6 +48,9 @@ class ProcessorSettings(EnvSettings):
     #: from bringing the meeting back). Must outlast calendar-updates' retention (14 days) plus
     #: the longest consumer lag; 0 keeps tombstones forever (processors/meetings/expiry.py).
     meetings_tombstone_retention_days: float = Field(default=30.0, ge=0)
+    #: vespa-loader and shipments: how long the idempotence ledger keeps a deleted item's
+    #: tombstone (same rule as meetings'; processors/common/ledger_tombstones.py); 0 keeps them.
+    ledger_tombstone_retention_days: float = Field(default=30.0, ge=0)
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 

@@ -21,8 +21,8 @@ from processors.common.faust_wiring import (
     create_payload_store,
     json_table,
     json_topic,
+    version_ledger,
 )
-from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.items import ItemChange, apply_each, item_changes
 from processors.common.settings import ProcessorSettings
@@ -35,7 +35,7 @@ kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
 
 app = create_app(SHIPMENTS, kafka, settings)
-ledger = VersionLedger(json_table(app, "applied", encoded=True))
+ledger = version_ledger(app, settings)
 packages = json_table(app, "packages")
 shipment_updates = json_topic(app, kafka.topic(SHIPMENT_UPDATES))
 payloads = create_payload_store(settings)
@@ -53,7 +53,10 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         ledger.record(item)
 
     changes = await item_changes(event, payloads)
-    await apply_each(changes.items, apply_one, unreadable=changes.unreadable)
+    try:
+        await apply_each(changes.items, apply_one, unreadable=changes.unreadable)
+    finally:
+        ledger.drop_expired(event.metadata.user_id)
 
 
 async def _track(email: Email, item: ItemChange, event: Event) -> None:

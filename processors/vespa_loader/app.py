@@ -23,10 +23,9 @@ from processors.common.faust_wiring import (
     crash_app,
     create_app,
     create_payload_store,
-    json_table,
     retry_policy,
+    version_ledger,
 )
-from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.settings import ProcessorSettings
@@ -38,7 +37,7 @@ settings = ProcessorSettings.from_env()
 vespa = VespaSettings.from_env()
 
 app = create_app(VESPA_LOADER, kafka, settings)
-ledger = VersionLedger(json_table(app, "applied", encoded=True))
+ledger = version_ledger(app, settings)
 payloads = create_payload_store(settings)
 
 class LazyFeed:
@@ -63,7 +62,10 @@ async def on_event(event: Event, record: InboundRecord) -> None:
     # faust's current event is what the ledger's table writes go by (its partition): kept alive
     # until the message's operations are answered, which may be after the agent moved on.
     changes = await item_changes(event, payloads)
-    await loader.load(changes.items, record, keep_alive=faust.current_event(), unreadable=changes.unreadable)
+    try:
+        await loader.load(changes.items, record, keep_alive=faust.current_event(), unreadable=changes.unreadable)
+    finally:
+        ledger.drop_expired(event.metadata.user_id)
 
 processor = build_processor(app, VESPA_LOADER, kafka, settings, on_event)
 loader = VespaLoader(

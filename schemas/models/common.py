@@ -98,6 +98,7 @@ class EventMetadata(AvroModel):
     provider: Provider = Provider.unknown
     source_service: NonEmpty
     source_version: NonEmpty
+    sequence: NonNegativeInt | None = None
 
     @field_validator("trace_id", "span_id")
     @classmethod
@@ -119,6 +120,7 @@ class EventMetadata(AvroModel):
         now: datetime | None = None,
         correlation_id: str | None = None,
         trace_id: str | None = None,
+        sequence: int | None = None,
     ) -> Self:
         """New metadata with a fresh event id and span; ``trace_id`` continues a trace when given."""
         return cls(
@@ -133,6 +135,7 @@ class EventMetadata(AvroModel):
             provider=provider,
             source_service=source_service,
             source_version=source_version,
+            sequence=sequence,
         )
 
     def traceparent(self) -> str:

@@ -46,6 +46,7 @@ class Email(AvroModel):
     in_reply_to: str | None = None
     references: list[str] = []
     version_marker: str | None = None
+    updated_at: Timestamp | None = None
 
 
 class Attendee(AvroModel):
@@ -97,3 +98,4 @@ class Contact(AvroModel):
     organization: str | None = None
     job_title: str | None = None
     version_marker: str | None = None
+    updated_at: Timestamp | None = None

@@ -35,43 +35,31 @@ def test_keys_and_values_are_encoded_as_faust_encodes_them(app, key, value):
 
 
 @pytest.mark.parametrize(
-    ("change", "at", "event_id", "marker"),
+    ("change", "at", "event_id", "marker", "changed_at", "sequence"),
     [
-        ("upsert", 5, "e-1", "v é"),
-        ("delete", 1_795_887_007_859, "5f0c4c2e-8a3b-4f0e-9d7c-2b1a3c4d5e6f", None),
-        ("upsert", 0, 'quote " back \\ slash', "tab\t nul\x00 emoji 🎉 line\u2028"),
-        ("upsert", 7, "", ""),
+        ("upsert", 5, "e-1", "v é", None, None),
+        ("delete", 1_795_887_007_859, "5f0c4c2e-8a3b-4f0e-9d7c-2b1a3c4d5e6f", None, None, 1_795_887_007_859_001),
+        ("upsert", 0, 'quote " back \\ slash', "tab\t nul\x00 emoji 🎉 line\u2028", 1_795_887_000_000, 7),
+        ("upsert", 7, "", "", 0, 0),
     ],
 )
-def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app, change, at, event_id, marker):
+def test_ledger_entries_are_the_bytes_faust_would_write_for_the_entry(app, change, at, event_id, marker, changed_at, sequence):
     from processors.common.idempotence import VersionLedger, entry_of
     from processors.common.items import ItemChange
     from schemas.models import DocType
 
     store: dict[str, bytes] = {}
     item = ItemChange(user_id="ü", doc_type=DocType.email, doc_id="m", change=change, record=None,
-                      occurred_at_ms=at, event_id=event_id, version_marker=marker)
-    VersionLedger(store).record(item)
+                      occurred_at_ms=at, event_id=event_id, version_marker=marker, changed_at_ms=changed_at, sequence=sequence)
+    VersionLedger(store, now_ms=lambda: 1_800_000_000_123).record(item)
     table = json_table(app, "applied-json")
     entry = {"occurred_at_ms": at, "event_id": event_id, "version_marker": marker, "deleted": change == "delete"}
-    assert entry_of(item) == entry
+    if changed_at is not None:
+        entry["changed_at_ms"] = changed_at
+    if sequence is not None:
+        entry["sequence"] = sequence
+    if change == "delete":
+        entry |= {"user_id": "ü", "stored_at_ms": 1_800_000_000_123}
+    assert entry_of(item, 1_800_000_000_123 if change == "delete" else None) == entry
     assert store[item.key] == table.encode_value(entry)
     assert json.loads(store[item.key]) == entry
-
-
-def test_create_app_applies_the_gc_threshold_and_producer_linger(tmp_path):
-    import gc
-
-    from processors.common.faust_transport import PRODUCER_CONFIG_ATTRIBUTE
-
-    before = gc.get_threshold()
-    try:
-        app = create_app("gc-test", KafkaSettings.from_env({}, bootstrap_servers="127.0.0.1:9"),
-                         ProcessorSettings.from_env({}, data_dir=tmp_path, gc_threshold=12_345, producer_linger_ms=7))
-        assert gc.get_threshold() == (12_345, *before[1:])
-        config = getattr(app, PRODUCER_CONFIG_ATTRIBUTE)
-        assert config["linger.ms"] == 7 and config["enable.idempotence"] is True
-    finally:
-        gc.set_threshold(*before)
-    with pytest.raises(ValueError, match="greater than or equal to 700"):
-        ProcessorSettings.from_env({"OFFICESTREAM_PROCESSOR_GC_THRESHOLD": "10"})

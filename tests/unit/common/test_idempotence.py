@@ -63,3 +63,33 @@ def test_delete_is_a_tombstone_that_beats_older_updates(ledger):
 def test_delete_at_the_same_time_as_an_update_wins(ledger):
     apply(ledger, item(at=100, event="e1"))
     assert apply(ledger, item(at=100, event="e2", change="delete"))
+
+
+def test_a_delete_leaves_a_tombstone_naming_its_user_and_when_it_was_stored():
+    import json
+
+    table: dict[str, bytes] = {}
+    ledger = VersionLedger(table, now_ms=lambda: 1_800_000_000_000)
+    ledger.record(item(at=100, event="e1", change="delete"))
+    entry = json.loads(table["u1:email:m1"])
+    assert (entry["deleted"], entry["user_id"], entry["stored_at_ms"]) == (True, "u1", 1_800_000_000_000)
+
+
+def test_entries_written_before_the_provider_clock_was_recorded_are_still_understood():
+    import json
+
+    table = {"u1:email:m1": json.dumps({"occurred_at_ms": 100, "event_id": "e1", "version_marker": "v1", "deleted": False})}
+    ledger = VersionLedger(table)
+    assert not ledger.should_apply(item(at=100, event="e1"))
+    assert ledger.should_apply(item(at=200, event="e2", marker="v2"))
+
+
+def test_the_provider_change_time_outranks_the_event_time():
+    import dataclasses
+
+    ledger = VersionLedger({})
+    crawled = dataclasses.replace(item(at=10_000, event="backfill", marker="v1"), changed_at_ms=1_000)
+    live = dataclasses.replace(item(at=9_000, event="live", marker="v2"), changed_at_ms=9_000)
+    apply(ledger, crawled)
+    assert apply(ledger, live)
+    assert not apply(ledger, crawled)  # the backfill page redelivered after the live change

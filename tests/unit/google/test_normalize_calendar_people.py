@@ -122,6 +122,21 @@ def test_person_keeps_every_address_and_phone_with_the_primary_marked() -> None:
                               ContactPhone(number="(425) 555-0199", label="work")]
     assert (contact.organization, contact.job_title) == ("Fabrikam", "Rear Admiral")
     assert contact.version_marker == "%EgUBAi43PRoEAQIFByIMQk5HTEU4VnFLQkE9"
+    assert contact.updated_at == datetime(2026, 10, 1, 12, tzinfo=UTC)
+
+
+def test_the_contact_source_update_time_is_the_change_time_not_a_linked_profiles() -> None:
+    person = person_with_several_addresses()
+    person["metadata"]["sources"] = [
+        {"type": "PROFILE", "id": "p1", "updateTime": "2026-11-20T08:00:00.123456789Z"},
+        {"type": "CONTACT", "id": "1a2b3c", "updateTime": "2026-10-01T12:00:00.5Z"},
+    ]
+    contact = normalize("contact", person)
+    assert isinstance(contact, Contact)
+    assert contact.updated_at == datetime(2026, 10, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    person["metadata"]["sources"] = [{"type": "PROFILE", "id": "p1", "updateTime": "yesterday"}]
+    with pytest.raises(NormalizationError, match="updateTime"):
+        normalize("contact", person)
 
 
 def test_deleted_person_is_a_deletion() -> None:

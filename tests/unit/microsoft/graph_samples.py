@@ -155,6 +155,8 @@ CANCELLED_OCCURRENCE: dict[str, Any] = {
 CONTACT: dict[str, Any] = {
     "@odata.etag": 'W/"EQAAABYAAACDjsx6v3Z6RJsAUjz5lgPTAAA4gPy+"',
     "id": "AAMkAGI2THk0AAA=",
+    "createdDateTime": "2019-08-09T23:55:18Z",
+    "lastModifiedDateTime": "2019-08-09T23:57:03Z",
     "changeKey": "EQAAABYAAACDjsx6v3Z6RJsAUjz5lgPTAAA4gPy+",
     "displayName": "Pavel Bansky",
     "givenName": "Pavel",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from connectors.microsoft.exceptions import NormalizationError
@@ -30,6 +32,7 @@ def test_contact_with_several_emails_and_phones() -> None:
         organization="Contoso",
         job_title="Product Manager",
         version_marker="EQAAABYAAACDjsx6v3Z6RJsAUjz5lgPTAAA4gPy+",
+        updated_at=dt.datetime(2019, 8, 9, 23, 57, 3, tzinfo=dt.UTC),
     )
     assert normalize("contact", CONTACT) == expected
 

@@ -36,6 +36,7 @@ def test_html_message_becomes_the_full_email_record() -> None:
         in_reply_to="<lunch-1@contoso.onmicrosoft.com>",
         references=["<lunch-0@contoso.onmicrosoft.com>", "<lunch-1@contoso.onmicrosoft.com>"],
         version_marker="CQAAABYAAAC4ofQHEIqCSbQPot83AFcbAAAW/0tB",
+        updated_at=dt.datetime(2019, 2, 4, 19, 58, 34, tzinfo=dt.UTC),
     )
     assert normalize("email", MESSAGE_HTML) == expected
 
