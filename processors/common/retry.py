@@ -19,6 +19,9 @@ class RetryPolicy:
     max_s: float = 30.0
     #: Attempts for errors that are not transient; transient ones are retried without limit.
     max_attempts: int = 3
+    #: Failed attempts after which a message still being retried is reported stalled (callers
+    #: log an error and raise a metric; the retries go on).
+    stalled_after_attempts: int = 10
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""

@@ -127,7 +127,7 @@ async def test_tampered_payload_is_refused(redis_client, unique):
     ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
     await redis_client.set(ref.key, encode_record(factories.email(f"m-{unique}", subject="forged")))
     with pytest.raises(PayloadCorrupt, match="reference says"):
-        await store.get(ref)
+        await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 @pytest.fixture
@@ -157,10 +157,10 @@ async def test_expired_key_falls_back_to_the_content_endpoint(redis_client, cont
         ref = await store.put("user-1", DocType.email, record, ttl=None, now=factories.T0)
         await redis_client.delete(ref.key)
         served[f"user-1/email/gone-{unique}"] = encode_record(record)
-        assert await store.get(ref) == record
+        assert await store.get(ref, user_id="user-1", doc_type=DocType.email) == record
         del served[f"user-1/email/gone-{unique}"]
         with pytest.raises(PayloadMissing, match="content endpoint answered 404"):
-            await store.get(ref)
+            await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
@@ -168,7 +168,7 @@ async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
     ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
     await redis_client.delete(ref.key)
     with pytest.raises(PayloadMissing, match="no content endpoint is configured"):
-        await store.get(ref)
+        await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 async def test_a_batch_keeps_its_readable_items_and_names_the_unreadable_references(redis_client, unique):
