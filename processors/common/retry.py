@@ -25,7 +25,9 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
-        return Backoff(initial_s=self.base_s, max_s=self.max_s, retry_after_max_s=self.max_s).delay(attempt, rng=rng)
+        # Transient errors are retried without limit, and 2.0 ** 1024 overflows a float: past
+        # 64 doublings any base is far over max_s anyway, so the exponent stops growing there.
+        return Backoff(initial_s=self.base_s, max_s=self.max_s, retry_after_max_s=self.max_s).delay(min(attempt, 64), rng=rng)
 
 
 async def retry(

@@ -14,9 +14,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-import httpx
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
@@ -25,22 +23,14 @@ from ops.stack.settings import StackSettings
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
-from tests.http_fakes import gateway_to, free_port, http_server
+from tests.e2e.worker_faults import committed_offset, high_watermark, metric_value, ups_mail
+from tests.http_fakes import free_port, gateway_to, http_server
 from tests.kafka_helpers import consume, produce
 from tests.stack import external_stack_configured
-from tests.unit.shipments import numbers
-from tests.unit.shipments.mails import mail
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
 USER = "user-outage"
-
-
-def ups_mail(email_id: str, at: dt.datetime):
-    text = f"Your package is on its way.\nUPS tracking number: {numbers.UPS}\n"
-    return mail(sender="mcinfo@ups.com", name="UPS", subject="UPS Update: shipped", text=text, email_id=email_id).model_copy(
-        update={"sent_at": at, "received_at": at}
-    )
 
 
 @contextmanager
@@ -59,15 +49,6 @@ def retries_of(worker: FaustWorker, error_class: str) -> int:
     return sum(1 for line in worker.log_text().splitlines() if "retrying service=shipments" in line and f"error={error_class}" in line)
 
 
-def metric_value(web_port: int, name: str, **labels: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{web_port}/metrics", timeout=5).text
-    wanted = [f'{key}="{value}"' for key, value in labels.items()]
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(label in line for label in wanted):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 @pytest.mark.parametrize("path", ["direct", "gateway"])
 def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(stack, serde, topic_prefix, tmp_path, path):
     if external_stack_configured():
@@ -82,7 +63,7 @@ def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(
     )
     during = EmailBackfillEvent(  # another schema: the fresh worker has not met it when the registry stops
         metadata=factories.metadata("EmailBackfillEvent", user_id=USER, occurred_at=t0), job_id="job-1", batch_index=0,
-        emails=[ups_mail("m-2", t0 + dt.timedelta(hours=1)).model_copy(update={"subject": "Delivered: your UPS package"})],
+        emails=[ups_mail("m-2", t0 + dt.timedelta(hours=1), subject="Delivered: your UPS package")],
     )
     first_bytes, during_bytes = serde.encode(updates, first), serde.encode(backfills, during)  # registered while it is up
     web_port = free_port()
@@ -101,7 +82,7 @@ def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(
                 # More failed attempts than OFFICESTREAM_PROCESSOR_MAX_ATTEMPTS (3): an error that
                 # is not transient would have dead-lettered the message by now.
                 wait_for(lambda: retries_of(worker, "RegistryUnavailable") >= 5, timeout_s=60, what="retries while the registry is down")
-                assert metric_value(web_port, "officestream_processor_retries_total", error_class="RegistryUnavailable") >= 5
+                assert (metric_value(web_port, "officestream_processor_retries_total", error_class="RegistryUnavailable") or 0) >= 5
             shipments = consume(kafka, kafka.topic("shipment-updates"), 2, group="after", timeout_s=90)
             assert [json.loads(m.value())["kind"] for m in shipments] == ["shipment.created", "shipment.delivered"]
             produce(kafka, updates, [(USER.encode(), b"not avro: the marker", [])])
@@ -131,24 +112,5 @@ def test_a_registry_refusing_the_credentials_stops_the_worker_naming_the_setting
     assert "refused access (401)" in log and "OFFICESTREAM_REGISTRY_USERNAME / OFFICESTREAM_REGISTRY_PASSWORD" in log
     assert retries_of(worker, "RegistryAccessDenied") == 0
     assert high_watermark(kafka, kafka.topic("shipments-dlq")) == 0
-    assert committed_offset(kafka, updates) < 1
+    assert committed_offset(kafka, kafka.group("shipments"), updates) == 0
 
-
-def high_watermark(kafka: KafkaSettings, topic: str) -> int:
-    consumer = Consumer(kafka.librdkafka_config(**{"group.id": "watermarks"}))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
-    finally:
-        consumer.close()
-
-
-def committed_offset(kafka: KafkaSettings, topic: str) -> int:
-    """The shipments group's committed offsets on ``topic``, summed over partitions (-1001 each when none)."""
-    consumer = Consumer(kafka.librdkafka_config(**{"group.id": kafka.group("shipments")}))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        committed = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
-        return sum(max(tp.offset, 0) for tp in committed)
-    finally:
-        consumer.close()
