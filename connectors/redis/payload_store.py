@@ -80,7 +80,7 @@ def check_reference(ref: PayloadRef, *, user_id: str, doc_type: DocType, doc_id:
     """Refuse (``PayloadRefused``) a reference that is not ``user_id``'s ``doc_type`` document
     (``doc_id`` when the event names one), or that claims more than ``max_bytes``."""
     if ref.doc_type is not doc_type:
-        raise PayloadRefused(f"{ref.key}: a {ref.doc_type.value} reference where a {doc_type.value} is expected")
+        raise PayloadRefused(f"{ref.key}: a reference of doc type {ref.doc_type.value!r} in an event of {doc_type.value!r} documents")
     if doc_id is not None and ref.doc_id != doc_id:
         raise PayloadRefused(f"{ref.key}: the reference names document {ref.doc_id!r}, the event {doc_id!r}")
     if ref.key != payload_key(user_id, doc_type, ref.doc_id):

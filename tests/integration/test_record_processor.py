@@ -10,7 +10,13 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing, PayloadRefused, PayloadStoreUnavailable
+from connectors.redis.exceptions import (
+    PayloadCorrupt,
+    PayloadMissing,
+    PayloadRefused,
+    PayloadStoreMisconfigured,
+    PayloadStoreUnavailable,
+)
 from connectors.redis.payload_store import PayloadStore, encode_record
 from processors.common.dead_letters import DeadLetter, reason_headers
 from processors.common.exceptions import PoisonMessage, TransientError, WorkerMustStop
@@ -267,3 +273,22 @@ async def test_a_reference_to_another_users_key_is_refused(redis_client, unique)
     changes = await item_changes(batch, store)
     assert [c.doc_id for c in changes.items] == [f"mine-{unique}"]
     assert changes.unreadable == [f"theirs-{unique} ({theirs.key}): {theirs.key}: not the key of this event's user's email 'theirs-{unique}'"]
+
+
+async def test_redis_refusing_our_credentials_or_rights_is_a_configuration_error_naming_the_setting(redis_client, stack, unique):
+    user = f"officestream-test-{unique}"
+    # A user that may read other keys only: its GET of a payload key is refused (NOPERM).
+    await redis_client.acl_setuser(user, enabled=True, passwords=[f"+pw-{unique}"], keys=["other:*"], commands=["+get"])
+    clients = {
+        "AuthenticationError": aioredis.Redis.from_url(stack.redis.url, username=user, password="wrong", socket_connect_timeout=5),
+        "NoPermissionError": aioredis.Redis.from_url(stack.redis.url, username=user, password=f"pw-{unique}", socket_connect_timeout=5),
+    }
+    try:
+        for error_class, client in clients.items():
+            with pytest.raises(PayloadStoreMisconfigured, match="OFFICESTREAM_REDIS_PASSWORD") as raised:
+                await PayloadStore(client).get(factories.payload_ref(f"m-{unique}"), user_id="user-1", doc_type=DocType.email)
+            assert f"cannot read {factories.payload_ref(f'm-{unique}').key}: {error_class}: " in str(raised.value)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        await redis_client.acl_deluser(user)

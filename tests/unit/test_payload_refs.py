@@ -55,9 +55,9 @@ def test_an_unescaped_key_of_a_user_with_a_colon_is_refused():
 
 def test_another_doc_type_is_refused_even_with_a_matching_key():
     contact = ref(payload_key("user-1", DocType.contact, "m-1"), doc_type=DocType.contact)
-    assert "a contact reference where a email is expected" in refusal(contact)
+    assert "a reference of doc type 'contact' in an event of 'email' documents" in refusal(contact)
     unknown = ref(payload_key("user-1", DocType.email, "m-1"), doc_type=DocType.unknown)
-    assert "a unknown reference" in refusal(unknown)
+    assert "doc type 'unknown'" in refusal(unknown)
 
 
 def test_a_key_for_another_doc_type_is_refused():
