@@ -18,9 +18,15 @@ class SchemaFileError(SchemasError):
 
 
 class RegistryUnavailable(SchemasError):
-    """The schema registry could not be reached; trying again later may work."""
+    """The schema registry could not be reached, timed out, or answered 5xx, 408 or 429 (down,
+    restarting, overloaded, or a gateway in front of it without a backend): trying again later
+    will work. ``http_status`` is None when no answer came at all."""
 
     retriable = True
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
 
 
 class RegistryError(SchemasError):
@@ -30,6 +36,21 @@ class RegistryError(SchemasError):
         super().__init__(message)
         self.http_status = http_status
         self.error_code = error_code
+
+
+class RegistryMisconfigured(RegistryError):
+    """The registry settings are wrong (``OFFICESTREAM_REGISTRY_*``): retrying cannot help, and
+    the messages being read are not at fault either, so a consumer stops rather than
+    dead-letters. The message names the settings to check."""
+
+
+class RegistryAccessDenied(RegistryMisconfigured):
+    """The registry refused our credentials (401) or their rights (403)."""
+
+
+class RegistryNotFound(RegistryMisconfigured):
+    """A 404 without a registry error code: the URL does not lead to a Confluent-compatible API
+    (a registry's own "not found" always carries one, e.g. 40403 for an unknown schema id)."""
 
 
 class SchemaNotRegistered(RegistryError):

@@ -21,9 +21,19 @@ class RegistrySettings(EnvSettings):
     url: str = DEFAULT_REGISTRY_URL
     username: str | None = None
     password: SecretStr | None = None
-    timeout_s: float = 10.0
-    #: Retries of a failed registry call by the client itself, with backoff, before an error.
+    #: Per HTTP request. With the retries below, a call to a registry that accepts connections
+    #: but does not answer gives up after about (max_retries + 1) x timeout_s (21 s by default);
+    #: one whose port is closed, after the backoff alone (under 1 s). Callers that retry on
+    #: their own (the workers, with logs and metrics) then take over.
+    timeout_s: float = Field(default=5.0, gt=0)
+    #: Retries of a failed registry call (no answer, 5xx, 408, 429) by the client itself,
+    #: with backoff, before an error.
     max_retries: int = Field(default=3, ge=0)
+    #: The client's own backoff: full jitter over retry_wait_ms x 2^retry, capped at
+    #: retry_max_wait_ms (the client's defaults, 1 s and 20 s, hide an outage for up to 7 s
+    #: per call before anyone hears of it).
+    retry_wait_ms: int = Field(default=100, ge=0)
+    retry_max_wait_ms: int = Field(default=1000, ge=0)
 
     @field_validator("url")
     @classmethod
@@ -40,7 +50,13 @@ class RegistrySettings(EnvSettings):
 
     def client_config(self) -> dict[str, Any]:
         """The ``SchemaRegistryClient`` configuration dict."""
-        config: dict[str, Any] = {"url": self.url, "timeout": self.timeout_s, "max.retries": self.max_retries}
+        config: dict[str, Any] = {
+            "url": self.url,
+            "timeout": self.timeout_s,
+            "max.retries": self.max_retries,
+            "retries.wait.ms": self.retry_wait_ms,
+            "retries.max.wait.ms": self.retry_max_wait_ms,
+        }
         if self.username is not None and self.password is not None:
             config["basic.auth.user.info"] = f"{self.username}:{self.password.get_secret_value()}"
         return config

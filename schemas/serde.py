@@ -28,6 +28,7 @@ from schemas.exceptions import (
     DeserializationError,
     InvalidEvent,
     RegistryError,
+    RegistryMisconfigured,
     SchemaFileError,
     SchemaMismatch,
     SchemaNotRegistered,
@@ -177,7 +178,10 @@ class AvroEventSerde:
         try:
             registered = call_registry(f"schema id {schema_id}", self._client.get_schema, schema_id)
         except RegistryError as exc:
-            if exc.error_code in NOT_FOUND_CODES or exc.http_status == 404:
+            # A "not found" of the registry itself: this message names a schema nobody has
+            # (poison). Anything else (down, access denied, a URL that is not a registry) is
+            # not the message's fault and is raised as it is.
+            if exc.error_code in NOT_FOUND_CODES or (exc.http_status == 404 and not isinstance(exc, RegistryMisconfigured)):
                 raise UnknownSchemaId(f"schema id {schema_id} is unknown to the registry") from exc
             raise
         writer_json = json.loads(registered.schema_str)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from connectors.redis.payload_store import payload_key
 from schemas.models import (
     Address,
     Attachment,
@@ -132,7 +133,7 @@ def contact(contact_id: str = "people/c1", **overrides: Any) -> Contact:
 
 def payload_ref(doc_id: str = "msg-big", *, doc_type: DocType = DocType.email, user_id: str = "user-1") -> PayloadRef:
     return PayloadRef(
-        key=f"office:{user_id}:{doc_type.value}:{doc_id}",
+        key=payload_key(user_id, doc_type, doc_id),
         doc_type=doc_type,
         doc_id=doc_id,
         sha256=hashlib.sha256(doc_id.encode()).hexdigest(),

@@ -1,4 +1,12 @@
-"""Errors of the Redis payload store, split into retriable and fatal."""
+"""Errors of the Redis payload store, split by what a reader should do about them.
+
+- ``PayloadStoreUnavailable`` (``retriable``): Redis or the content endpoint is down, loading,
+  failing over or overloaded. Retry; the message is fine.
+- ``PayloadUnusable``: the reference or what it leads to is bad (missing, corrupt, of the wrong
+  Redis type, not tied to its event). Poison: dead-letter with the reason.
+- ``PayloadStoreMisconfigured``: Redis refused our credentials or rights. Stop the process.
+- ``PayloadStoreError`` itself: an error nobody classified yet (an unknown Redis reply).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +18,29 @@ class PayloadStoreError(Exception):
 
 
 class PayloadStoreUnavailable(PayloadStoreError):
-    """Redis or the content endpoint could not be reached; trying again later may work."""
+    """Redis or the content endpoint could not be reached or cannot serve now; trying again later may work."""
 
     retriable = True
 
 
-class PayloadMissing(PayloadStoreError):
+class PayloadStoreMisconfigured(PayloadStoreError):
+    """Redis refused our credentials or their rights (NOAUTH, WRONGPASS, NOPERM): a configuration
+    error that neither retrying nor dead-lettering fixes. The message names the settings."""
+
+
+class PayloadUnusable(PayloadStoreError):
+    """The reference, or the payload it leads to, can never be used: the message is poison."""
+
+
+class PayloadMissing(PayloadUnusable):
     """The key expired and the content endpoint no longer has the document either."""
 
 
-class PayloadCorrupt(PayloadStoreError):
-    """The stored bytes do not match the reference's sha256 or size, or do not decode."""
+class PayloadCorrupt(PayloadUnusable):
+    """The stored bytes do not match the reference's sha256 or size, do not decode, are not the
+    referenced document, or the key holds another Redis type (WRONGTYPE)."""
+
+
+class PayloadRefused(PayloadUnusable):
+    """The reference is not one this event may use (another user's key, another doc type or
+    document, larger than the limit): refused before anything is fetched."""

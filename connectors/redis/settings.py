@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from schemas.envsettings import EnvSettings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
+#: 16 MiB: far above any email, event or contact record (attachments are never stored), far below
+#: what would hurt a worker that reads a few referenced records at once.
+DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 
 
 class RedisSettings(EnvSettings):
@@ -18,6 +21,8 @@ class RedisSettings(EnvSettings):
     url: str = DEFAULT_REDIS_URL
     password: SecretStr | None = None
     socket_timeout_s: float = 5.0
+    #: Readers refuse (dead-letter) a PayloadRef that claims more bytes than this, before fetching.
+    max_payload_bytes: int = Field(default=DEFAULT_MAX_PAYLOAD_BYTES, ge=1)
 
     @field_validator("url")
     @classmethod

@@ -31,9 +31,11 @@ from connectors.redis.settings import RedisSettings
 from processors.common import faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter
+from processors.common.exceptions import WorkerMustStop
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
 from processors.common.ledger_tombstones import LedgerTombstones
+from processors.common.metrics import serve_metrics
 from processors.common.processor import Decoder, Handler, RecordProcessor
 from processors.common.retry import RetryPolicy
 from processors.common.settings import ProcessorSettings
@@ -74,6 +76,7 @@ def create_app(
     )
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(settings.gc_threshold, older, oldest)  # the worker process is the app's
+    serve_metrics(app)
     setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
     setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config(**{"linger.ms": settings.producer_linger_ms}))
     return app
@@ -160,6 +163,7 @@ def create_payload_store(settings: ProcessorSettings) -> PayloadStore:
         aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs()),
         content_endpoint=settings.content_endpoint,
         http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
+        max_payload_bytes=redis_settings.max_payload_bytes,
     )
 
 
@@ -213,7 +217,12 @@ def build_processor(
 
 
 def retry_policy(settings: ProcessorSettings) -> RetryPolicy:
-    return RetryPolicy(base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.max_attempts)
+    return RetryPolicy(
+        base_s=settings.retry_base_s,
+        max_s=settings.retry_max_s,
+        max_attempts=settings.max_attempts,
+        stalled_after_attempts=settings.stalled_after_attempts,
+    )
 
 
 def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcessor, *, name: str = "records") -> None:
@@ -222,9 +231,23 @@ def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcess
 
     async def consume(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            await processor.process(_inbound(event))
+            try:
+                await processor.process(_inbound(event))
+            except WorkerMustStop as exc:
+                await _stop_without_acking(app, event, exc)
+                return
 
     app.agent(source, name=f"{processor.service}.{name}")(consume)
+
+
+async def _stop_without_acking(app: faust.App, event: Any, exc: WorkerMustStop) -> None:
+    """Stop the worker over ``event`` without committing it. Left to faust, an exception out of
+    the agent acknowledges the event (the stream's cleanup does) and the supervisor restarts the
+    agent at the next one, so the offset would be committed past a record that was never handled.
+    Marked acknowledged on the message itself, it never reaches the consumer's acked offsets:
+    every commit, also the one on the way out, stops before it."""
+    event.message.acked = True
+    await app.crash(exc)
 
 
 def _inbound(event: Any) -> InboundRecord:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from connectors.redis.exceptions import PayloadStoreError
+from connectors.redis.exceptions import PayloadUnusable
 from connectors.redis.payload_store import PayloadStore
 from processors.common.exceptions import PoisonMessage
 from schemas.models import (
@@ -70,7 +70,8 @@ class Changes:
 
     items: list[ItemChange]
     #: ``"<doc_id> (<payload key>): <why>"`` per reference of a batch whose payload is missing
-    #: or corrupt (poison: retrying cannot bring it back). The other items still apply; the
+    #: or corrupt, or that this event may not use (another user's key, another doc type, over
+    #: the size limit): poison, retrying cannot bring it back. The other items still apply; the
     #: message is then dead-lettered naming these, and a replay once they are readable is
     #: harmless (idempotent).
     unreadable: list[str] = field(default_factory=list)
@@ -78,16 +79,21 @@ class Changes:
 
 async def item_changes(event: Event, payloads: PayloadStore) -> Changes:
     """The items an event changes, referenced records fetched and verified. Other events
-    (lifecycle, progress) change no item. A single update whose referenced record cannot be
-    read raises (nothing else in it could apply); a batch reports such references in
-    ``unreadable`` and keeps its other items. An unavailable store always raises (retried)."""
+    (lifecycle, progress) change no item. A reference must be the event's own: its user's key
+    for the event's doc type (and, in a single update, the document it names). A single update
+    whose referenced record cannot be used raises (nothing else in it could apply); a batch
+    reports such references in ``unreadable`` and keeps its other items. Every other store
+    error raises: unavailable (retried), misconfigured (the worker stops), unexpected."""
     if type(event) in _UPDATES:
         doc_type, id_field, item_field = _UPDATES[type(event)]
         source = _Source.of(event)
         if event.change_type is ChangeType.deleted:  # type: ignore[attr-defined]
             return Changes([source.change(doc_type, getattr(event, id_field), "delete", None)])
-        record = getattr(event, item_field) or await payloads.get(getattr(event, f"{item_field}_ref"))
-        return Changes([source.change(doc_type, getattr(event, id_field), "upsert", record)])
+        doc_id = getattr(event, id_field)
+        record = getattr(event, item_field) or await payloads.get(
+            getattr(event, f"{item_field}_ref"), user_id=source.user_id, doc_type=doc_type, doc_id=doc_id
+        )
+        return Changes([source.change(doc_type, doc_id, "upsert", record)])
     if type(event) in _BATCHES:
         doc_type, items_field = _BATCHES[type(event)]
         source = _Source.of(event)
@@ -96,10 +102,8 @@ async def item_changes(event: Event, payloads: PayloadStore) -> Changes:
         ref: PayloadRef
         for ref in getattr(event, f"{items_field}_refs"):
             try:
-                records.append(await payloads.get(ref))
-            except PayloadStoreError as exc:
-                if exc.retriable:
-                    raise
+                records.append(await payloads.get(ref, user_id=source.user_id, doc_type=doc_type))
+            except PayloadUnusable as exc:  # missing, corrupt, or refused: never usable
                 unreadable.append(f"{ref.doc_id} ({ref.key}): {exc}")
         return Changes([source.change(doc_type, record.id, "upsert", record) for record in records], unreadable)  # type: ignore[attr-defined]
     return Changes([])

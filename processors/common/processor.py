@@ -3,6 +3,18 @@
 The faust wiring (``processors.common.faust_wiring``) feeds records in and acknowledges them
 only after ``process`` returns: by then the effect is done, or the record is in the
 dead-letter topic, so committing its offset loses nothing.
+
+A failure decides the record's fate by its class:
+
+- transient (``retriable``: Redis, Vespa, the registry or the content endpoint is down, or
+  answers 5xx / 408 / 429): retried with backoff for as long as it takes, never dead-lettered.
+  Past ``RetryPolicy.stalled_after_attempts`` the record is reported stalled (an error log
+  naming it, and ``officestream_processor_stalled_messages``) and still retried.
+- poison (undecodable, invalid, a payload that is missing, corrupt, of the wrong Redis type or
+  not the event's own): dead-lettered at once with the reason.
+- a configuration error (the registry or Redis refuses our credentials, the registry URL leads
+  elsewhere) or ``WorkerMustStop``: raised, so the worker stops before committing past it.
+- anything else (a bug): ``max_attempts`` attempts, then dead-lettered.
 """
 
 from __future__ import annotations
@@ -11,13 +23,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from connectors.redis.exceptions import PayloadStoreError
+from connectors.redis.exceptions import PayloadStoreMisconfigured, PayloadUnusable
 from processors.common.dead_letters import DeadLetter, dead_letter
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.inbound import InboundRecord
 from processors.common.keys import require_user_key
+from processors.common.metrics import METRICS, ProcessorMetrics
 from processors.common.retry import RetryPolicy, retry
-from schemas.exceptions import DeserializationError
+from schemas.exceptions import DeserializationError, RegistryMisconfigured
 
 Handler = Callable[[Any, InboundRecord], Awaitable[None]]
 Decoder = Callable[[bytes | None], Awaitable[Any]]
@@ -34,13 +47,21 @@ def is_transient(exc: BaseException) -> bool:
 
 def is_poison(exc: BaseException) -> bool:
     """The message itself is bad: retrying cannot help."""
-    if isinstance(exc, PayloadStoreError):
-        return not exc.retriable
-    return isinstance(exc, (DeserializationError, PoisonMessage))
+    return isinstance(exc, (DeserializationError, PoisonMessage, PayloadUnusable))
+
+
+def must_stop(exc: BaseException) -> WorkerMustStop | None:
+    """The ``WorkerMustStop`` that ``exc`` amounts to, or None: a configuration error is nobody's
+    message's fault, so dead-lettering would throw good messages away."""
+    if isinstance(exc, WorkerMustStop):
+        return exc
+    if isinstance(exc, (RegistryMisconfigured, PayloadStoreMisconfigured)):
+        return WorkerMustStop(f"configuration error, stopping the worker: {type(exc).__name__}: {exc}")
+    return None
 
 
 def _fails_now(exc: BaseException) -> bool:
-    return is_poison(exc) or isinstance(exc, WorkerMustStop)
+    return is_poison(exc) or must_stop(exc) is not None
 
 
 def event_id_of(decoded: Any) -> str:
@@ -60,43 +81,89 @@ class RecordProcessor:
         handler: Handler,
         dead_letters: DeadLetterSink,
         policy: RetryPolicy,
+        metrics: ProcessorMetrics = METRICS,
     ) -> None:
         self.service = service
         self._decode = decode
         self._handler = handler
         self._dead_letters = dead_letters
         self._policy = policy
+        self._metrics = metrics
 
     async def process(self, record: InboundRecord) -> Outcome:
         """Handle ``record`` or dead-letter it; only transient failures keep it waiting."""
-        context = {"event_id": "-"}
+        retries = _Retries(self.service, record, self._policy.stalled_after_attempts, self._metrics)
 
         async def attempt() -> None:
             decoded = await self._decode(record.value)
-            context["event_id"] = event_id_of(decoded)
+            retries.event_id = event_id_of(decoded)
             require_user_key(decoded, record.key)
             await self._handler(decoded, record)
 
-        def on_retry(exc: BaseException, number: int, wait: float) -> None:
-            log.warning(
-                "retrying service=%s where=%s event_id=%s attempt=%d wait_s=%.2f error=%s: %s",
-                self.service, record.where, context["event_id"], number, wait, type(exc).__name__, exc,
-            )
-
         try:
-            await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=_fails_now, on_retry=on_retry)
-        except WorkerMustStop:
-            raise
+            await retry(attempt, policy=self._policy, is_transient=is_transient, is_fatal=_fails_now, on_retry=retries.failed)
         except Exception as exc:
-            await self.dead_letter(record, exc, event_id=context["event_id"])
+            stop = must_stop(exc)
+            if stop is not None:
+                log.critical(
+                    "stopping service=%s where=%s event_id=%s error=%s: %s",
+                    self.service, record.where, retries.event_id, type(exc).__name__, exc,
+                )
+                if stop is exc:
+                    raise
+                raise stop from exc
+            await self.dead_letter(record, exc, event_id=retries.event_id)
             return "dead-lettered"
+        finally:
+            retries.finished()
         return "handled"
 
     async def dead_letter(self, record: InboundRecord, error: BaseException, *, event_id: str = "-") -> None:
         """Send ``record`` to the service's dead-letter topic with ``error`` as the reason (also
         for work a service finishes after the agent moved past the record)."""
         await self._dead_letters(dead_letter(record, service=self.service, error=error))
+        self._metrics.dead_lettered(self.service, record.topic, error)
         log.error(
             "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
             self.service, record.where, event_id, type(error).__name__, error,
         )
+
+
+class _Retries:
+    """The failed attempts at one record: each logged and counted; past ``stalled_after`` the
+    record is reported stalled (error log, gauge) until it is done, one way or another."""
+
+    def __init__(self, service: str, record: InboundRecord, stalled_after: int, metrics: ProcessorMetrics) -> None:
+        self.service = service
+        self.record = record
+        self.stalled_after = stalled_after
+        self.metrics = metrics
+        self.event_id = "-"
+        self.attempts = 0
+        self.stalled = False
+
+    def failed(self, exc: BaseException, number: int, wait: float) -> None:
+        record = self.record
+        self.attempts = number
+        self.metrics.retried(self.service, record.topic, record.partition, exc)
+        log.warning(
+            "retrying service=%s where=%s event_id=%s attempt=%d wait_s=%.2f error=%s: %s",
+            self.service, record.where, self.event_id, number, wait, type(exc).__name__, exc,
+        )
+        if number == self.stalled_after:
+            self.stalled = True
+            self.metrics.stall_began(self.service, record.topic, record.partition)
+            log.error(
+                "stalled service=%s where=%s event_id=%s attempts=%d error=%s: %s; the partition waits "
+                "and the message is retried until it succeeds (OFFICESTREAM_PROCESSOR_STALLED_AFTER_ATTEMPTS=%d)",
+                self.service, record.where, self.event_id, number, type(exc).__name__, exc, self.stalled_after,
+            )
+
+    def finished(self) -> None:
+        if self.stalled:
+            self.stalled = False
+            self.metrics.stall_ended(self.service, self.record.topic, self.record.partition)
+            log.warning(
+                "unstalled service=%s where=%s event_id=%s after attempts=%d",
+                self.service, self.record.where, self.event_id, self.attempts + 1,
+            )

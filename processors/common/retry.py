@@ -19,10 +19,15 @@ class RetryPolicy:
     max_s: float = 30.0
     #: Attempts for errors that are not transient; transient ones are retried without limit.
     max_attempts: int = 3
+    #: Failed attempts after which a message still being retried is reported stalled (callers
+    #: log an error and raise a metric; the retries go on).
+    stalled_after_attempts: int = 10
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
-        return Backoff(initial_s=self.base_s, max_s=self.max_s, retry_after_max_s=self.max_s).delay(attempt, rng=rng)
+        # Transient errors are retried without limit, and 2.0 ** 1024 overflows a float: past
+        # 64 doublings any base is far over max_s anyway, so the exponent stops growing there.
+        return Backoff(initial_s=self.base_s, max_s=self.max_s, retry_after_max_s=self.max_s).delay(min(attempt, 64), rng=rng)
 
 
 async def retry(

@@ -24,6 +24,11 @@ class ProcessorSettings(EnvSettings):
     max_attempts: int = Field(default=3, ge=1)
     retry_base_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)
+    #: Failed attempts after which a message still retried (a dependency stays down, or fails
+    #: for this one message only, e.g. the content endpoint's 5xx for one document) is reported
+    #: stalled: an error log naming it and officestream_processor_stalled_messages. It is still
+    #: retried, never dropped. With the default backoff, 10 attempts take about a minute.
+    stalled_after_attempts: int = Field(default=10, ge=1)
     #: Partitions of the tables' changelog topics: must equal the source topics' (6).
     table_partitions: int = Field(default=6, ge=1)
     #: How long a fetch may wait at the broker for data (faust's own driver hard-codes 1500 ms,

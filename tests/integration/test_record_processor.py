@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -9,7 +10,13 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing, PayloadStoreUnavailable
+from connectors.redis.exceptions import (
+    PayloadCorrupt,
+    PayloadMissing,
+    PayloadRefused,
+    PayloadStoreMisconfigured,
+    PayloadStoreUnavailable,
+)
 from connectors.redis.payload_store import PayloadStore, encode_record
 from processors.common.dead_letters import DeadLetter, reason_headers
 from processors.common.exceptions import PoisonMessage, TransientError, WorkerMustStop
@@ -127,7 +134,7 @@ async def test_tampered_payload_is_refused(redis_client, unique):
     ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
     await redis_client.set(ref.key, encode_record(factories.email(f"m-{unique}", subject="forged")))
     with pytest.raises(PayloadCorrupt, match="reference says"):
-        await store.get(ref)
+        await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 @pytest.fixture
@@ -157,10 +164,10 @@ async def test_expired_key_falls_back_to_the_content_endpoint(redis_client, cont
         ref = await store.put("user-1", DocType.email, record, ttl=None, now=factories.T0)
         await redis_client.delete(ref.key)
         served[f"user-1/email/gone-{unique}"] = encode_record(record)
-        assert await store.get(ref) == record
+        assert await store.get(ref, user_id="user-1", doc_type=DocType.email) == record
         del served[f"user-1/email/gone-{unique}"]
         with pytest.raises(PayloadMissing, match="content endpoint answered 404"):
-            await store.get(ref)
+            await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
@@ -168,7 +175,7 @@ async def test_expired_key_without_endpoint_is_missing(redis_client, unique):
     ref = await store.put("user-1", DocType.email, factories.email(f"m-{unique}"), ttl=None, now=factories.T0)
     await redis_client.delete(ref.key)
     with pytest.raises(PayloadMissing, match="no content endpoint is configured"):
-        await store.get(ref)
+        await store.get(ref, user_id="user-1", doc_type=DocType.email)
 
 
 async def test_a_batch_keeps_its_readable_items_and_names_the_unreadable_references(redis_client, unique):
@@ -202,3 +209,86 @@ async def test_an_unavailable_store_fails_the_whole_batch_for_a_retry(unique):
     with pytest.raises(PayloadStoreUnavailable):
         await item_changes(batch, PayloadStore(broken))
     await broken.aclose()
+
+
+def store_handler(store: PayloadStore, applied: list[str]):
+    """A service handler in miniature: the event's items, referenced ones fetched, then applied."""
+
+    async def handler(event, record):
+        changes = await item_changes(event, store)
+
+        async def apply_one(item):
+            applied.append(item.doc_id)
+
+        await apply_each(changes.items, apply_one, unreadable=changes.unreadable)
+
+    return handler
+
+
+async def test_a_key_of_the_wrong_redis_type_dead_letters_its_message_and_the_next_one_flows(serde, redis_client, unique):
+    store = PayloadStore(redis_client)
+    ref = await store.put("user-1", DocType.email, factories.email(f"wrong-{unique}"), ttl=None, now=factories.T0)
+    await redis_client.delete(ref.key)
+    await redis_client.rpush(ref.key, b"not a payload")  # the data under the key is wrong
+    applied: list[str] = []
+    harness = Harness(serde, store_handler(store, applied))
+    topic = f"t-{unique}"
+    wrong = serde.encode(topic, ref_event(ref))
+    good = serde.encode(topic, factories.email_update(email_id=f"fine-{unique}"))
+    # Bounded: a WRONGTYPE taken for an outage would retry this message forever.
+    outcomes = [await asyncio.wait_for(harness.processor.process(inbound(v, n)), 30) for n, v in enumerate([wrong, good])]
+    assert outcomes == ["dead-lettered", "handled"] and applied == [f"fine-{unique}"]
+    reason = reason_headers(harness.dead[0].headers)
+    assert reason["error.class"] == "PayloadCorrupt" and "WRONGTYPE" in reason["error.message"] and ref.key in reason["error.message"]
+
+
+async def test_a_batch_with_a_wrong_type_key_applies_the_others_and_names_it(redis_client, unique):
+    store = PayloadStore(redis_client)
+    good = await store.put("user-1", DocType.email, factories.email(f"ok-{unique}"), ttl=None, now=factories.T0)
+    wrong = factories.payload_ref(f"hash-{unique}")
+    await redis_client.hset(wrong.key, "field", "value")
+    batch = EmailBackfillEvent(
+        metadata=factories.metadata("EmailBackfillEvent"), job_id="j", batch_index=0, emails=[], emails_refs=[wrong, good],
+    )
+    changes = await asyncio.wait_for(item_changes(batch, store), 30)
+    assert [c.doc_id for c in changes.items] == [f"ok-{unique}"]
+    assert len(changes.unreadable) == 1 and "WRONGTYPE" in changes.unreadable[0] and wrong.key in changes.unreadable[0]
+
+
+async def test_a_reference_to_another_users_key_is_refused(redis_client, unique):
+    store = PayloadStore(redis_client)
+    theirs = await store.put("user-2", DocType.email, factories.email(f"theirs-{unique}"), ttl=None, now=factories.T0)
+    assert await redis_client.exists(theirs.key)  # it is there, intact: only whose it is is wrong
+    update = EmailUpdateEvent(
+        metadata=factories.metadata("EmailUpdateEvent", user_id="user-1"), change_type=ChangeType.updated,
+        email_id=theirs.doc_id, email_ref=theirs,
+    )
+    with pytest.raises(PayloadRefused, match=f"{theirs.key}: not the key of this event's user's email"):
+        await item_changes(update, store)
+    mine = await store.put("user-1", DocType.email, factories.email(f"mine-{unique}"), ttl=None, now=factories.T0)
+    batch = EmailBackfillEvent(
+        metadata=factories.metadata("EmailBackfillEvent", user_id="user-1"), job_id="j", batch_index=0,
+        emails=[], emails_refs=[theirs, mine],
+    )
+    changes = await item_changes(batch, store)
+    assert [c.doc_id for c in changes.items] == [f"mine-{unique}"]
+    assert changes.unreadable == [f"theirs-{unique} ({theirs.key}): {theirs.key}: not the key of this event's user's email 'theirs-{unique}'"]
+
+
+async def test_redis_refusing_our_credentials_or_rights_is_a_configuration_error_naming_the_setting(redis_client, stack, unique):
+    user = f"officestream-test-{unique}"
+    # A user that may read other keys only: its GET of a payload key is refused (NOPERM).
+    await redis_client.acl_setuser(user, enabled=True, passwords=[f"+pw-{unique}"], keys=["other:*"], commands=["+get"])
+    clients = {
+        "AuthenticationError": aioredis.Redis.from_url(stack.redis.url, username=user, password="wrong", socket_connect_timeout=5),
+        "NoPermissionError": aioredis.Redis.from_url(stack.redis.url, username=user, password=f"pw-{unique}", socket_connect_timeout=5),
+    }
+    try:
+        for error_class, client in clients.items():
+            with pytest.raises(PayloadStoreMisconfigured, match="OFFICESTREAM_REDIS_PASSWORD") as raised:
+                await PayloadStore(client).get(factories.payload_ref(f"m-{unique}"), user_id="user-1", doc_type=DocType.email)
+            assert f"cannot read {factories.payload_ref(f'm-{unique}').key}: {error_class}: " in str(raised.value)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        await redis_client.acl_deluser(user)

@@ -73,3 +73,10 @@ def test_backoff_is_capped_exponential_with_jitter():
     assert all(0 <= d <= 8.0 for d in delays)
     assert max(policy.delay(1, random.Random(i)) for i in range(50)) <= 1.0
     assert max(policy.delay(6, random.Random(i)) for i in range(50)) > 4.0
+
+
+async def test_a_transient_error_can_be_retried_thousands_of_times():
+    # An outage of hours at the longest backoff: the delay must neither overflow nor grow past max_s.
+    operation, calls = flaky([Transient() for _ in range(3000)])
+    result, waits = await run(operation)
+    assert result == "done" and calls["n"] == 3001 and max(waits) <= 0.05
