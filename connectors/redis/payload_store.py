@@ -106,9 +106,12 @@ class PayloadStore:
         self._max_bytes = max_payload_bytes
 
     async def put(self, user_id: str, doc_type: DocType, record: AvroModel, *, ttl: dt.timedelta | None, now: dt.datetime) -> PayloadRef:
-        """Store ``record`` and return the reference to publish instead of it."""
+        """Store ``record`` and return the reference to publish instead of it. A record over
+        the size limit is refused (``PayloadRefused``): its readers would refuse it."""
         data = encode_record(record)
         key = payload_key(user_id, doc_type, record.id)  # type: ignore[attr-defined]
+        if len(data) > self._max_bytes:
+            raise PayloadRefused(f"{doc_type.value} of {len(data)} bytes is over the {self._max_bytes}-byte payload limit")
         try:
             await self._redis.set(key, data, px=int(ttl.total_seconds() * 1000) if ttl else None)
         except RedisError as exc:

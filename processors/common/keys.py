@@ -13,11 +13,7 @@ import hashlib
 from typing import Any
 
 from processors.common.exceptions import PoisonMessage
-
-
-def user_ref(user_id: str) -> str:
-    """A stable, non-reversible stand-in for a user id in logs and error messages."""
-    return hashlib.sha256(user_id.encode()).hexdigest()[:12]
+from schemas.redaction import user_ref
 
 
 def user_of(decoded: Any) -> str | None:

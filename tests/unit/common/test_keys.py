@@ -8,7 +8,8 @@ import pytest
 
 from processors.common.derived import derived_event
 from processors.common.exceptions import PoisonMessage
-from processors.common.keys import require_user_key, user_of, user_ref
+from processors.common.keys import require_user_key, user_of
+from schemas.redaction import user_ref
 from tests import factories
 
 
