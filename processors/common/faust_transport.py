@@ -18,16 +18,12 @@ faust-streaming's aiokafka driver is kept for everything but two things:
   runs for what faust uses it for besides sending: creating topics, metadata, partitioning
   table keys (both use Java's murmur2, so a key lands on the same partition either way).
 
-Durability: faust flushes its producer before it commits offsets, and ``flush`` here returns
-once every record handed over before it began is on the broker (a per-flush barrier,
-``processors/common/in_flight.py``: records sent while it waits do not hold it, so commits keep
-moving under steady load). A record the broker finally refused (after librdkafka's own
-retries), or one librdkafka refuses when it is handed over (larger than the topics accept, or a
-full queue), fails every later flush and crashes the worker, so no offset is committed past a
-lost write; the restarted worker replays and the idempotence rules absorb it. Sending never
-blocks the event loop: the agents wait for room (``wait_for_room``) before they take the next
-message while too much is unacknowledged, and librdkafka's queue is sized so that writes made
-while handling one message never find it full (if one still does, the worker stops).
+Durability: faust flushes its producer before it commits offsets; ``flush`` returns once every
+record handed over before it began is on the broker (records sent while it waits do not hold
+it: ``processors/common/in_flight.py``). A record the broker finally refused (after librdkafka's
+retries), or one librdkafka refuses when it is handed over (too large, full queue), fails every
+later flush and crashes the worker: no offset is committed past a lost write, and the restarted
+worker replays. Sending never blocks the event loop: agents ``wait_for_room`` before each message.
 
 The transport is registered under the broker URL scheme ``officestream-kafka://``; ``create_app``
 sets the two app attributes below.
@@ -51,7 +47,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, P
 from faust.types.tuples import FutureMessage
 
 from processors.common.exceptions import WorkerMustStop
-from processors.common.in_flight import InFlightRecords
+from processors.common.in_flight import DEFAULT_PENDING_LIMITS, InFlightRecords
 
 log = logging.getLogger("officestream.processors")
 
@@ -66,22 +62,10 @@ BEFORE_FLUSH_ATTRIBUTE = "officestream_before_flush"
 #: The app attribute holding ``(records, bytes)``: how much may be unacknowledged before the
 #: agents wait for room (``ProcessorSettings.producer_max_pending_records`` / ``_bytes``).
 PENDING_LIMITS_ATTRIBUTE = "officestream_pending_limits"
-DEFAULT_PENDING_LIMITS = (20_000, 64 * 1024 * 1024)
-#: librdkafka's queue holds this many times the pending limits: the headroom for what is written
-#: after the agents last found room (one message's changelog records, derived events, dead letter).
-QUEUE_HEADROOM = 4
 #: How long the poller thread blocks in one ``poll`` (it returns as soon as deliveries arrive).
 _POLL_S = 0.05
 #: How long stopping waits for records still in flight.
 _STOP_DRAIN_TIMEOUT_S = 30.0
-
-
-def queue_config(max_pending_records: int, max_pending_bytes: int) -> dict[str, int]:
-    """librdkafka's queue limits for a producer whose agents wait for room at these limits."""
-    return {
-        "queue.buffering.max.messages": QUEUE_HEADROOM * max_pending_records,
-        "queue.buffering.max.kbytes": QUEUE_HEADROOM * max_pending_bytes // 1024,
-    }
 
 
 class BoundedFetchConsumerThread(AIOKafkaConsumerThread):

@@ -34,6 +34,7 @@ from connectors.redis.settings import RedisSettings
 from processors.common import faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter, by_reference
+from processors.common.in_flight import queue_config
 from processors.common.inbound import InboundRecord
 from processors.common.processor import Decoder, Handler, RecordProcessor, is_transient
 from processors.common.retry import RetryPolicy, retry
@@ -83,7 +84,7 @@ def create_app(
     setattr(app, faust_transport.PENDING_LIMITS_ATTRIBUTE, pending)
     setattr(
         app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE,
-        kafka.producer_config(**{"linger.ms": settings.producer_linger_ms, **faust_transport.queue_config(*pending)}),
+        kafka.producer_config(**{"linger.ms": settings.producer_linger_ms, **queue_config(*pending)}),
     )
     setattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, kafka.max_message_bytes)
     return app
@@ -131,7 +132,9 @@ def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaita
     """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
     worker's librdkafka producer at once, without faust's message machinery (faust flushes that
     producer before it commits offsets, so the event is on the broker before the record that
-    caused it counts as processed); through faust's topic when the producer is another one."""
+    caused it counts as processed); through faust's topic when the producer is another one.
+    An event the producer refuses (larger than the topics accept) raises ``RecordRefused``, a
+    ``WorkerMustStop``: the worker stops before any commit past the message that caused it."""
     topic = json_topic(app, name)
 
     async def send(key: bytes, value: bytes) -> None:

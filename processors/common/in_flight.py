@@ -25,6 +25,20 @@ from __future__ import annotations
 
 import asyncio
 
+#: (records, bytes) unacknowledged before the agents wait (``ProcessorSettings``' defaults).
+DEFAULT_PENDING_LIMITS = (20_000, 64 * 1024 * 1024)
+#: librdkafka's queue holds this many times the pending limits: the headroom for what is written
+#: after the agents last found room (one message's changelog records, derived events, dead letter).
+QUEUE_HEADROOM = 4
+
+
+def queue_config(max_pending_records: int, max_pending_bytes: int) -> dict[str, int]:
+    """librdkafka's queue limits for a producer whose agents wait for room at these limits."""
+    return {
+        "queue.buffering.max.messages": QUEUE_HEADROOM * max_pending_records,
+        "queue.buffering.max.kbytes": QUEUE_HEADROOM * max_pending_bytes // 1024,
+    }
+
 
 class InFlightRecords:
     """Counts of unacknowledged records by epoch, with the barriers and room waits on them.

@@ -5,6 +5,11 @@ after the other, for a minute in all; the group's committed offsets are sampled 
 worker whose pre-commit flush waits for a moment with nothing in flight (instead of for the
 records sent before it began) commits rarely or never while traffic keeps coming: a crash then
 replays everything since the last commit, and lag monitoring shows a frozen group.
+
+Measured with the old flush (one that waited until nothing was in flight): no commit for
+12.5 s at 100 messages/s and for the whole 20 s at 200/s. The worker keeps up with all three
+rates here (it has committed everything within seconds of the load stopping); commits must
+keep moving whenever it is busy anyway, so the bound holds at every rate.
 """
 
 from __future__ import annotations
