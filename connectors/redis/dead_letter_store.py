@@ -18,7 +18,8 @@ from connectors.redis.exceptions import PayloadStoreError, PayloadStoreUnavailab
 
 
 class DeadLetterStore:
-    """Writes and reads the original values of dead letters. Owns no connection."""
+    """Writes the original values of dead letters (an operator reads one back with a plain
+    ``GET`` of the key its dead letter names). Owns no connection."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
@@ -35,10 +36,3 @@ class DeadLetterStore:
             raise PayloadStoreUnavailable(f"cannot store {key}: {type(exc).__name__}: {exc}") from exc
         except RedisError as exc:
             raise PayloadStoreError(f"cannot store {key}: {type(exc).__name__}: {exc}") from exc
-
-    async def get(self, key: str) -> bytes | None:
-        """The original value stored under ``key`` (None once expired)."""
-        try:
-            return await self._redis.get(key)
-        except RedisError as exc:
-            raise PayloadStoreUnavailable(f"cannot read {key}: {type(exc).__name__}: {exc}") from exc
