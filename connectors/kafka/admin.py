@@ -40,34 +40,43 @@ class TopicAction:
     spec: TopicSpec
     detail: str
     config_changes: Mapping[str, str] = field(default_factory=dict)
+    #: Every config the topic should have (what a ``create`` creates it with).
+    config: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         return f"{self.kind:<12} {self.topic:<28} {self.detail}"
 
 
 def plan_topics(
-    specs: Iterable[TopicSpec], existing: Mapping[str, ExistingTopic], *, prefix: str = ""
+    specs: Iterable[TopicSpec],
+    existing: Mapping[str, ExistingTopic],
+    *,
+    prefix: str = "",
+    max_message_bytes: int | None = None,
 ) -> list[TopicAction]:
     """Compare the catalogue with the broker's topics; pure, so it is tested without Kafka."""
-    return [_plan_one(spec, f"{prefix}{spec.name}", existing.get(f"{prefix}{spec.name}")) for spec in specs]
+    return [
+        _plan_one(spec, f"{prefix}{spec.name}", existing.get(f"{prefix}{spec.name}"), spec.config(max_message_bytes=max_message_bytes))
+        for spec in specs
+    ]
 
 
-def _plan_one(spec: TopicSpec, name: str, current: ExistingTopic | None) -> TopicAction:
-    wanted = spec.config()
+def _plan_one(spec: TopicSpec, name: str, current: ExistingTopic | None, wanted: dict[str, str]) -> TopicAction:
     if current is None:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
-        return TopicAction("create", name, spec, f"partitions={spec.partitions} {settings}")
+        return TopicAction("create", name, spec, f"partitions={spec.partitions} {settings}", config=wanted)
     if current.partitions < spec.partitions:
         # Adding partitions would move users to other partitions and break per-user ordering,
         # so it is reported for a human to decide, never done automatically.
         return TopicAction(
-            "warn", name, spec, f"has {current.partitions} partitions, catalogue wants {spec.partitions}; not changed"
+            "warn", name, spec, f"has {current.partitions} partitions, catalogue wants {spec.partitions}; not changed",
+            config=wanted,
         )
     changes = {key: value for key, value in wanted.items() if current.config.get(key) != value}
     if changes:
         detail = ", ".join(f"{k}: {current.config.get(k)} -> {v}" for k, v in sorted(changes.items()))
-        return TopicAction("alter-config", name, spec, detail, changes)
-    return TopicAction("unchanged", name, spec, "matches the catalogue")
+        return TopicAction("alter-config", name, spec, detail, changes, wanted)
+    return TopicAction("unchanged", name, spec, "matches the catalogue", config=wanted)
 
 
 def describe_existing(admin: AdminClient, names: Iterable[str], *, timeout_s: float) -> dict[str, ExistingTopic]:
@@ -92,7 +101,7 @@ def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_f
     """Create missing topics and set drifted configs; already-created topics are fine."""
     plan = list(plan)
     creates = [
-        NewTopic(a.topic, a.spec.partitions, replication_factor, config=a.spec.config())
+        NewTopic(a.topic, a.spec.partitions, replication_factor, config=dict(a.config))
         for a in plan
         if a.kind == "create"
     ]
@@ -159,7 +168,7 @@ def ensure_topics(
             f"cannot reach Kafka at {settings.bootstrap_servers}: {exc.args[0].str()} "
             "(is the stack up? `officestream stack up`, or set OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS)"
         ) from exc
-    plan = plan_topics(specs, existing, prefix=settings.topic_prefix)
+    plan = plan_topics(specs, existing, prefix=settings.topic_prefix, max_message_bytes=settings.max_message_bytes)
     if not dry_run:
         apply_plan(admin, plan, replication_factor=settings.replication_factor, timeout_s=timeout_s)
     return plan

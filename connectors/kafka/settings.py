@@ -10,6 +10,15 @@ from pydantic_settings import SettingsConfigDict
 from schemas.envsettings import EnvSettings
 
 DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+#: What a broker accepts by default (its ``message.max.bytes``): one record batch of 1 MiB + 12.
+DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+#: Framing around a record that travels in a batch of its own: the v2 record batch header (61
+#: bytes) and the record's own varints (length, attributes, timestamp and offset deltas, key and
+#: value lengths, header count: at most 36 bytes).
+BATCH_HEADER_BYTES = 61
+RECORD_FRAMING_BYTES = BATCH_HEADER_BYTES + 36
+#: Framing per record header: the varint lengths of its name and value.
+HEADER_FRAMING_BYTES = 10
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -30,6 +39,12 @@ class KafkaSettings(EnvSettings):
     topic_prefix: str = ""
     #: Replication factor for topics officestream creates (1 for the local single broker).
     replication_factor: int = Field(default=1, ge=1)
+    #: The largest record batch officestream's topics accept: the topics it creates get
+    #: ``max.message.bytes`` = this, and its producers refuse, when it is handed to them, a
+    #: record that would not fit (instead of the broker refusing it later, or librdkafka's own
+    #: 1,000,000-byte default refusing records the topics accept). At least librdkafka's own
+    #: minimum (1,000) plus the batch header.
+    max_message_bytes: int = Field(default=DEFAULT_MAX_MESSAGE_BYTES, ge=1100, le=64 * 1024 * 1024)
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -79,6 +94,11 @@ class KafkaSettings(EnvSettings):
         acks from all in-sync replicas, and Java-compatible partitioning."""
         return self.librdkafka_config(
             **{
+                # librdkafka counts the record's own framing but not the batch header, so a
+                # record it takes fits the topics' limit in a batch of its own (larger batches
+                # stop at batch.size).
+                "message.max.bytes": self.max_message_bytes - BATCH_HEADER_BYTES,
+                "batch.size": min(1_000_000, self.max_message_bytes - BATCH_HEADER_BYTES),
                 "enable.idempotence": True,
                 "acks": "all",
                 # murmur2, as the Java clients and aiokafka (faust) partition keys: one user_id
@@ -88,6 +108,13 @@ class KafkaSettings(EnvSettings):
                 **extra,
             }
         )
+
+    def fits_in_a_message(self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> bool:
+        """Whether one record with this key, value and headers fits the topics' limit (what
+        the producers check when a record is handed to them)."""
+        size = RECORD_FRAMING_BYTES + len(key or b"") + len(value or b"")
+        size += sum(HEADER_FRAMING_BYTES + len(name.encode()) + len(data) for name, data in headers)
+        return size <= self.max_message_bytes
 
     def aiokafka_config(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka clients (the client faust-streaming uses)."""

@@ -44,11 +44,14 @@ class TopicSpec:
     #: Avro full names of the events the topic carries (one registry subject each).
     event_types: tuple[str, ...] = ()
 
-    def config(self) -> dict[str, str]:
-        """Topic-level broker configs this spec insists on."""
+    def config(self, *, max_message_bytes: int | None = None) -> dict[str, str]:
+        """Topic-level broker configs this spec insists on; ``max_message_bytes`` is the limit
+        every topic gets (``KafkaSettings.max_message_bytes``, what the producers check)."""
         config = {"cleanup.policy": self.cleanup_policy, **self.extra_config}
         if self.retention_ms is not None:
             config["retention.ms"] = str(self.retention_ms)
+        if max_message_bytes is not None:
+            config["max.message.bytes"] = str(max_message_bytes)
         return config
 
 
@@ -76,6 +79,10 @@ CLIENT_SSE = "client-sse"
 CONSUMER_GROUPS = (VESPA_LOADER, MEETINGS, SHIPMENTS, CLIENT_SSE)
 #: The producers' own service name, for their dead letters (undeliverable provider payloads).
 OFFICE_BRIDGE = "office-bridge"
+
+
+#: How long dead letters are kept (and the originals of those kept by reference in Redis).
+DEAD_LETTER_RETENTION_MS = 30 * DAY_MS
 
 
 def dead_letter_topic(service: str) -> str:
@@ -140,7 +147,7 @@ _DEAD_LETTERS = tuple(
         name=dead_letter_topic(service),
         doc=f"poison messages of {service}, original key and bytes, reason in headers",
         partitions=1,
-        retention_ms=30 * DAY_MS,
+        retention_ms=DEAD_LETTER_RETENTION_MS,
     )
     for service in (*CONSUMER_GROUPS, OFFICE_BRIDGE)
 )

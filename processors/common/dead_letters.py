@@ -1,7 +1,14 @@
-"""Dead-letter records: the original key, bytes and headers, plus why and where it failed."""
+"""Dead-letter records: the original key, bytes and headers, plus why and where it failed.
+
+A dead letter too large for the dead-letter topic (a poison message near the topics' limit,
+plus the reason headers) is sent *by reference*: its value is stored in Redis under
+``original_key`` (``connectors/redis/dead_letter_store.py``) and the letter goes with an empty
+value and headers naming the key, the value's size and its sha256, so it is never lost.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -10,6 +17,10 @@ from processors.common.inbound import InboundRecord
 #: Header names, prefixed so they never clash with the original message's own headers.
 HEADER_PREFIX = "officestream.dlq."
 MAX_MESSAGE_LEN = 1000
+#: Reason headers of a letter sent by reference: where its original value is, and what it is.
+ORIGINAL_REF = "original.ref"
+ORIGINAL_SIZE = "original.size"
+ORIGINAL_SHA256 = "original.sha256"
 
 
 @dataclass(frozen=True)
@@ -17,6 +28,8 @@ class DeadLetter:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
+    #: Where the value is kept (a Redis key) if the letter has to go by reference.
+    original_key: str = ""
 
 
 def dead_letter(record: InboundRecord, *, service: str, error: BaseException, now_ms: int | None = None) -> DeadLetter:
@@ -31,8 +44,24 @@ def dead_letter(record: InboundRecord, *, service: str, error: BaseException, no
         "error.message": reason,
         "timestamp": str(now_ms if now_ms is not None else int(time.time() * 1000)),
     }
-    headers = list(record.headers) + [(HEADER_PREFIX + name, value.encode()) for name, value in ours.items()]
-    return DeadLetter(record.key, record.value, headers)
+    headers = list(record.headers) + _ours(ours)
+    return DeadLetter(record.key, record.value, headers, original_key=f"officestream:dlq:{service}:{record.where}")
+
+
+def by_reference(letter: DeadLetter) -> DeadLetter:
+    """``letter`` without its value, whose key, size and sha256 it names instead (the value
+    itself is to be stored under ``letter.original_key``)."""
+    value = letter.value or b""
+    ours = {
+        ORIGINAL_REF: letter.original_key,
+        ORIGINAL_SIZE: str(len(value)),
+        ORIGINAL_SHA256: hashlib.sha256(value).hexdigest(),
+    }
+    return DeadLetter(letter.key, b"", letter.headers + _ours(ours), original_key=letter.original_key)
+
+
+def _ours(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(HEADER_PREFIX + name, value.encode()) for name, value in headers.items()]
 
 
 def reason_headers(headers: list[tuple[str, bytes]]) -> dict[str, str]:

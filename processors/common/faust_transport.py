@@ -18,10 +18,12 @@ faust-streaming's aiokafka driver is kept for everything but two things:
   runs for what faust uses it for besides sending: creating topics, metadata, partitioning
   table keys (both use Java's murmur2, so a key lands on the same partition either way).
 
-Durability is unchanged: faust flushes its producer before it commits offsets, and ``flush``
-here returns only when librdkafka has no record in flight. A record the broker finally refused
-(after librdkafka's own retries) fails the flush and crashes the worker, so its offsets are never
-committed past a lost write; the restarted worker replays and the idempotence rules absorb it.
+Durability: faust flushes its producer before it commits offsets; ``flush`` returns once every
+record handed over before it began is on the broker (records sent while it waits do not hold
+it: ``processors/common/in_flight.py``). A record the broker finally refused (after librdkafka's
+retries), or one librdkafka refuses when it is handed over (too large, full queue), fails every
+later flush and crashes the worker: no offset is committed past a lost write, and the restarted
+worker replays. Sending never blocks the event loop: agents ``wait_for_room`` before each message.
 
 The transport is registered under the broker URL scheme ``officestream-kafka://``; ``create_app``
 sets the two app attributes below.
@@ -32,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, cast
@@ -45,6 +46,9 @@ from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Producer, Transport
 from faust.types.tuples import FutureMessage
 
+from processors.common.exceptions import WorkerMustStop
+from processors.common.in_flight import DEFAULT_PENDING_LIMITS, InFlightRecords
+
 log = logging.getLogger("officestream.processors")
 
 SCHEME = "officestream-kafka"
@@ -55,10 +59,11 @@ FETCH_WAIT_ATTRIBUTE = "officestream_fetch_max_wait_ms"
 PRODUCER_CONFIG_ATTRIBUTE = "officestream_producer_config"
 #: The app attribute holding the coroutines ``flush`` awaits first (``faust_wiring.before_commit``).
 BEFORE_FLUSH_ATTRIBUTE = "officestream_before_flush"
+#: The app attribute holding ``(records, bytes)``: how much may be unacknowledged before the
+#: agents wait for room (``ProcessorSettings.producer_max_pending_records`` / ``_bytes``).
+PENDING_LIMITS_ATTRIBUTE = "officestream_pending_limits"
 #: How long the poller thread blocks in one ``poll`` (it returns as soon as deliveries arrive).
 _POLL_S = 0.05
-#: How long ``send`` waits for room in a full librdkafka queue before it gives up.
-_QUEUE_FULL_TIMEOUT_S = 60.0
 #: How long stopping waits for records still in flight.
 _STOP_DRAIN_TIMEOUT_S = 30.0
 
@@ -76,8 +81,14 @@ class BoundedFetchConsumer(Consumer):
         return BoundedFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class DeliveryFailed(ProducerSendError):
-    """The broker did not take a record the worker wrote (after librdkafka's retries)."""
+class DeliveryFailed(ProducerSendError, WorkerMustStop):
+    """The broker did not take a record the worker wrote (after librdkafka's retries). The
+    worker must stop: neither retried nor dead-lettered by the record processor."""
+
+
+class RecordRefused(DeliveryFailed):
+    """librdkafka refused a record when it was handed over: larger than the topics accept
+    (``OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES``), or its queue is full."""
 
 
 class LibrdkafkaProducer(Producer):
@@ -87,15 +98,13 @@ class LibrdkafkaProducer(Producer):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._in_flight = 0
-        self._drained = asyncio.Event()
-        self._drained.set()
-        self._failure: BaseException | None = None
+        max_records, max_bytes = getattr(self.app, PENDING_LIMITS_ATTRIBUTE, DEFAULT_PENDING_LIMITS)
+        self._in_flight = InFlightRecords(max_records=max_records, max_bytes=max_bytes)
         self._stop_polling = threading.Event()
         self._poller: threading.Thread | None = None
         #: Filled by ``_Delivery`` callbacks, which librdkafka runs inside ``poll``: only ever
         #: touched by the poller thread.
-        self._delivered: list[tuple[_Target, Any, Any]] = []
+        self._delivered: list[tuple[_Delivery, Any, Any]] = []
 
     def _rdk_config(self) -> dict[str, Any]:
         config = getattr(self.app, PRODUCER_CONFIG_ATTRIBUTE, None)
@@ -113,12 +122,14 @@ class LibrdkafkaProducer(Producer):
 
     async def on_stop(self) -> None:
         try:
-            if self._rdk is not None and self._failure is None:
+            if self._rdk is not None and self._in_flight.failure is None:
                 # What is still in flight gets its chance; a failure was already reported (and
                 # crashed the worker), so stopping does not raise it again.
-                await asyncio.wait_for(self._drained.wait(), timeout=_STOP_DRAIN_TIMEOUT_S)
+                await asyncio.wait_for(self._in_flight.barrier(), timeout=_STOP_DRAIN_TIMEOUT_S)
         except asyncio.TimeoutError:
-            log.error("stopping with %d records not acknowledged by the broker", self._in_flight)
+            log.error("stopping with %d records not acknowledged by the broker", self._in_flight.records)
+        except DeliveryFailed:
+            pass  # reported (and the worker crashed) when it happened
         finally:
             self._stop_polling.set()
             if self._poller is not None:
@@ -194,52 +205,62 @@ class LibrdkafkaProducer(Producer):
         self, topic: str, key: Any, value: Any, partition: int | None, timestamp: float | None, headers: Any,
         target: _Target,
     ) -> None:
+        """Queue one record in librdkafka, or stop the worker: a record it refuses now (too
+        large, full queue) would otherwise be lost without anything noticing."""
         assert self._rdk is not None
-        kwargs: dict[str, Any] = {"key": key, "on_delivery": _Delivery(self, target)}
+        size = _size(key) + _size(value) + (sum(_size(k) + _size(v) for k, v in headers) if headers else 0)
+        delivery = _Delivery(self, target, size)
+        kwargs: dict[str, Any] = {"key": key, "on_delivery": delivery}
         if partition is not None:
             kwargs["partition"] = partition
         if timestamp:
             kwargs["timestamp"] = int(timestamp * 1000)
         if headers:
             kwargs["headers"] = list(headers)
-        deadline = None
-        while True:
-            try:
-                self._rdk.produce(topic, value, **kwargs)
-                break
-            except BufferError:
-                # librdkafka's queue (100,000 records or 1 GiB) is full: the broker is slower
-                # than this worker. Blocking here is the back-pressure; the poller thread keeps
-                # draining meanwhile.
-                deadline = deadline or time.monotonic() + _QUEUE_FULL_TIMEOUT_S
-                if time.monotonic() > deadline:
-                    raise ProducerSendError(
-                        f"cannot send to {topic}: the producer queue stayed full for {_QUEUE_FULL_TIMEOUT_S:.0f} s"
-                    ) from None
-                time.sleep(0.005)
-            except (confluent_kafka.KafkaException, TypeError, ValueError) as exc:
-                raise ProducerSendError(f"cannot send to {topic}: {exc}") from exc
-        self._in_flight += 1
-        self._drained.clear()
+        try:
+            self._rdk.produce(topic, value, **kwargs)
+        except BufferError:
+            # Agents wait for room well before librdkafka's queue is full (``wait_for_room``):
+            # a full queue here means the limits are set wrong, and waiting would block the loop.
+            raise self._refused(topic, f"the producer queue is full ({self._in_flight.records} records pending)") from None
+        except (confluent_kafka.KafkaException, TypeError, ValueError) as exc:
+            raise self._refused(topic, f"{exc} ({size} bytes)") from exc
+        delivery.epoch = self._in_flight.handed_over(size)
+
+    def _refused(self, topic: str, reason: str) -> RecordRefused:
+        exc = RecordRefused(f"cannot send to {topic}: {reason}")
+        self._fail(exc)
+        return exc
+
+    def _fail(self, exc: DeliveryFailed) -> None:
+        """Remember the first lost record (every later flush fails) and crash the worker."""
+        if self._in_flight.failure is None:
+            log.error("record not sent, stopping the worker: %s", exc)
+            asyncio.ensure_future(self.crash(exc))
+        self._in_flight.fail(exc)
+
+    async def wait_for_room(self) -> None:
+        """Return once few enough records are unacknowledged to take the next message (the
+        agents call this first): back-pressure without blocking the event loop."""
+        if not self._in_flight.has_room():
+            await self._in_flight.room()
 
     async def flush(self) -> None:
-        """Every record handed to ``send`` is on the broker, or this raises. faust calls this
-        before it commits offsets; the app's before-flush hooks run first, so what they write
-        (ledger entries of work they finish, dead letters) is flushed with the rest."""
+        """Every record handed over before this call is on the broker, or this raises. faust
+        calls this before it commits offsets; the app's before-flush hooks run first, so what
+        they write (ledger entries of work they finish, dead letters) is flushed with the rest.
+        Records sent while it waits do not hold it up."""
         for hook in getattr(self.app, BEFORE_FLUSH_ATTRIBUTE, ()):
             await hook()
         await self.buffer.flush()
-        await self._wait_drained()
+        try:
+            await self._in_flight.barrier()
+        except DeliveryFailed as exc:
+            raise DeliveryFailed(f"a record was not delivered, offsets stay uncommitted: {exc}") from exc
         if self._producer is not None:
             await self._producer.flush()
         for transaction_producer in self._transaction_producers.values():
             await transaction_producer.flush()
-
-    async def _wait_drained(self) -> None:
-        if self._rdk is not None:
-            await self._drained.wait()
-        if self._failure is not None:
-            raise DeliveryFailed(f"a record was not delivered, offsets stay uncommitted: {self._failure}")
 
     # -- the poller thread ----------------------------------------------------------------
 
@@ -254,17 +275,15 @@ class LibrdkafkaProducer(Producer):
                 except RuntimeError:  # the loop is closed: the worker is gone
                     return
 
-    def _resolve(self, batch: list[tuple[_Target, Any, Any]]) -> None:
+    def _resolve(self, batch: list[tuple[_Delivery, Any, Any]]) -> None:
         """On the event loop: settle the futures (or call the callbacks) of one poll's deliveries."""
-        for target, error, message in batch:
+        for delivery, error, message in batch:
+            target = delivery.target
             if error is not None:
                 exc = DeliveryFailed(f"{message.topic()}[{message.partition()}]: {error}")
                 if isinstance(target, asyncio.Future) and not target.done():
                     target.set_exception(exc)
-                if self._failure is None:
-                    self._failure = exc
-                    log.error("record not delivered, stopping the worker: %s", exc)
-                    asyncio.ensure_future(self.crash(exc))
+                self._fail(exc)
             elif not isinstance(target, asyncio.Future):
                 target(message.topic(), message.partition(), message.offset())
             elif not target.done():
@@ -280,10 +299,8 @@ class LibrdkafkaProducer(Producer):
                         log_start_offset=None,
                     )
                 )
-        self._in_flight -= len(batch)
-        if self._in_flight <= 0:
-            self._in_flight = 0
-            self._drained.set()
+            self._in_flight.settled(delivery.epoch, delivery.size)
+        self._in_flight.wake()
 
 
 def _size(value: Any) -> int:
@@ -298,13 +315,14 @@ _Target = asyncio.Future[RecordMetadata] | Callable[[str, int, int], None]
 class _Delivery:
     """librdkafka's delivery callback for one record (called in the poller thread)."""
 
-    __slots__ = ("_producer", "_target")
+    __slots__ = ("_producer", "target", "size", "epoch")
 
-    def __init__(self, producer: LibrdkafkaProducer, target: _Target) -> None:
-        self._producer, self._target = producer, target
+    def __init__(self, producer: LibrdkafkaProducer, target: _Target, size: int) -> None:
+        self._producer, self.target, self.size = producer, target, size
+        self.epoch = 0  # set once librdkafka has taken the record
 
     def __call__(self, error: Any, message: Any) -> None:
-        self._producer._delivered.append((self._target, error, message))
+        self._producer._delivered.append((self, error, message))
 
 
 class OfficestreamTransport(Transport):

@@ -8,7 +8,9 @@ Delivery: a record is acknowledged when the agent moves past it, i.e. after its 
 or its dead letter is queued. faust flushes its producer (table changelogs, dead letters,
 derived events) before it commits offsets, so a crash before the commit replays the record and
 the idempotence ledger turns the replay into a no-op: at-least-once processing with
-effectively-once effects.
+effectively-once effects. A record that cannot be sent (a dead letter, a derived event, a
+changelog write) stops the worker before any commit past it; a dead letter too large for its
+topic goes by reference, its value kept in Redis (``processors/common/dead_letters.py``).
 """
 
 from __future__ import annotations
@@ -25,25 +27,30 @@ import httpx
 import redis.asyncio as aioredis
 
 from connectors.kafka.settings import KafkaSettings
-from connectors.kafka.topics import dead_letter_topic
+from connectors.kafka.topics import DEAD_LETTER_RETENTION_MS, dead_letter_topic
+from connectors.redis.dead_letter_store import DeadLetterStore
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
 from processors.common import faust_transport
 from processors.common.changelog_table import ChangelogTable
-from processors.common.dead_letters import DeadLetter
+from processors.common.dead_letters import DeadLetter, by_reference
 from processors.common.exceptions import WorkerMustStop
 from processors.common.idempotence import VersionLedger
+from processors.common.in_flight import queue_config
 from processors.common.inbound import InboundRecord
 from processors.common.ledger_tombstones import LedgerTombstones
 from processors.common.metrics import serve_metrics
-from processors.common.processor import Decoder, Handler, RecordProcessor
-from processors.common.retry import RetryPolicy
+from processors.common.processor import Decoder, Handler, RecordProcessor, is_transient
+from processors.common.retry import RetryPolicy, retry
 from processors.common.settings import ProcessorSettings
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
 from schemas.serde import AvroEventSerde
 
 log = logging.getLogger("officestream.processors")
+
+#: The app attribute holding ``KafkaSettings.max_message_bytes`` (tables create their changelogs with it).
+MAX_MESSAGE_BYTES_ATTRIBUTE = "officestream_max_message_bytes"
 
 
 def create_app(
@@ -78,7 +85,13 @@ def create_app(
     gc.set_threshold(settings.gc_threshold, older, oldest)  # the worker process is the app's
     serve_metrics(app)
     setattr(app, faust_transport.FETCH_WAIT_ATTRIBUTE, settings.fetch_max_wait_ms)
-    setattr(app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE, kafka.producer_config(**{"linger.ms": settings.producer_linger_ms}))
+    pending = (settings.producer_max_pending_records, settings.producer_max_pending_bytes)
+    setattr(app, faust_transport.PENDING_LIMITS_ATTRIBUTE, pending)
+    setattr(
+        app, faust_transport.PRODUCER_CONFIG_ATTRIBUTE,
+        kafka.producer_config(**{"linger.ms": settings.producer_linger_ms, **queue_config(*pending)}),
+    )
+    setattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, kafka.max_message_bytes)
     return app
 
 
@@ -124,7 +137,9 @@ def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaita
     """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
     worker's librdkafka producer at once, without faust's message machinery (faust flushes that
     producer before it commits offsets, so the event is on the broker before the record that
-    caused it counts as processed); through faust's topic when the producer is another one."""
+    caused it counts as processed); through faust's topic when the producer is another one.
+    An event the producer refuses (larger than the topics accept) raises ``RecordRefused``, a
+    ``WorkerMustStop``: the worker stops before any commit past the message that caused it."""
     topic = json_topic(app, name)
 
     async def send(key: bytes, value: bytes) -> None:
@@ -155,15 +170,20 @@ def avro_decoder() -> Decoder:
     return decode
 
 
+def _redis() -> aioredis.Redis:
+    """A client of the configured Redis; connects lazily, on first use."""
+    redis_settings = RedisSettings.from_env()
+    return aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs())
+
+
 def create_payload_store(settings: ProcessorSettings) -> PayloadStore:
     """The Redis payload store, with the content endpoint as fallback when one is configured.
     Connects lazily, on first use."""
-    redis_settings = RedisSettings.from_env()
     return PayloadStore(
-        aioredis.Redis.from_url(redis_settings.url, **redis_settings.client_kwargs()),
+        _redis(),
         content_endpoint=settings.content_endpoint,
         http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
-        max_payload_bytes=redis_settings.max_payload_bytes,
+        max_payload_bytes=RedisSettings.from_env().max_payload_bytes,
     )
 
 
@@ -172,7 +192,11 @@ def json_table(app: faust.App, name: str, *, default: Any = None, encoded: bool 
     compacted: faust's default for tables). With ``encoded`` the values are JSON the service
     encoded itself (``bytes``, e.g. pydantic's ``model_dump_json``), stored and read back as
     bytes: the same changelog format, without a second encoding."""
-    return app.Table(name, default=default, key_type=str, value_type=bytes if encoded else None)
+    limit = getattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, None)
+    return app.Table(
+        name, default=default, key_type=str, value_type=bytes if encoded else None,
+        extra_topic_configs={"max.message.bytes": str(limit)} if limit else None,
+    )
 
 
 def version_ledger(app: faust.App, settings: ProcessorSettings, name: str = "applied") -> VersionLedger:
@@ -201,10 +225,15 @@ def build_processor(
     *,
     decode: Decoder | None = None,
 ) -> RecordProcessor:
-    """A processor for ``service`` whose dead letters go to its dead-letter topic."""
+    """A processor for ``service`` whose dead letters go to its dead-letter topic (by
+    reference when too large for it); one that cannot be sent crashes the app."""
     dead_letters = raw_topic(app, kafka.topic(dead_letter_topic(service)))
+    keep_original = original_keeper(DeadLetterStore(_redis()), retry_policy(settings))
 
     async def send_dead_letter(letter: DeadLetter) -> None:
+        if not kafka.fits_in_a_message(letter.key, letter.value, letter.headers):
+            await keep_original(letter)
+            letter = by_reference(letter)
         await dead_letters.send(key=letter.key, value=letter.value, headers=letter.headers)
 
     return RecordProcessor(
@@ -213,7 +242,31 @@ def build_processor(
         handler=handler,
         dead_letters=send_dead_letter,
         policy=retry_policy(settings),
+        on_failure=crash_app(app),
     )
+
+
+def original_keeper(store: DeadLetterStore, policy: RetryPolicy) -> Callable[[DeadLetter], Awaitable[None]]:
+    """Stores a dead letter's value under its ``original_key`` before it is sent by reference.
+    Redis down is transient: retried with backoff for as long as it takes (the partition waits);
+    Redis refusing the write raises, and the worker stops: the value is never dropped."""
+
+    async def keep(letter: DeadLetter) -> None:
+        value = letter.value or b""
+
+        def on_retry(exc: BaseException, number: int, wait: float) -> None:
+            log.warning(
+                "retrying the original of a dead letter key=%s attempt=%d wait_s=%.2f error=%s: %s",
+                letter.original_key, number, wait, type(exc).__name__, exc,
+            )
+
+        await retry(
+            lambda: store.put(letter.original_key, value, ttl_ms=DEAD_LETTER_RETENTION_MS),
+            policy=policy, is_transient=is_transient, is_fatal=lambda exc: not is_transient(exc), on_retry=on_retry,
+        )
+        log.warning("dead letter too large for its topic: value of %d bytes kept in Redis as %s", len(value), letter.original_key)
+
+    return keep
 
 
 def retry_policy(settings: ProcessorSettings) -> RetryPolicy:
@@ -231,6 +284,7 @@ def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcess
 
     async def consume(stream: faust.StreamT) -> None:
         async for event in stream.events():
+            await _room_to_send(app)
             try:
                 await processor.process(_inbound(event))
             except WorkerMustStop as exc:
@@ -248,6 +302,14 @@ async def _stop_without_acking(app: faust.App, event: Any, exc: WorkerMustStop) 
     every commit, also the one on the way out, stops before it."""
     event.message.acked = True
     await app.crash(exc)
+
+
+async def _room_to_send(app: faust.App) -> None:
+    """Wait (without blocking the loop) while the worker's producer holds too much the broker
+    has not acknowledged yet: the back-pressure that keeps librdkafka's queue from filling."""
+    producer = app.producer
+    if isinstance(producer, faust_transport.LibrdkafkaProducer):
+        await producer.wait_for_room()
 
 
 def _inbound(event: Any) -> InboundRecord:

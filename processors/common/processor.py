@@ -2,7 +2,9 @@
 
 The faust wiring (``processors.common.faust_wiring``) feeds records in and acknowledges them
 only after ``process`` returns: by then the effect is done, or the record is in the
-dead-letter topic, so committing its offset loses nothing.
+dead-letter topic, so committing its offset loses nothing. A dead letter that cannot be sent
+stops the worker (``on_failure``, and ``WorkerMustStop`` raised): the record is then neither
+handled nor dead-lettered, and no offset is committed past it.
 
 A failure decides the record's fate by its class:
 
@@ -35,6 +37,8 @@ from schemas.exceptions import DeserializationError, RegistryMisconfigured
 Handler = Callable[[Any, InboundRecord], Awaitable[None]]
 Decoder = Callable[[bytes | None], Awaitable[Any]]
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
+#: Told when the worker must stop (``faust_wiring.crash_app``).
+FailureCallback = Callable[[BaseException], None]
 Outcome = Literal["handled", "dead-lettered"]
 
 log = logging.getLogger("officestream.processors")
@@ -82,6 +86,7 @@ class RecordProcessor:
         dead_letters: DeadLetterSink,
         policy: RetryPolicy,
         metrics: ProcessorMetrics = METRICS,
+        on_failure: FailureCallback | None = None,
     ) -> None:
         self.service = service
         self._decode = decode
@@ -89,6 +94,7 @@ class RecordProcessor:
         self._dead_letters = dead_letters
         self._policy = policy
         self._metrics = metrics
+        self._on_failure = on_failure
 
     async def process(self, record: InboundRecord) -> Outcome:
         """Handle ``record`` or dead-letter it; only transient failures keep it waiting."""
@@ -120,13 +126,30 @@ class RecordProcessor:
 
     async def dead_letter(self, record: InboundRecord, error: BaseException, *, event_id: str = "-") -> None:
         """Send ``record`` to the service's dead-letter topic with ``error`` as the reason (also
-        for work a service finishes after the agent moved past the record)."""
-        await self._dead_letters(dead_letter(record, service=self.service, error=error))
+        for work a service finishes after the agent moved past the record). If the dead letter
+        cannot be sent, the worker must stop: ``on_failure`` is told and ``WorkerMustStop`` raised."""
+        try:
+            await self._dead_letters(dead_letter(record, service=self.service, error=error))
+        except WorkerMustStop as exc:
+            self._stopping(record, exc, event_id)
+            raise
+        except Exception as exc:
+            stop = WorkerMustStop(f"the dead letter of {record.where} was not sent: {type(exc).__name__}: {exc}")
+            self._stopping(record, stop, event_id)
+            raise stop from exc
         self._metrics.dead_lettered(self.service, record.topic, error)
         log.error(
             "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
             self.service, record.where, event_id, type(error).__name__, error,
         )
+
+    def _stopping(self, record: InboundRecord, stop: WorkerMustStop, event_id: str) -> None:
+        log.error(
+            "dead letter not sent, stopping the worker service=%s where=%s event_id=%s: %s",
+            self.service, record.where, event_id, stop,
+        )
+        if self._on_failure is not None:
+            self._on_failure(stop)
 
 
 class _Retries:

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from processors.common.in_flight import DEFAULT_PENDING_LIMITS
 from schemas.envsettings import EnvSettings
 
 
@@ -42,6 +43,12 @@ class ProcessorSettings(EnvSettings):
     #: 2-core host); derived events reach their consumers up to this much later. Offsets are
     #: committed only after everything is sent, whatever the linger.
     producer_linger_ms: int = Field(default=50, ge=0, le=1000)
+    #: How much the worker's producer may hold unacknowledged by the broker before the agents
+    #: wait to take the next message (back-pressure when the broker is slower than the worker,
+    #: without blocking the event loop). librdkafka's own queue is sized at four times these, so
+    #: the writes made while handling one message (table changelogs) never find it full.
+    producer_max_pending_records: int = Field(default=DEFAULT_PENDING_LIMITS[0], ge=1, le=100_000_000)
+    producer_max_pending_bytes: int = Field(default=DEFAULT_PENDING_LIMITS[1], ge=1024 * 1024, le=512 * 1024 * 1024)
     #: First-generation threshold of Python's cyclic garbage collector (CPython's default: 700
     #: allocations). Decoding a batch allocates tens of thousands of objects, nearly all freed
     #: by reference counting, and every collection walks the young objects of a worker that

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.settings import BATCH_HEADER_BYTES, HEADER_FRAMING_BYTES, RECORD_FRAMING_BYTES, KafkaSettings
 from connectors.redis.settings import RedisSettings
 from ops.stack.settings import StackSettings
 from schemas.envsettings import SettingsError
@@ -79,3 +79,23 @@ def test_two_stack_components_on_one_port_conflict():
 def test_topic_prefix_applies_to_physical_names():
     settings = KafkaSettings.from_env({"OFFICESTREAM_KAFKA_TOPIC_PREFIX": "staging."})
     assert settings.topic("email-updates") == "staging.email-updates"
+
+
+def test_producers_refuse_what_the_topics_would_refuse_and_take_what_they_accept():
+    settings = KafkaSettings.from_env({"OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "20000"})
+    config = settings.producer_config()
+    # librdkafka counts the record's framing itself; the batch header is left for the broker.
+    assert config["message.max.bytes"] == 20000 - BATCH_HEADER_BYTES
+    assert config["batch.size"] <= config["message.max.bytes"]
+    headers = [("officestream.dlq.error.message", b"e" * 100)]
+    room = 20000 - RECORD_FRAMING_BYTES - HEADER_FRAMING_BYTES - len(headers[0][0]) - 100 - len(b"user-1")
+    assert settings.fits_in_a_message(b"user-1", b"v" * room, headers)
+    assert not settings.fits_in_a_message(b"user-1", b"v" * (room + 1), headers)
+
+
+def test_the_message_limit_defaults_to_what_a_broker_accepts_by_default():
+    settings = KafkaSettings.from_env({})
+    assert settings.max_message_bytes == 1_048_588
+    assert settings.producer_config()["message.max.bytes"] > 1_000_000  # librdkafka's own default
+    with pytest.raises(SettingsError, match="OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES"):
+        KafkaSettings.from_env({"OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "999"})

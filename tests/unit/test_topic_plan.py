@@ -46,3 +46,12 @@ def test_too_few_partitions_is_reported_not_changed():
     existing = {"email-updates": ExistingTopic(2, {"cleanup.policy": "delete", "retention.ms": "1000"})}
     [action] = plan_topics([SPEC], existing)
     assert action.kind == "warn" and "has 2 partitions" in action.detail
+
+
+def test_topics_are_created_with_the_message_limit_the_producers_check():
+    [action] = plan_topics([SPEC], {}, max_message_bytes=2_000_000)
+    assert action.kind == "create" and action.config["max.message.bytes"] == "2000000"
+    existing = {"email-updates": ExistingTopic(6, {"cleanup.policy": "delete", "retention.ms": "1000", "max.message.bytes": "1048588"})}
+    [action] = plan_topics([SPEC], existing, max_message_bytes=2_000_000)
+    assert action.kind == "alter-config" and dict(action.config_changes) == {"max.message.bytes": "2000000"}
+    assert [a.kind for a in plan_topics([SPEC], existing, max_message_bytes=1_048_588)] == ["unchanged"]
