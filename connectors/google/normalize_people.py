@@ -10,7 +10,7 @@ the primary, with its type as the label.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -63,26 +63,29 @@ def _contact(person: Mapping[str, Any], resource_name: str, metadata: Mapping[st
 
 def _emails(person: Mapping[str, Any], what: str) -> list[ContactEmail]:
     found = []
-    for index, entry in enumerate(FIELDS.objects(person, "emailAddresses", what)):
-        where = f"{what}.emailAddresses[{index}]"
-        address = FIELDS.text(entry, "value", where)
-        if address:
-            primary = _is_primary(entry, where)
-            email = ContactEmail(address=address, label=FIELDS.text(entry, "type", where), is_primary=primary)
-            found.append((address.strip().casefold(), primary, email))
+    for where, address, entry in _listed(person, "emailAddresses", what):
+        primary = _is_primary(entry, where)
+        email = ContactEmail(address=address, label=FIELDS.text(entry, "type", where), is_primary=primary)
+        found.append((address.strip().casefold(), primary, email))
     return _once_each(found)
 
 
 def _phones(person: Mapping[str, Any], what: str) -> list[ContactPhone]:
     found = []
-    for index, entry in enumerate(FIELDS.objects(person, "phoneNumbers", what)):
-        where = f"{what}.phoneNumbers[{index}]"
-        number = FIELDS.text(entry, "value", where)
-        if number:
-            digits = "".join(filter(str.isdigit, FIELDS.text(entry, "canonicalForm", where) or number))
-            phone = ContactPhone(number=number, label=FIELDS.text(entry, "type", where))
-            found.append((digits or number.strip().casefold(), _is_primary(entry, where), phone))
+    for where, number, entry in _listed(person, "phoneNumbers", what):
+        digits = "".join(filter(str.isdigit, FIELDS.text(entry, "canonicalForm", where) or number))
+        phone = ContactPhone(number=number, label=FIELDS.text(entry, "type", where))
+        found.append((digits or number.strip().casefold(), _is_primary(entry, where), phone))
     return _once_each(found)
+
+
+def _listed(person: Mapping[str, Any], key: str, what: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(where, value, entry) for each entry of ``key`` that has a value."""
+    for index, entry in enumerate(FIELDS.objects(person, key, what)):
+        where = f"{what}.{key}[{index}]"
+        value = FIELDS.text(entry, "value", where)
+        if value:
+            yield where, value, entry
 
 
 def _once_each(entries: list[tuple[str, bool, Entry]]) -> list[Entry]:

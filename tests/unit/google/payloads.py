@@ -346,25 +346,15 @@ def recurring_master() -> dict[str, Any]:
 def html_description_event() -> dict[str, Any]:
     """An event written in Google Calendar's web editor: its description is HTML."""
     return {
-        "kind": "calendar#event",
+        **all_day_event(),
         "etag": "\"3181161784712010\"",
         "id": "planning0review1",
-        "status": "confirmed",
-        "htmlLink": "https://www.google.com/calendar/event?eid=cGxhbm5pbmcwcmV2aWV3MQ",
-        "created": "2026-10-01T12:00:00.000Z",
-        "updated": "2026-10-02T08:30:00.000Z",
+        "iCalUID": "planning0review1@google.com",
         "summary": "Planning review",
         "description": (
             "<b>Agenda</b><br>Please read the <a href=\"https://docs.example/plan\">plan</a> first."
             "<ul><li>Budget &amp; hiring</li><li>Roadmap</li></ul>"
         ),
-        "creator": {"email": "grace@contoso.example"},
-        "organizer": {"email": "grace@contoso.example", "displayName": "Grace Hopper"},
-        "start": {"dateTime": "2026-11-05T14:00:00Z", "timeZone": "UTC"},
-        "end": {"dateTime": "2026-11-05T15:00:00Z", "timeZone": "UTC"},
-        "iCalUID": "planning0review1@google.com",
-        "sequence": 0,
-        "eventType": "default",
     }
 
 

@@ -127,23 +127,16 @@ SERIES_MASTER: dict[str, Any] = {
 }
 
 RELATIVE_MONTHLY_MASTER: dict[str, Any] = {
+    **SERIES_MASTER,
     "@odata.type": "#microsoft.graph.event",
     "id": "AAMkADMonthlyMaster=",
-    "changeKey": "monthly-ck-1",
-    "originalStartTimeZone": "W. Europe Standard Time",
-    "originalEndTimeZone": "W. Europe Standard Time",
     "subject": "Board meeting",
-    "type": "seriesMaster",
-    "isAllDay": False,
-    "start": {"dateTime": "2026-01-08T09:00:00.0000000", "timeZone": "UTC"},
-    "end": {"dateTime": "2026-01-08T11:00:00.0000000", "timeZone": "UTC"},
     "recurrence": {
         "pattern": {"type": "relativeMonthly", "interval": 1, "month": 0, "dayOfMonth": 0,
                     "daysOfWeek": ["thursday"], "firstDayOfWeek": "sunday", "index": "second"},
-        "range": {"type": "numbered", "startDate": "2026-01-08", "endDate": "0001-01-01",
-                  "recurrenceTimeZone": "W. Europe Standard Time", "numberOfOccurrences": 12},
+        "range": {"type": "numbered", "startDate": "2017-09-14", "endDate": "0001-01-01",
+                  "recurrenceTimeZone": "Eastern Standard Time", "numberOfOccurrences": 12},
     },
-    "organizer": {"emailAddress": {"name": "Board office", "address": "board@contoso.example"}},
 }
 
 EXCEPTION: dict[str, Any] = {
