@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+#: Nesting no provider payload comes near (Graph and Google resources nest a few levels; Gmail
+#: part trees are cut at 32): past it, a recursion error is the payload's doing.
+_DEEP = 100
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 40, 40
 _SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 3
@@ -137,8 +140,9 @@ def nesting_guard(payload: object, what: str, error: Callable[[str], Exception])
         yield
     except RecursionError:
         field, depth = deepest_field(payload)
-        where = f"field {field!r}" if field else "the payload"
-        raise error(f"{what}: {where} nests {depth} levels deep, deeper than a payload can") from None
+        if depth < _DEEP:  # the JSON is not what nests: something read from it did
+            raise error(f"{what}: nests too deeply to read") from None
+        raise error(f"{what}: field {field!r} nests {depth} levels deep, deeper than a payload can") from None
 
 
 __all__ = ["FieldReader", "deepest_field", "nesting_guard", "shown", "telling_kind", "type_name"]

@@ -194,7 +194,10 @@ def parse_raw(raw: object) -> EmailMessage:
     data = b64url_decode(raw, "raw")
     if not data.strip():
         raise NormalizationError("raw is empty")
-    message = email.message_from_bytes(data, policy=policy.default)
+    try:
+        message = email.message_from_bytes(data, policy=policy.default)
+    except RecursionError:  # the stdlib parser recurses once per level of multipart nesting
+        raise NormalizationError(f"raw: multiparts nest deeper than the MIME parser can follow (over {MAX_DEPTH} levels)") from None
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
     if not message.keys():
         raise NormalizationError("raw does not start with RFC 5322 headers")

@@ -26,14 +26,15 @@ from schemas.models import CalendarEvent, Contact, Email
 DocKind = Literal["email", "event", "contact"]
 Record = Email | CalendarEvent | Contact
 
-#: The Graph resource each kind reads, by ``@odata.type``: the types derived from ``message``
-#: (meeting requests, responses and cancellations; calendar sharing invitations) are mail too.
+#: The Graph resource each kind reads, by ``@odata.type`` in lower case (change notifications
+#: write "#Microsoft.Graph.Message"): the types derived from ``message`` (meeting requests,
+#: responses and cancellations; calendar sharing invitations) are mail too.
 RESOURCES: dict[str, DocKind] = {
     "#microsoft.graph.message": "email",
-    "#microsoft.graph.eventMessage": "email",
-    "#microsoft.graph.eventMessageRequest": "email",
-    "#microsoft.graph.eventMessageResponse": "email",
-    "#microsoft.graph.calendarSharingMessage": "email",
+    "#microsoft.graph.eventmessage": "email",
+    "#microsoft.graph.eventmessagerequest": "email",
+    "#microsoft.graph.eventmessageresponse": "email",
+    "#microsoft.graph.calendarsharingmessage": "email",
     "#microsoft.graph.event": "event",
     "#microsoft.graph.contact": "contact",
 }
@@ -106,7 +107,7 @@ def check_kind(kind: DocKind, entry: Mapping[str, object]) -> None:
     """Refuse a payload that is not a resource of ``kind``."""
     odata_type = text(entry, "@odata.type", kind)
     if odata_type is not None:
-        if RESOURCES.get("#" + odata_type.removeprefix("#")) != kind:
+        if RESOURCES.get("#" + odata_type.removeprefix("#").lower()) != kind:
             raise NormalizationError(f"{kind}: '@odata.type' is {shown(odata_type)}, not {_NOUNS[kind]}")
         return
     other = telling_kind(kind, entry, _TELLING_FIELDS)

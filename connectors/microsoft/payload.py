@@ -1,5 +1,5 @@
 """Reading typed fields out of Graph JSON, with errors that say which field is wrong (the
-generic readers are ``connectors.payload_fields``'; the Graph shapes are here)."""
+generic readers come from ``connectors.payload_fields``; the Graph shapes are here)."""
 
 from __future__ import annotations
 

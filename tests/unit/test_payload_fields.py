@@ -46,3 +46,12 @@ def test_a_recursion_error_becomes_the_providers_error_naming_the_field() -> Non
     with pytest.raises(Refused, match=r"^message: field 'categories' nests 5001 levels deep"):
         with nesting_guard(payload, "message", Refused):
             str(payload)  # recurses once per level, as a careless reader would
+
+
+def test_a_recursion_error_the_json_did_not_cause_is_still_one_line() -> None:
+    def parse_forever(level: int = 0) -> None:
+        parse_forever(level + 1)
+
+    with pytest.raises(Refused, match=r"^raw message: nests too deeply to read$"):
+        with nesting_guard({"id": "x", "raw": "UmVjZWl2ZWQ6"}, "raw message", Refused):
+            parse_forever()

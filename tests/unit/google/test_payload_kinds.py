@@ -11,6 +11,7 @@ from connectors.google.normalize import normalize
 from schemas.models import CalendarEvent, Contact, Email
 from tests.unit.google.payloads import (
     all_day_event,
+    b64url,
     deleted_event,
     deleted_person,
     gmail_full_message,
@@ -99,3 +100,12 @@ def test_a_value_nested_100000_deep_is_refused_naming_the_field(kind: str, paylo
         normalize(kind, payload)  # type: ignore[arg-type]
     message = str(caught.value)
     assert field in message and "\n" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize("depth", [40, 3000])
+def test_raw_multiparts_nested_past_32_levels_are_refused(depth: int) -> None:
+    """The stdlib MIME parser recurses per level: 3000 levels would end in a RecursionError."""
+    nesting = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) for level in range(depth))
+    raw = b"From: a@fabrikam.example\r\nSubject: deep\r\n" + nesting + b"Content-Type: text/plain\r\n\r\nhi\r\n"
+    with pytest.raises(NormalizationError, match=r"^raw: .*(nests|nest) deeper than"):
+        normalize("email", {"id": "18c1f0a2b3d4e5f9", "threadId": "18c1f0a2b3d4e5f9", "raw": b64url(raw)})

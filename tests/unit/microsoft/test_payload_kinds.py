@@ -32,6 +32,7 @@ def test_a_payload_of_another_kind_is_refused(kind: str, payload: dict, says: st
     ("email", {**MESSAGE_HTML, "@odata.type": "#microsoft.graph.eventMessageRequest", "meetingMessageType": "meetingRequest",
                "isAllDay": False, "type": "singleInstance"}, Email),
     ("email", {**MESSAGE_HTML, "@odata.type": "microsoft.graph.eventMessageResponse"}, Email),
+    ("email", {**MESSAGE_HTML, "@odata.type": "#Microsoft.Graph.Message"}, Email),  # as change notifications write it
     ("event", {**EVENT_PACIFIC, "@odata.type": "#microsoft.graph.event"}, CalendarEvent),
     ("contact", {**CONTACT, "@odata.type": "#microsoft.graph.contact"}, Contact),
     ("contact", {"id": "AAMkAGI2THk0AAA="}, Contact),  # too thin to tell: read as asked
