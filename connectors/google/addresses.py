@@ -9,23 +9,14 @@ single regex pass here, and anything else falls back to the stdlib parser.
 from __future__ import annotations
 
 import re
-from email.header import decode_header, make_header
 from email.utils import getaddresses
+
+from connectors.google.charsets import decode_words
 
 _ENTRY = re.compile(
     r'\s*(?:(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<name>[^",<>()@;:\\]*?))\s*<(?P<angle>[^<>\s"(),;:]+@[^<>\s"(),;:]+)>'
     r'|(?P<bare>[^\s<>"(),;:]+@[^\s<>"(),;:]+))\s*(?:,|$)'
 )
-
-
-def decode_words(value: str) -> str:
-    """Undo RFC 2047 encoded words where a header still has them (Gmail usually decodes)."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except (LookupError, UnicodeError, ValueError):
-        return value
 
 
 def parse_addresses(value: str | None) -> list[dict[str, str | None]]:

@@ -6,7 +6,9 @@ content-transfer-encoding (base64, quoted-printable) is already undone: ``body.d
 base64url of the part's *decoded bytes*, still in the charset its Content-Type names.
 
 ``format=raw``: ``raw`` is the base64url of the whole RFC 5322 message; the stdlib ``email``
-package (``policy.default``) parses it and undoes the transfer encodings.
+package (``policy.default``) parses it and undoes the transfer encodings. Its headers are read
+as written (``raw_headers``), as ``format=full`` gives them, so both formats decode header
+values (RFC 2047 encoded words) and charsets (``connectors.google.charsets``) the same way.
 
 Both end as ``Leaf`` records, so body selection and attachment metadata are one code path.
 The full-format walk avoids ``email`` altogether: it is the hot path of every sync.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import binascii
 import email
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -25,10 +27,14 @@ from typing import Any
 
 import pybase64
 
+from connectors.google.charsets import decode_text
 from connectors.google.exceptions import NormalizationError
 
 _PARAM = re.compile(r';\s*([A-Za-z0-9*_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 _LEAF_HEADERS = frozenset({"content-type", "content-disposition", "content-id"})
+#: How deep multiparts may nest: real mail nests a handful of levels; a deeper tree is broken
+#: or hostile, and would otherwise be walked (and parsed) by recursion.
+MAX_DEPTH = 32
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is markedly slower on this hot path
@@ -50,13 +56,15 @@ class Leaf:
         """Attachments and inline images: anything named, marked attachment, or not text."""
         return bool(self.filename) or self.disposition == "attachment" or not self.mime_type.startswith("text/")
 
+    @property
+    def is_attached_file(self) -> bool:
+        """An attachment a reader counts as one: not an inline image of the body."""
+        inline = self.disposition == "inline" or (self.disposition is None and self.content_id is not None)
+        return self.is_attachment and not inline
+
     def text(self) -> str:
-        """The content as text, decoded with the part's charset (unknown charsets: UTF-8)."""
-        raw = self.content or b""
-        try:
-            return raw.decode(self.charset or "utf-8", "replace")
-        except LookupError:  # a charset Python does not know: keep what decodes
-            return raw.decode("utf-8", "replace")
+        """The content as text, decoded with the part's charset as mail clients read it."""
+        return decode_text(self.content or b"", self.charset)
 
 
 def b64url_decode(value: object, what: str) -> bytes:
@@ -80,9 +88,12 @@ def header_map(headers: object, what: str) -> dict[str, str]:
     found: dict[str, str] = {}
     try:
         for header in reversed(headers):  # reversed: the first occurrence is written last
-            found[header["name"].lower()] = str(header.get("value", ""))
+            value = header.get("value", "")
+            if type(value) is not str:
+                raise TypeError
+            found[header["name"].lower()] = value
     except (AttributeError, KeyError, TypeError):
-        raise NormalizationError(f"{what}.headers has an entry that is not {{name, value}}") from None
+        raise NormalizationError(f"{what}.headers has an entry that is not {{name, value}} strings") from None
     return found
 
 
@@ -109,8 +120,8 @@ def _where(path: tuple[int, ...]) -> str:
 
 
 def _walk_payload(part: dict[str, Any], path: tuple[int, ...], leaves: list[Leaf]) -> None:
-    if len(path) > 32:
-        raise NormalizationError(f"{_where(path)} nests deeper than 32 levels")
+    if len(path) > MAX_DEPTH:
+        raise NormalizationError(f"{_where(path)} nests deeper than {MAX_DEPTH} levels")
     mime_type = part.get("mimeType")
     if not isinstance(mime_type, str):
         raise NormalizationError(f"{_where(path)}.mimeType is missing")
@@ -134,10 +145,13 @@ def _payload_leaf(part: dict[str, Any], mime_type: str, path: tuple[int, ...]) -
         raise NormalizationError(f"{_where(path)}.body must be an object")
     data = body.get("data")
     attachment_id = body.get("attachmentId")
+    part_id, filename = part.get("partId") or "", part.get("filename") or ""
+    if type(part_id) is not str or type(filename) is not str:
+        raise NormalizationError(f"{_where(path)}: partId and filename must be strings")
     return Leaf(
-        part_id=str(part.get("partId", "")),
+        part_id=part_id,
         mime_type=mime_type,
-        filename=str(part.get("filename") or ""),
+        filename=filename,
         disposition=disposition.split(";", 1)[0].strip().lower() or None if disposition else None,
         content_id=_content_id(content_id),
         charset=header_param(content_type, "charset") if content_type and mime_type.startswith("text/") else None,
@@ -154,7 +168,10 @@ def _leaf_headers(headers: object, path: tuple[int, ...]) -> tuple[str | None, s
         for header in headers:  # type: ignore[attr-defined]
             name = header["name"].lower()
             if name in _LEAF_HEADERS and name not in found:
-                found[name] = header.get("value", "")
+                value = header.get("value", "")
+                if type(value) is not str:
+                    raise TypeError
+                found[name] = value
     except (AttributeError, KeyError, TypeError):
         raise NormalizationError(f"{_where(path)}.headers must be a list of {{name, value}}") from None
     return found.get("content-type"), found.get("content-disposition"), found.get("content-id")
@@ -177,11 +194,36 @@ def parse_raw(raw: object) -> EmailMessage:
     data = b64url_decode(raw, "raw")
     if not data.strip():
         raise NormalizationError("raw is empty")
-    message = email.message_from_bytes(data, policy=policy.default)
+    try:
+        message = email.message_from_bytes(data, policy=policy.default)
+    except RecursionError:  # the stdlib parser recurses once per level of multipart nesting
+        raise NormalizationError(f"raw: multiparts nest deeper than the MIME parser can follow (over {MAX_DEPTH} levels)") from None
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
     if not message.keys():
         raise NormalizationError("raw does not start with RFC 5322 headers")
     return message
+
+
+def raw_headers(message: EmailMessage, names: Iterable[str]) -> dict[str, str]:
+    """The message's headers among ``names`` (lower-case) as written, unfolded, first occurrence
+    each, the way ``format=full`` gives them. Bytes outside ASCII (RFC 6532 allows UTF-8 in
+    headers; older mail has other charsets unlabelled) are read as UTF-8, else windows-1252."""
+    wanted, found = set(names), {}
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key in wanted and key not in found:
+            found[key] = _header_text(value.replace("\r", "").replace("\n", ""))
+    return found
+
+
+def _header_text(value: str) -> str:
+    if value.isascii():
+        return value
+    raw = value.encode("utf-8", "surrogateescape")  # the parser keeps 8-bit bytes as surrogates
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_text(raw, "windows-1252")
 
 
 def leaves_of_message(message: EmailMessage) -> list[Leaf]:
@@ -190,6 +232,8 @@ def leaves_of_message(message: EmailMessage) -> list[Leaf]:
 
 
 def _walk_message(part: EmailMessage, part_id: str) -> Iterator[Leaf]:
+    if part_id.count(".") >= MAX_DEPTH:
+        raise NormalizationError(f"raw: part {part_id} nests deeper than {MAX_DEPTH} levels")
     if part.is_multipart():
         for index, child in enumerate(part.iter_parts()):
             yield from _walk_message(child, f"{part_id}.{index}" if part_id else str(index))  # type: ignore[arg-type]

@@ -5,7 +5,8 @@ instant kept with its IANA zone; ``date`` marks an all-day event. ``recurrence``
 master; ``recurringEventId`` + ``originalStartTime`` mark an instance. Google has no flag for a
 modified instance, so an instance that moved or was cancelled is an ``exception`` and any other
 an ``occurrence``. A cancelled event that carries no times (what incremental sync returns for a
-deleted event) becomes a ``Deletion``.
+deleted event) becomes a ``Deletion``. ``description`` is HTML when written in Google Calendar's
+editor: the record's ``body`` is its plain text (``connectors.plain_text``, as for Graph).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from pydantic import ValidationError
 
 from connectors.google.changes import Deletion
 from connectors.google.exceptions import NormalizationError
+from connectors.google.fields import FIELDS, model_error
+from connectors.payload_fields import nesting_guard, shown
+from connectors.plain_text import text_of
 from schemas.models import (
     Address,
     Attendee,
@@ -47,44 +51,46 @@ def normalize_calendar_event(event: Mapping[str, Any], *, calendar_id: str | Non
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise NormalizationError("Calendar event has no id")
-    if event.get("status") == "cancelled" and "start" not in event:
-        return Deletion(kind="event", id=event_id, version_marker=event.get("etag"))
-    try:
-        return _event(event, event_id, calendar_id)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(map(str, problem["loc"])) or "event"
-        raise NormalizationError(f"Calendar event {event_id}: {where}: {problem['msg']}") from None
-    except (AttributeError, TypeError, KeyError):
-        raise NormalizationError(f"Calendar event {event_id}: a field has the wrong shape") from None
+    what = f"Calendar event {event_id}"
+    with nesting_guard(event, what, NormalizationError):
+        if FIELDS.text(event, "status", what) == "cancelled" and "start" not in event:
+            return Deletion(kind="event", id=event_id, version_marker=FIELDS.text(event, "etag", what))
+        try:
+            return _event(event, event_id, calendar_id, what)
+        except ValidationError as exc:
+            raise model_error(what, exc) from None
 
 
-def _event(event: Mapping[str, Any], event_id: str, calendar_id: str | None) -> CalendarEvent:
-    start = event_time(event.get("start"), f"Calendar event {event_id}: start")
-    end = event_time(event.get("end"), f"Calendar event {event_id}: end")
+def _event(event: Mapping[str, Any], event_id: str, calendar_id: str | None, what: str) -> CalendarEvent:
+    start = event_time(event.get("start"), f"{what}: start")
+    end = event_time(event.get("end"), f"{what}: end")
     original = event.get("originalStartTime")
-    original_start = event_time(original, f"Calendar event {event_id}: originalStartTime") if original else None
+    original_start = event_time(original, f"{what}: originalStartTime") if original else None
+    recurrence = FIELDS.strings(event, "recurrence", what)
+    series_master_id = FIELDS.text(event, "recurringEventId", what)
+    status = FIELDS.text(event, "status", what)
+    updated = FIELDS.text(event, "updated", what)
     return CalendarEvent(
         id=event_id,
         provider=Provider.google,
-        ical_uid=event.get("iCalUID"),
+        ical_uid=FIELDS.text(event, "iCalUID", what),
         calendar_id=calendar_id,
-        title=event.get("summary"),
-        body=event.get("description"),
-        location=event.get("location"),
+        title=FIELDS.text(event, "summary", what),
+        body=_description(event, what),
+        location=FIELDS.text(event, "location", what),
         start=start,
         end=end,
         is_all_day=start.date is not None,
-        kind=_kind(event, start, original_start),
-        recurrence=list(event.get("recurrence") or []),
-        series_master_id=event.get("recurringEventId"),
+        kind=_kind(recurrence, series_master_id, status, start, original_start),
+        recurrence=recurrence,
+        series_master_id=series_master_id,
         original_start=original_start,
-        status=_STATUSES.get(str(event.get("status")), EventStatus.unknown),
-        organizer=_person(event.get("organizer")),
-        attendees=[_attendee(attendee) for attendee in event.get("attendees") or [] if attendee.get("email")],
-        online_meeting_url=_meeting_url(event),
-        updated_at=_instant(event["updated"], f"Calendar event {event_id}: updated") if event.get("updated") else None,
-        version_marker=event.get("etag"),
+        status=_STATUSES.get(status or "", EventStatus.unknown),
+        organizer=_person(FIELDS.child(event, "organizer", what), f"{what}.organizer"),
+        attendees=_attendees(event, what),
+        online_meeting_url=_meeting_url(event, what),
+        updated_at=_instant(updated, f"{what}: updated") if updated else None,
+        version_marker=FIELDS.text(event, "etag", what),
     )
 
 
@@ -92,61 +98,83 @@ def event_time(value: object, what: str) -> EventTime:
     """``{"date"}`` (all-day) or ``{"dateTime", "timeZone"}`` as an ``EventTime``."""
     if not isinstance(value, Mapping):
         raise NormalizationError(f"{what} must be an object with date or dateTime")
-    zone = value.get("timeZone")
-    if value.get("date"):
+    zone = FIELDS.text(value, "timeZone", what)
+    day = FIELDS.text(value, "date", what)
+    if day:
         try:
-            return EventTime(date=date.fromisoformat(value["date"]), time_zone=zone)
+            return EventTime(date=date.fromisoformat(day), time_zone=zone)
         except ValueError:
             raise NormalizationError(f"{what}.date is not YYYY-MM-DD") from None
-    if not value.get("dateTime"):
+    moment = FIELDS.text(value, "dateTime", what)
+    if not moment:
         raise NormalizationError(f"{what} has neither date nor dateTime")
-    return EventTime(at=_instant(value["dateTime"], f"{what}.dateTime", zone), time_zone=zone)
+    return EventTime(at=_instant(moment, f"{what}.dateTime", zone), time_zone=zone)
 
 
 def _instant(value: str, what: str, zone: str | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise NormalizationError(f"{what} is not an RFC 3339 date-time") from None
-    if moment.tzinfo is not None:
-        return moment.astimezone(UTC)
-    if not zone:
+    if moment.tzinfo is None and not zone:
         raise NormalizationError(f"{what} has no offset and the event no timeZone")
     try:
-        return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise NormalizationError(f"{what}: unknown time zone {zone!r}") from None
+        return (moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone or ""))).astimezone(UTC)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        raise NormalizationError(f"{what}: unknown time zone {shown(zone)}") from None
+    except OverflowError:
+        raise NormalizationError(f"{what} is out of range") from None
 
 
-def _kind(event: Mapping[str, Any], start: EventTime, original_start: EventTime | None) -> EventKind:
-    if event.get("recurrence"):
+def _description(event: Mapping[str, Any], what: str) -> str | None:
+    """The description as plain text: Google Calendar's editor writes HTML (<b>, <br>, <a>,
+    lists), the API and other clients plain text."""
+    description = FIELDS.text(event, "description", what)
+    return text_of(description) or None if description else None
+
+
+def _kind(recurrence: list[str], series_master_id: str | None, status: str | None,
+          start: EventTime, original_start: EventTime | None) -> EventKind:
+    if recurrence:
         return EventKind.series_master
-    if not event.get("recurringEventId"):
+    if not series_master_id:
         return EventKind.single
     moved = original_start is not None and (original_start.at, original_start.date) != (start.at, start.date)
-    return EventKind.exception if moved or event.get("status") == "cancelled" else EventKind.occurrence
+    return EventKind.exception if moved or status == "cancelled" else EventKind.occurrence
 
 
-def _person(value: object) -> Address | None:
-    if not isinstance(value, Mapping) or not value.get("email"):
-        return None
-    return Address(email=value["email"], name=value.get("displayName"))
+def _person(value: Mapping[str, Any], what: str) -> Address | None:
+    email = FIELDS.text(value, "email", what)
+    return Address(email=email, name=FIELDS.text(value, "displayName", what)) if email else None
 
 
-def _attendee(value: Mapping[str, Any]) -> Attendee:
-    kind = AttendeeType.required
-    if value.get("resource"):
-        kind = AttendeeType.resource
-    elif value.get("optional"):
-        kind = AttendeeType.optional
-    response = _RESPONSES.get(str(value.get("responseStatus")), ResponseStatus.unknown)
-    if value.get("organizer"):
-        response = ResponseStatus.organizer
-    return Attendee(address=Address(email=value["email"], name=value.get("displayName")), type=kind, response=response)
+def _attendees(event: Mapping[str, Any], what: str) -> list[Attendee]:
+    found = []
+    for index, value in enumerate(FIELDS.objects(event, "attendees", what)):
+        where = f"{what}.attendees[{index}]"
+        address = _person(value, where)
+        if address is None:
+            continue
+        kind = AttendeeType.required
+        if FIELDS.flag(value, "resource", where):
+            kind = AttendeeType.resource
+        elif FIELDS.flag(value, "optional", where):
+            kind = AttendeeType.optional
+        response = _RESPONSES.get(FIELDS.text(value, "responseStatus", where) or "", ResponseStatus.unknown)
+        if FIELDS.flag(value, "organizer", where):
+            response = ResponseStatus.organizer
+        found.append(Attendee(address=address, type=kind, response=response))
+    return found
 
 
-def _meeting_url(event: Mapping[str, Any]) -> str | None:
-    if event.get("hangoutLink"):
-        return event["hangoutLink"]
-    entry_points = (event.get("conferenceData") or {}).get("entryPoints") or []
-    return next((entry.get("uri") for entry in entry_points if entry.get("entryPointType") == "video" and entry.get("uri")), None)
+def _meeting_url(event: Mapping[str, Any], what: str) -> str | None:
+    hangout = FIELDS.text(event, "hangoutLink", what)
+    if hangout:
+        return hangout
+    conference = FIELDS.child(event, "conferenceData", what)
+    for index, entry in enumerate(FIELDS.objects(conference, "entryPoints", f"{what}.conferenceData")):
+        where = f"{what}.conferenceData.entryPoints[{index}]"
+        uri = FIELDS.text(entry, "uri", where)
+        if FIELDS.text(entry, "entryPointType", where) == "video" and uri:
+            return uri
+    return None

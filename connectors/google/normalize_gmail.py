@@ -1,9 +1,12 @@
 """A Gmail ``users.messages`` resource (``format=full`` or ``format=raw``) → canonical ``Email``.
 
-Headers come from the payload (full) or the parsed message (raw); bodies are the first
-text/plain and text/html parts that are not attachments; attachments and inline images are
-metadata only. ``labelIds`` give the labels, the read state (no ``UNREAD``) and a folder;
-``historyId`` is the version marker (it grows with every change to the message).
+Headers come from the payload (full) or the parsed message (raw), as written in both cases;
+bodies are the first text/plain and text/html parts that are not attachments, decoded in their
+charset as mail clients do (``connectors.google.charsets``); an HTML-only message also gets
+its text (``connectors.plain_text``). Attachments and inline images are metadata only;
+``has_attachments`` counts the attachments that are not inline images (as Graph's
+``hasAttachments`` does). ``labelIds`` give the labels, the read state (no ``UNREAD``) and a
+folder; ``historyId`` is the version marker (it grows with every change to the message).
 """
 
 from __future__ import annotations
@@ -17,9 +20,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.google.addresses import decode_words, parse_addresses
+from connectors.google.addresses import parse_addresses
+from connectors.google.charsets import decode_words
 from connectors.google.exceptions import NormalizationError
-from connectors.google.mime import Leaf, body_leaves, header_map, leaves_of_message, leaves_of_payload, parse_raw
+from connectors.google.fields import FIELDS, model_error
+from connectors.google.mime import (
+    Leaf,
+    body_leaves,
+    header_map,
+    leaves_of_message,
+    leaves_of_payload,
+    parse_raw,
+    raw_headers,
+)
+from connectors.payload_fields import nesting_guard
+from connectors.plain_text import html_to_text
 from schemas.models import Email, Provider
 
 #: System labels that say where a message lives; anything else is archived ("All Mail").
@@ -39,33 +54,32 @@ def normalize_gmail_message(message: Mapping[str, Any]) -> Email:
     message_id = message.get("id")
     if not isinstance(message_id, str) or not message_id:
         raise NormalizationError("Gmail message has no id")
-    if "payload" in message:
-        leaves = leaves_of_payload(message["payload"])  # checks the payload is an object
-        headers = header_map(message["payload"].get("headers", []), "payload")
-    elif "raw" in message:
-        parsed = parse_raw(message["raw"])
-        headers = {name: str(parsed[name]) for name in _HEADERS if parsed[name] is not None}
-        leaves = leaves_of_message(parsed)
-    else:
-        raise NormalizationError(f"Gmail message {message_id} has neither payload (format=full) nor raw (format=raw)")
-    try:
-        return _email(message, message_id, headers, leaves)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(map(str, problem["loc"]))
-        raise NormalizationError(f"Gmail message {message_id}: {where}: {problem['msg']}") from None
+    with nesting_guard(message, f"Gmail message {message_id}", NormalizationError):
+        if "payload" in message:
+            leaves = leaves_of_payload(message["payload"])  # checks the payload is an object
+            headers = header_map(message["payload"].get("headers", []), "payload")
+        elif "raw" in message:
+            parsed = parse_raw(message["raw"])
+            headers = raw_headers(parsed, _HEADERS)
+            leaves = leaves_of_message(parsed)
+        else:
+            raise NormalizationError(f"Gmail message {message_id} has neither payload (format=full) nor raw (format=raw)")
+        try:
+            return _email(message, message_id, headers, leaves)
+        except ValidationError as exc:
+            raise model_error(f"Gmail message {message_id}", exc) from None
 
 
 def _email(message: Mapping[str, Any], message_id: str, headers: dict[str, str], leaves: list[Leaf]) -> Email:
     labels = _labels(message.get("labelIds"), message_id)
     plain, rich = body_leaves(leaves)
-    history_id = message.get("historyId")
+    html = rich.text() if rich is not None else None
     # One dict validated in one pass: nested addresses and attachments stay plain dicts,
     # much cheaper than building each sub-model on its own (this is the sync's hot path).
     return Email.model_validate({
         "id": message_id,
         "provider": Provider.google,
-        "thread_id": message.get("threadId") or None,
+        "thread_id": FIELDS.text(message, "threadId", f"Gmail message {message_id}"),
         "folder": _folder(labels),
         "labels": labels,
         "from_address": next(iter(parse_addresses(headers.get("from"))), None),
@@ -76,15 +90,16 @@ def _email(message: Mapping[str, Any], message_id: str, headers: dict[str, str],
         "subject": decode_words(headers["subject"]) if "subject" in headers else None,
         "sent_at": _date(headers.get("date")),
         "received_at": _internal_date(message.get("internalDate"), message_id),
-        "snippet": _snippet(message.get("snippet")),
-        "body_text": plain.text() if plain is not None else None,
-        "body_html": rich.text() if rich is not None else None,
+        "snippet": _snippet(message.get("snippet"), message_id),
+        "body_text": plain.text() if plain is not None else (html_to_text(html) or None if html else None),
+        "body_html": html,
         "attachments": [_attachment(leaf) for leaf in leaves if leaf.is_attachment],
+        "has_attachments": any(leaf.is_attached_file for leaf in leaves),
         "is_read": "UNREAD" not in labels,
         "internet_message_id": headers.get("message-id", "").strip() or None,
         "in_reply_to": headers.get("in-reply-to", "").strip() or None,
         "references": headers.get("references", "").split(),
-        "version_marker": str(history_id) if history_id is not None else None,
+        "version_marker": _history_id(message.get("historyId"), message_id),
     })
 
 
@@ -122,17 +137,29 @@ def _internal_date(value: object, message_id: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromtimestamp(int(str(value)) / 1000, UTC)
-    except (ValueError, OverflowError, OSError):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise TypeError
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         raise NormalizationError(f"Gmail message {message_id}: internalDate must be epoch milliseconds") from None
 
 
-def _snippet(value: object) -> str | None:
+def _history_id(value: object, message_id: str) -> str | None:
+    """Gmail writes the uint64 ``historyId`` as a string; a number is read too."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise NormalizationError(f"Gmail message {message_id}: historyId must be a string of digits")
+    return str(value)
+
+
+def _snippet(value: object, message_id: str) -> str | None:
     """Gmail's snippet is HTML-escaped (``&#39;``)."""
     if not value:
         return None
-    text = str(value)
-    return html.unescape(text) if "&" in text else text
+    if not isinstance(value, str):
+        raise NormalizationError(f"Gmail message {message_id}: snippet must be a string")
+    return html.unescape(value) if "&" in value else value
 
 
 def _attachment(leaf: Leaf) -> dict[str, Any]:
@@ -142,6 +169,6 @@ def _attachment(leaf: Leaf) -> dict[str, Any]:
         "filename": leaf.filename or None,
         "content_type": leaf.mime_type,
         "size_bytes": leaf.size,
-        "is_inline": leaf.disposition == "inline" or (leaf.disposition is None and leaf.content_id is not None),
+        "is_inline": not leaf.is_attached_file,
         "content_id": leaf.content_id,
     }

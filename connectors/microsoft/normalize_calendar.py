@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import html_text
-
 from connectors.microsoft.exceptions import NormalizationError
 from connectors.microsoft.payload import (
     building,
@@ -28,6 +26,8 @@ from connectors.microsoft.payload import (
 )
 from connectors.microsoft.recurrence import recurrence_to_rrule
 from connectors.microsoft.timezones import UnknownTimeZone, iana_zone, local_to_utc
+from connectors.payload_fields import shown
+from connectors.plain_text import html_to_text
 from schemas.models import (
     Address,
     Attendee,
@@ -97,6 +97,8 @@ def _event_time(event: Mapping[str, Any], key: str, zone_keys: tuple[str, ...], 
         at = local_to_utc(local, zone_name)
     except UnknownTimeZone as exc:
         raise NormalizationError(f"{what}.timeZone: {exc}") from exc
+    except OverflowError:
+        raise NormalizationError(f"{what}.dateTime: out of range in {shown(zone_name)}") from None
     return EventTime(at=at, time_zone=display_zone)
 
 
@@ -114,7 +116,7 @@ def _mappable(zone_name: str | None) -> str | None:
 def _kind(event: Mapping[str, Any]) -> EventKind:
     raw = text(event, "type", WHAT) or "singleInstance"
     if raw not in KINDS:
-        raise NormalizationError(f"{WHAT}: unknown type {raw!r} (expected one of {', '.join(KINDS)})")
+        raise NormalizationError(f"{WHAT}: unknown type {shown(raw)} (expected one of {', '.join(KINDS)})")
     return KINDS[raw]
 
 
@@ -130,7 +132,7 @@ def _body(event: Mapping[str, Any]) -> str | None:
     body = require_object(body, f"{WHAT}.body")
     content = text(body, "content", f"{WHAT}.body")
     if content and (text(body, "contentType", f"{WHAT}.body") or "").lower() == "html":
-        return str(html_text.extract_text(content)) or None
+        return html_to_text(content) or None
     return content
 
 

@@ -4,6 +4,11 @@ Read what ``graph_fields.MESSAGE_SELECT`` asks for: body (html or text), from / 
 replyTo, conversationId (the thread), parentFolderId (the folder), categories (labels), isRead,
 internetMessageId, internetMessageHeaders (In-Reply-To, References; Graph returns them only
 when selected, and only for received mail), attachments (when expanded), changeKey, times (lastModifiedDateTime is the provider clock consumers order versions by).
+
+An HTML body also fills ``body_text`` (converted by ``connectors.plain_text``), so a consumer
+that reads text finds it whatever the sender wrote. ``hasAttachments`` becomes
+``has_attachments``: Graph lists attachments only when they are expanded, so an empty
+``attachments`` alone cannot tell "none" from "not fetched".
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from connectors.microsoft.payload import (
     strings,
     text,
 )
+from connectors.payload_fields import shown
+from connectors.plain_text import html_to_text
 from schemas.models import Attachment, Email, Provider
 
 WHAT = "message"
@@ -36,6 +43,7 @@ def normalize_message(payload: object, *, folder_names: Mapping[str, str] | None
     body_text, body_html = _bodies(message)
     headers = _headers(message)
     folder_id = text(message, "parentFolderId", WHAT)
+    attachments = _attachments(message)
     with building(WHAT):
         return Email(
             id=required_text(message, "id", WHAT),
@@ -54,7 +62,8 @@ def normalize_message(payload: object, *, folder_names: Mapping[str, str] | None
             snippet=text(message, "bodyPreview", WHAT),
             body_text=body_text,
             body_html=body_html,
-            attachments=_attachments(message),
+            attachments=attachments,
+            has_attachments=_has_attachments(message, attachments),
             is_read=flag(message, "isRead", WHAT),
             internet_message_id=text(message, "internetMessageId", WHAT),
             in_reply_to=headers.get("in-reply-to"),
@@ -72,8 +81,11 @@ def _bodies(message: Mapping[str, Any]) -> tuple[str | None, str | None]:
     content = text(body, "content", f"{WHAT}.body")
     kind = (text(body, "contentType", f"{WHAT}.body") or "text").lower()
     if kind not in ("html", "text"):
-        raise NormalizationError(f"{WHAT}.body: contentType must be 'html' or 'text', got {kind!r}")
-    return (None, content) if kind == "html" else (content, None)
+        raise NormalizationError(f"{WHAT}.body: contentType must be 'html' or 'text', got {shown(kind)}")
+    if kind == "text":
+        return content, None
+    plain = html_to_text(content) if content else ""
+    return plain or None, content
 
 
 def _sender(message: Mapping[str, Any]) -> Any:
@@ -100,7 +112,7 @@ def _attachments(message: Mapping[str, Any]) -> list[Attachment]:
         what = f"{WHAT}.attachments[{index}]"
         size = item.get("size") or 0
         if not isinstance(size, int) or size < 0:
-            raise NormalizationError(f"{what}: size must be a non-negative integer, got {size!r}")
+            raise NormalizationError(f"{what}: size must be a non-negative integer, got {shown(size)}")
         found.append(Attachment(
             attachment_id=text(item, "id", what, required=True) or "",
             filename=text(item, "name", what),
@@ -110,6 +122,16 @@ def _attachments(message: Mapping[str, Any]) -> list[Attachment]:
             content_id=text(item, "contentId", what),
         ))
     return found
+
+
+def _has_attachments(message: Mapping[str, Any], attachments: list[Attachment]) -> bool | None:
+    """Graph's ``hasAttachments`` (it leaves inline images out); without it, what the expanded
+    attachments show; None when neither was sent."""
+    if message.get("hasAttachments") is not None:
+        return flag(message, "hasAttachments", WHAT)
+    if message.get("attachments") is not None:
+        return any(not attachment.is_inline for attachment in attachments)
+    return None
 
 
 def _etag(message: Mapping[str, Any]) -> str | None:

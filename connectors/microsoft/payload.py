@@ -1,4 +1,5 @@
-"""Reading typed fields out of Graph JSON, with errors that say which field is wrong."""
+"""Reading typed fields out of Graph JSON, with errors that say which field is wrong (the
+generic readers come from ``connectors.payload_fields``; the Graph shapes are here)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.microsoft.exceptions import NormalizationError
+from connectors.payload_fields import FieldReader, shown
 from schemas.models import Address
 
 
-def require_object(payload: object, what: str) -> Mapping[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise NormalizationError(f"{what}: expected a JSON object, got {type(payload).__name__}")
-    return payload
-
-
-def text(payload: Mapping[str, Any], key: str, what: str, *, required: bool = False) -> str | None:
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            raise NormalizationError(f"{what}: field {key!r} is missing or empty")
-        return None
-    if not isinstance(value, str):
-        raise NormalizationError(f"{what}: field {key!r} must be a string, got {type(value).__name__}")
-    return value
+_FIELDS = FieldReader(NormalizationError)
+require_object = _FIELDS.require_object
+text = _FIELDS.text
+flag = _FIELDS.flag
+objects = _FIELDS.objects
+strings = _FIELDS.strings
 
 
 def required_text(payload: Mapping[str, Any], key: str, what: str) -> str:
@@ -37,34 +30,6 @@ def required_text(payload: Mapping[str, Any], key: str, what: str) -> str:
     return value
 
 
-def flag(payload: Mapping[str, Any], key: str, what: str, *, default: bool = False) -> bool:
-    value = payload.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise NormalizationError(f"{what}: field {key!r} must be true or false, got {value!r}")
-    return value
-
-
-def objects(payload: Mapping[str, Any], key: str, what: str) -> list[Mapping[str, Any]]:
-    """A list of JSON objects (missing or null: empty)."""
-    value = payload.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise NormalizationError(f"{what}: field {key!r} must be a list, got {type(value).__name__}")
-    return [require_object(item, f"{what}.{key}[{index}]") for index, item in enumerate(value)]
-
-
-def strings(payload: Mapping[str, Any], key: str, what: str) -> list[str]:
-    value = payload.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise NormalizationError(f"{what}: field {key!r} must be a list of strings")
-    return [item for item in value if item]
-
-
 def instant(payload: Mapping[str, Any], key: str, what: str) -> dt.datetime | None:
     """An ``Edm.DateTimeOffset`` (``2019-02-04T19:58:32Z``) as an aware UTC datetime."""
     raw = text(payload, key, what)
@@ -72,8 +37,11 @@ def instant(payload: Mapping[str, Any], key: str, what: str) -> dt.datetime | No
         return None
     parsed = parse_iso(raw, f"{what}.{key}")
     if parsed.tzinfo is None:
-        raise NormalizationError(f"{what}: field {key!r} has no UTC offset: {raw!r}")
-    return parsed.astimezone(dt.UTC)
+        raise NormalizationError(f"{what}: field {key!r} has no UTC offset: {shown(raw)}")
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before the first representable UTC instant
+        raise NormalizationError(f"{what}: field {key!r} is out of range: {shown(raw)}") from None
 
 
 def parse_iso(raw: str, what: str) -> dt.datetime:
@@ -86,7 +54,7 @@ def parse_iso(raw: str, what: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise NormalizationError(f"{what}: not an ISO 8601 date-time: {raw!r}") from exc
+        raise NormalizationError(f"{what}: not an ISO 8601 date-time: {shown(raw)}") from exc
 
 
 def email_address(recipient: Mapping[str, Any], what: str) -> Address | None:

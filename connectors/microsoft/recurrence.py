@@ -14,6 +14,7 @@ from typing import Any
 from connectors.microsoft.exceptions import NormalizationError
 from connectors.microsoft.payload import require_object, strings, text
 from connectors.microsoft.timezones import UnknownTimeZone, zone_info
+from connectors.payload_fields import shown
 
 DAYS = {"sunday": "SU", "monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR", "saturday": "SA"}
 #: ``weekIndex`` to BYSETPOS: which of the matching days in the month.
@@ -38,7 +39,7 @@ def recurrence_to_rrule(recurrence: Mapping[str, Any] | None, *, all_day: bool, 
 def _pattern_parts(pattern: Mapping[str, Any]) -> list[str]:
     kind = text(pattern, "type", "event.recurrence.pattern", required=True)
     if kind not in FREQUENCY:
-        raise NormalizationError(f"event.recurrence.pattern: unknown type {kind!r}")
+        raise NormalizationError(f"event.recurrence.pattern: unknown type {shown(kind)}")
     parts = [f"FREQ={FREQUENCY[kind]}"]
     interval = _number(pattern, "interval", default=1)
     if interval > 1:
@@ -50,28 +51,29 @@ def _pattern_parts(pattern: Mapping[str, Any]) -> list[str]:
     if kind in ("absoluteMonthly", "absoluteYearly"):
         parts.append(f"BYMONTHDAY={_number(pattern, 'dayOfMonth', default=0, minimum=1)}")
     if kind in ("relativeMonthly", "relativeYearly"):
-        index = pattern.get("index") or "first"
+        index = text(pattern, "index", "event.recurrence.pattern") or "first"
         if index not in WEEK_INDEX:
-            raise NormalizationError(f"event.recurrence.pattern: unknown index {index!r}")
+            raise NormalizationError(f"event.recurrence.pattern: unknown index {shown(index)}")
         parts.append(f"BYSETPOS={WEEK_INDEX[index]}")
-    if kind == "weekly" and pattern.get("firstDayOfWeek"):
-        parts.append(f"WKST={_day(pattern['firstDayOfWeek'])}")
+    first_day = text(pattern, "firstDayOfWeek", "event.recurrence.pattern")
+    if kind == "weekly" and first_day:
+        parts.append(f"WKST={_day(first_day)}")
     return parts
 
 
 def _range_parts(recurrence_range: Mapping[str, Any], all_day: bool, fallback_zone: str | None) -> list[str]:
-    kind = recurrence_range.get("type") or "noEnd"
+    kind = text(recurrence_range, "type", "event.recurrence.range") or "noEnd"
     if kind == "noEnd":
         return []
     if kind == "numbered":
         return [f"COUNT={_number(recurrence_range, 'numberOfOccurrences', default=0, minimum=1)}"]
     if kind != "endDate":
-        raise NormalizationError(f"event.recurrence.range: unknown type {kind!r}")
+        raise NormalizationError(f"event.recurrence.range: unknown type {shown(kind)}")
     raw_end = text(recurrence_range, "endDate", "event.recurrence.range", required=True)
     try:
         end = dt.date.fromisoformat(raw_end or "")
     except ValueError as exc:
-        raise NormalizationError(f"event.recurrence.range: endDate is not a date: {raw_end!r}") from exc
+        raise NormalizationError(f"event.recurrence.range: endDate is not a date: {shown(raw_end)}") from exc
     if all_day:
         return [f"UNTIL={end:%Y%m%d}"]
     # RFC 5545: with a date-time DTSTART, UNTIL is a UTC date-time; Graph's endDate is inclusive
@@ -81,7 +83,10 @@ def _range_parts(recurrence_range: Mapping[str, Any], all_day: bool, fallback_zo
         zone = zone_info(zone_name)
     except UnknownTimeZone as exc:
         raise NormalizationError(f"event.recurrence.range: {exc}") from exc
-    last = dt.datetime.combine(end, dt.time(23, 59, 59), tzinfo=zone).astimezone(dt.UTC)
+    try:
+        last = dt.datetime.combine(end, dt.time(23, 59, 59), tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31 west of UTC: past the last instant there is, so no end at all
+        return []
     return [f"UNTIL={last:%Y%m%dT%H%M%SZ}"]
 
 
@@ -94,7 +99,7 @@ def _days(pattern: Mapping[str, Any]) -> list[str]:
 
 def _day(name: str) -> str:
     if name.lower() not in DAYS:
-        raise NormalizationError(f"event.recurrence.pattern: unknown day {name!r}")
+        raise NormalizationError(f"event.recurrence.pattern: unknown day {shown(name)}")
     return DAYS[name.lower()]
 
 
@@ -103,6 +108,6 @@ def _number(payload: Mapping[str, Any], key: str, *, default: int, minimum: int 
     if value is None:
         value = default
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise NormalizationError(f"event.recurrence: {key} must be an integer >= {minimum}, got {value!r}")
+        raise NormalizationError(f"event.recurrence: {key} must be an integer >= {minimum}, got {shown(value)}")
     return value
 

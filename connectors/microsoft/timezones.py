@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal.windows_tz import tz_win, win_tz
 
+from connectors.payload_fields import shown
+
 #: Graph's markers for UTC (``originalStartTimeZone`` of events created in UTC).
 _UTC_NAMES = frozenset({"utc", "tzone://microsoft/utc", "etc/utc", "gmt", "z"})
 
@@ -32,8 +34,8 @@ def iana_zone(name: str) -> str:
         return win_tz[cleaned]
     try:
         ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UnknownTimeZone(f"unknown time zone {cleaned!r} (neither a CLDR Windows zone nor an IANA zone)") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file name
+        raise UnknownTimeZone(f"unknown time zone {shown(cleaned)} (neither a CLDR Windows zone nor an IANA zone)") from exc
     return cleaned
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def normalize(
     provider: ProviderName = typer.Option(..., "--provider"),
     kind: Kind = typer.Option(..., "--kind"),
 ) -> None:
-    """Print the canonical record for FILE; a payload it cannot read exits 1 saying what is wrong."""
+    """Print the canonical record for FILE; a payload it cannot read, or of another kind than
+    --kind, exits 1 saying what is wrong."""
     # Imported here: each provider package pulls in its client libraries.
     if provider is ProviderName.microsoft:
         from connectors.microsoft.normalize import NormalizationError, normalize as to_record
@@ -37,6 +39,8 @@ def normalize(
         _fail(f"{file}: cannot read: {exc.strerror or exc}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         _fail(f"{file}: not JSON: {exc}")
+    except RecursionError:  # the decoder recurses once per level of nesting
+        _fail(f"{file}: not JSON we can read: arrays and objects nest deeper than the reader allows (about {sys.getrecursionlimit()} levels)")
     if not isinstance(payload, dict):
         _fail(f"{file}: expected a JSON object, got {type(payload).__name__}")
     try:

@@ -4,9 +4,10 @@
   schemas are in streaming mode, and a query searches only the group it names.
 - A created or updated item becomes a *put* of the whole document (the events carry whole
   records), a deleted one a *remove*; both are idempotent, so a redelivery is harmless.
-- Bodies are plain text: an HTML body is reduced to its text (``html-text``: lxml, drops
-  scripts and styles, keeps block breaks). Strings lose the characters Vespa refuses, and
-  very long ones are cut, so one odd email never becomes a rejected document.
+- Bodies are plain text: an HTML body is reduced to its text with the project's one converter
+  (``connectors.plain_text``; the normalizers already convert, records published before they
+  did may still hold HTML). Strings lose the characters Vespa refuses, and very long ones are
+  cut, so one odd email never becomes a rejected document.
 - Times are epoch milliseconds (``long``); an all-day date is midnight UTC of that date.
 - Empty values are left out (Vespa stores no value for them either).
 """
@@ -14,12 +15,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import html_text
-
+from connectors.plain_text import html_to_text, text_of
 from connectors.vespa.exceptions import InvalidDocumentId
 from connectors.vespa.operations import DocumentId, FeedOperation
 from connectors.vespa.text import is_text, strip_non_text
@@ -35,7 +34,6 @@ MAX_TEXT_CHARS = 100_000
 
 _DOCTYPE_OF = {Email: DocType.email, CalendarEvent: DocType.calendar_event, Contact: DocType.contact}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_TAG = re.compile(r"<(?:[A-Za-z][\w:-]*|/[A-Za-z][\w:-]*|!--|!DOCTYPE)[^>]*>", re.IGNORECASE)
 
 
 class UnmappableRecord(PoisonMessage):
@@ -97,7 +95,7 @@ def email_fields(email: Email, user_id: str) -> dict[str, Any]:
         received_at=_millis(email.received_at),
         attachment_names=names,
         attachment_types=sorted({a.content_type for a in email.attachments if a.content_type}),
-        has_attachments=bool(email.attachments),
+        has_attachments=_has_attachments(email),
         is_read=email.is_read,
         internet_message_id=email.internet_message_id,
         in_reply_to=email.in_reply_to,
@@ -115,7 +113,7 @@ def calendar_event_fields(event: CalendarEvent, user_id: str) -> dict[str, Any]:
         ical_uid=event.ical_uid,
         calendar_id=event.calendar_id,
         title=event.title,
-        description=html_to_text(description) if looks_like_html(description) else description,
+        description=text_of(description),
         location=event.location,
         start_at=_event_millis(event.start),
         end_at=_event_millis(event.end),
@@ -156,23 +154,20 @@ def contact_fields(contact: Contact, user_id: str) -> dict[str, Any]:
     )
 
 
+def _has_attachments(email: Email) -> bool:
+    """The provider's word when the record carries it (Graph lists attachments only when they are
+    expanded, so an empty list may mean "not fetched"); for older records, the files listed.
+    Inline images of the body are not attachments, as in Graph's ``hasAttachments``."""
+    if email.has_attachments is not None:
+        return email.has_attachments
+    return any(not attachment.is_inline for attachment in email.attachments)
+
+
 _FIELDS_OF: dict[DocType, Callable[[Any, str], dict[str, Any]]] = {
     DocType.email: email_fields,
     DocType.calendar_event: calendar_event_fields,
     DocType.contact: contact_fields,
 }
-
-
-def html_to_text(html: str) -> str:
-    """The text a reader sees in ``html``: no tags, scripts or styles; blocks on their own lines."""
-    if not html.strip():
-        return ""
-    return str(html_text.extract_text(html))
-
-
-def looks_like_html(text: str) -> bool:
-    """Whether ``text`` contains markup (calendar descriptions come as either)."""
-    return bool(_TAG.search(text))
 
 
 def _present(**fields: Any) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class Email(AvroModel):
     references: list[str] = []
     version_marker: str | None = None
     updated_at: Timestamp | None = None
+    has_attachments: bool | None = None
 
 
 class Attendee(AvroModel):

@@ -135,6 +135,76 @@ def gmail_latin1_full_message() -> dict[str, Any]:
     }
 
 
+#: What Outlook and many web forms send as "iso-8859-1": windows-1252 text, whose curly quotes,
+#: dash, ellipsis and euro sign sit at 0x80-0x9F (C1 controls in ISO-8859-1).
+WINDOWS_1252_TEXT = "We\u2019re \u201con\u201d for Thursday \u2013 the budget is \u20ac1,200\u2026 caf\u00e9\n"
+
+
+def gmail_windows_1252_full_message() -> dict[str, Any]:
+    """multipart/alternative [ text/plain "iso-8859-1", text/html "us-ascii" ], both holding
+    windows-1252 bytes; the subject is an encoded word labelled iso-8859-1 — format=full."""
+    html = f"<p>{WINDOWS_1252_TEXT.strip()}</p>"
+    return {
+        "id": "18c1f0a2b3d4e601",
+        "threadId": "18c1f0a2b3d4e601",
+        "labelIds": ["INBOX"],
+        "snippet": "We’re “on” for Thursday – the budget is €1,200… café",
+        "historyId": "3003",
+        "internalDate": "1793610000000",
+        "payload": {
+            "partId": "",
+            "mimeType": "multipart/alternative",
+            "filename": "",
+            "headers": headers(From="Ken Myer <ken@fabrikam.example>", To="ada@contoso.example",
+                               Subject="=?iso-8859-1?Q?=93Budget=94_=96_Q3?=", Date="Mon, 2 Nov 2026 10:00:00 +0100",
+                               MIME_Version="1.0", Content_Type="multipart/alternative; boundary=\"000000000000c1\""),
+            "body": {"size": 0},
+            "parts": [
+                {"partId": "0", "mimeType": "text/plain", "filename": "",
+                 "headers": headers(Content_Type="text/plain; charset=\"iso-8859-1\"",
+                                    Content_Transfer_Encoding="quoted-printable"),
+                 "body": {"size": len(WINDOWS_1252_TEXT), "data": b64url(WINDOWS_1252_TEXT.encode("cp1252"))}},
+                {"partId": "1", "mimeType": "text/html", "filename": "",
+                 "headers": headers(Content_Type="text/html; charset=us-ascii", Content_Transfer_Encoding="8bit"),
+                 "body": {"size": len(html), "data": b64url(html.encode("cp1252"))}},
+            ],
+        },
+    }
+
+
+def gmail_html_only_message() -> dict[str, Any]:
+    """A single-part text/html message (most newsletters and receipts) — format=full."""
+    html = ("<html><body><table><tr><td><h1>Your order shipped</h1></td></tr>"
+            "<tr><td>Track it: <a href=\"https://track.example/1Z\">1Z999AA10123456784</a></td></tr></table>"
+            "<style>td {padding: 4px}</style></body></html>")
+    return {
+        "id": "18c1f0a2b3d4e602",
+        "threadId": "18c1f0a2b3d4e602",
+        "labelIds": ["INBOX", "CATEGORY_UPDATES"],
+        "snippet": "Your order shipped Track it: 1Z999AA10123456784",
+        "historyId": "3004",
+        "internalDate": "1793610000000",
+        "payload": {
+            "partId": "",
+            "mimeType": "text/html",
+            "filename": "",
+            "headers": headers(From="Shop <orders@shop.example>", To="ada@contoso.example", Subject="Shipped",
+                               Content_Type="text/html; charset=\"UTF-8\"", Content_Transfer_Encoding="quoted-printable"),
+            "body": {"size": len(html), "data": b64url(html, padded=False)},
+        },
+    }
+
+
+def gmail_inline_image_only_message() -> dict[str, Any]:
+    """multipart/related [ text/html, inline logo ]: a signature image, no attachment."""
+    message = gmail_full_message()
+    related = message["payload"]["parts"][0]["parts"][1]
+    message["payload"] = {**related, "partId": "", "headers": message["payload"]["headers"]}
+    for index, part in enumerate(message["payload"]["parts"]):
+        part["partId"] = str(index)
+    return message
+
+
 RAW_MESSAGE = (
     b"MIME-Version: 1.0\r\n"
     b"From: =?iso-8859-1?q?Fran=E7ois_Dupont?= <francois@fabrikam.example>\r\n"
@@ -169,6 +239,43 @@ RAW_MESSAGE = (
     b"JVBERi0xLjQKc3ludGhldGljCg==\r\n"
     b"--mixed--\r\n"
 )
+
+
+RAW_WINDOWS_1252_MESSAGE = (
+    b"MIME-Version: 1.0\r\n"
+    b"From: =?iso-8859-1?Q?Ren=E9e_=93RJ=94_Jones?= <renee@fabrikam.example>\r\n"
+    b"To: Zo\xc3\xab Adams <zoe@contoso.example>\r\n"  # RFC 6532: UTF-8 straight in the header
+    b"Subject: =?iso-8859-1?Q?Invoice_=96_=8010?=\r\n"
+    b" =?iso-8859-1?Q?0_due?=\r\n"
+    b"Date: Mon, 02 Nov 2026 09:00:00 -0800\r\n"
+    b"Message-ID: <invoice-7@fabrikam.example>\r\n"
+    b"Content-Type: multipart/alternative; boundary=\"alt\"\r\n"
+    b"\r\n"
+    b"--alt\r\n"
+    b"Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n"
+    b"\r\n"
+    b"We=92re =93on=94 for Thursday =96 the budget is =801,200=85 caf=E9\r\n"
+    b"--alt\r\n"
+    b"Content-Type: text/html; charset=us-ascii\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n"
+    b"\r\n"
+    b"<p>\x93on\x94 \x96 \x80100</p>\r\n"
+    b"--alt--\r\n"
+)
+
+
+def gmail_raw_windows_1252_message() -> dict[str, Any]:
+    return {
+        "id": "18c1f0a2b3d4e603",
+        "threadId": "18c1f0a2b3d4e603",
+        "labelIds": ["INBOX"],
+        "snippet": "We’re “on” for Thursday",
+        "historyId": "3005",
+        "internalDate": "1793638800000",
+        "sizeEstimate": len(RAW_WINDOWS_1252_MESSAGE),
+        "raw": b64url(RAW_WINDOWS_1252_MESSAGE),
+    }
 
 
 def gmail_raw_message() -> dict[str, Any]:
@@ -236,6 +343,21 @@ def recurring_master() -> dict[str, Any]:
     }
 
 
+def html_description_event() -> dict[str, Any]:
+    """An event written in Google Calendar's web editor: its description is HTML."""
+    return {
+        **all_day_event(),
+        "etag": "\"3181161784712010\"",
+        "id": "planning0review1",
+        "iCalUID": "planning0review1@google.com",
+        "summary": "Planning review",
+        "description": (
+            "<b>Agenda</b><br>Please read the <a href=\"https://docs.example/plan\">plan</a> first."
+            "<ul><li>Budget &amp; hiring</li><li>Roadmap</li></ul>"
+        ),
+    }
+
+
 def recurring_exception() -> dict[str, Any]:
     """The second Monday's instance, moved from 10:00 to 12:00 Berlin time."""
     return {
@@ -298,6 +420,44 @@ def person_with_several_addresses() -> dict[str, Any]:
         ],
         "organizations": [
             {"metadata": {"primary": True, "source": source}, "name": "Fabrikam", "title": "Rear Admiral"},
+        ],
+    }
+
+
+def person_from_two_sources() -> dict[str, Any]:
+    """A saved contact who is also a Google user: People merges the contact and the profile, and
+    the address and phone both carry appear once per source (the profile's spelled otherwise)."""
+    contact = {"type": "CONTACT", "id": "7d1e2f"}
+    profile = {"type": "PROFILE", "id": "109876543210987654321"}
+    return {
+        "resourceName": "people/c2345678901",
+        "etag": "%EgcBAgkLLjc9GgQBAgUHIgxRbVZ0cVhGSkRVQT0=",
+        "metadata": {
+            "sources": [
+                {**contact, "etag": "#def", "updateTime": "2026-10-03T09:00:00Z"},
+                {**profile, "etag": "#ghi", "profileMetadata": {"objectType": "PERSON", "userTypes": ["GOOGLE_USER"]}},
+            ],
+            "objectType": "PERSON",
+        },
+        "names": [
+            {"metadata": {"primary": True, "source": contact, "sourcePrimary": True}, "displayName": "Alan Turing",
+             "familyName": "Turing", "givenName": "Alan"},
+            {"metadata": {"source": profile, "sourcePrimary": True}, "displayName": "Alan Turing",
+             "familyName": "Turing", "givenName": "Alan"},
+        ],
+        "emailAddresses": [
+            {"metadata": {"source": profile, "sourcePrimary": True, "verified": True}, "value": "Alan.Turing@Contoso.example"},
+            {"metadata": {"primary": True, "source": contact, "sourcePrimary": True}, "value": "alan.turing@contoso.example",
+             "type": "work", "formattedType": "Work"},
+            {"metadata": {"source": contact}, "value": "alan@home.example", "type": "home", "formattedType": "Home"},
+        ],
+        "phoneNumbers": [
+            {"metadata": {"primary": True, "source": contact, "sourcePrimary": True}, "value": "+44 20 7946 0018",
+             "canonicalForm": "+442079460018", "type": "mobile", "formattedType": "Mobile"},
+            {"metadata": {"source": profile, "sourcePrimary": True}, "value": "020 7946 0018",
+             "canonicalForm": "+442079460018", "type": "mobile", "formattedType": "Mobile"},
+            {"metadata": {"source": contact}, "value": "+44 20 7946 0999", "type": "work", "formattedType": "Work"},
+            {"metadata": {"source": profile}, "value": "+44 (20) 7946-0999"},
         ],
     }
 

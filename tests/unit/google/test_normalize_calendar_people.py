@@ -26,6 +26,8 @@ from tests.unit.google.payloads import (
     cancelled_instance,
     deleted_event,
     deleted_person,
+    html_description_event,
+    person_from_two_sources,
     person_with_several_addresses,
     recurring_exception,
     recurring_master,
@@ -101,7 +103,7 @@ def test_naive_date_time_is_read_in_the_event_time_zone() -> None:
         ({"end": {}}, "end has neither date nor dateTime"),
         ({"start": {"date": "2026-11-05"}}, "is_all_day must be true exactly when"),
         ({"start": {"dateTime": "2026-07-01T10:00:00", "timeZone": "Mars/Olympus"}}, "unknown time zone 'Mars/Olympus'"),
-        ({"attendees": ["ada@contoso.example"]}, "a field has the wrong shape"),
+        ({"attendees": ["ada@contoso.example"]}, r"attendees\[0\]: expected a JSON object, got a string"),
     ],
 )
 def test_an_unreadable_event_raises_normalization_error(change: dict, says: str) -> None:
@@ -146,5 +148,32 @@ def test_deleted_person_is_a_deletion() -> None:
 def test_person_without_resource_name_or_with_misshapen_fields_is_refused() -> None:
     with pytest.raises(NormalizationError, match="resourceName"):
         normalize("contact", {"names": []})
-    with pytest.raises(NormalizationError, match="wrong shape"):
+    with pytest.raises(NormalizationError, match=r"people/c1.emailAddresses\[0\]: expected a JSON object, got a string"):
         normalize("contact", {"resourceName": "people/c1", "emailAddresses": ["grace@fabrikam.example"]})
+
+
+def test_an_html_description_becomes_the_plain_text_body() -> None:
+    """Google Calendar's editor writes descriptions as HTML; the record's body is plain text,
+    converted as Graph bodies are."""
+    event = normalize("event", html_description_event())
+    assert isinstance(event, CalendarEvent)
+    assert event.body == "Agenda\nPlease read the plan first.\n\nBudget & hiring\nRoadmap"
+
+
+def test_a_plain_text_description_is_kept_as_written() -> None:
+    description = "Bring:\n- laptop\n- ideas <3 & snacks (a < b)"
+    event = normalize("event", {**all_day_event(), "description": description})
+    assert isinstance(event, CalendarEvent) and event.body == description
+
+
+def test_an_address_or_phone_from_two_sources_is_listed_once_as_the_primary_has_it() -> None:
+    """The contact and the person's Google profile both list the address (spelled with other
+    capitals) and the phone (formatted otherwise): one entry each, the primary one."""
+    contact = normalize("contact", person_from_two_sources())
+    assert isinstance(contact, Contact)
+    assert contact.emails == [
+        ContactEmail(address="alan.turing@contoso.example", label="work", is_primary=True),
+        ContactEmail(address="alan@home.example", label="home"),
+    ]
+    assert contact.phones == [ContactPhone(number="+44 20 7946 0018", label="mobile"),
+                              ContactPhone(number="+44 20 7946 0999", label="work")]

@@ -10,7 +10,19 @@ import pytest
 from connectors.google.exceptions import NormalizationError
 from connectors.google.normalize import normalize
 from schemas.models import Address, Attachment, Email, Provider
-from tests.unit.google.payloads import HTML, PLAIN, b64url, gmail_full_message, gmail_latin1_full_message, gmail_raw_message
+from tests.unit.google.payloads import (
+    HTML,
+    PLAIN,
+    WINDOWS_1252_TEXT,
+    b64url,
+    gmail_full_message,
+    gmail_html_only_message,
+    gmail_inline_image_only_message,
+    gmail_latin1_full_message,
+    gmail_raw_message,
+    gmail_raw_windows_1252_message,
+    gmail_windows_1252_full_message,
+)
 
 
 def test_full_format_reads_every_header_into_the_email() -> None:
@@ -140,3 +152,51 @@ def test_standard_base64_alphabet_is_accepted_too() -> None:
     message["payload"]["body"]["data"] = base64.b64encode(text.encode("latin-1")).decode()
     assert "+" in message["payload"]["body"]["data"] or "/" in message["payload"]["body"]["data"]
     assert normalize("email", message).body_text == text
+
+
+def _c1_controls(text: str | None) -> list[str]:
+    return [char for char in text or "" if "\x80" <= char <= "\x9f"]
+
+
+def test_iso_8859_1_and_us_ascii_labels_are_read_as_windows_1252_in_full_format() -> None:
+    """The bytes 0x80-0x9F of mail labelled iso-8859-1 / us-ascii are windows-1252 punctuation
+    (as mail clients and the WHATWG Encoding Standard read them), never C1 controls."""
+    email = normalize("email", gmail_windows_1252_full_message())
+    assert isinstance(email, Email)
+    assert email.body_text == WINDOWS_1252_TEXT
+    assert email.body_html == f"<p>{WINDOWS_1252_TEXT.strip()}</p>"
+    assert email.subject == "\u201cBudget\u201d \u2013 Q3"
+    assert not _c1_controls(email.body_text) and not _c1_controls(email.body_html) and not _c1_controls(email.subject)
+
+
+def test_iso_8859_1_and_us_ascii_labels_are_read_as_windows_1252_in_raw_format() -> None:
+    email = normalize("email", gmail_raw_windows_1252_message())
+    assert isinstance(email, Email)
+    assert email.body_text == WINDOWS_1252_TEXT.strip()
+    assert email.body_html == "<p>\u201con\u201d \u2013 \u20ac100</p>"
+    # encoded words folded over two lines are one text; UTF-8 written straight in a header is read as such
+    assert email.subject == "Invoice \u2013 \u20ac100 due"
+    assert email.from_address == Address(email="renee@fabrikam.example", name="Ren\u00e9e \u201cRJ\u201d Jones")
+    assert email.to == [Address(email="zoe@contoso.example", name="Zo\u00eb Adams")]
+    assert email.internet_message_id == "<invoice-7@fabrikam.example>"
+
+
+def test_real_latin1_text_reads_the_same_as_before() -> None:
+    """windows-1252 agrees with ISO-8859-1 outside 0x80-0x9F: honest latin-1 is unchanged."""
+    email = normalize("email", gmail_latin1_full_message())
+    assert email.body_text == "Le café est prêt, größer!\n"
+
+
+def test_an_html_only_message_also_carries_its_text() -> None:
+    email = normalize("email", gmail_html_only_message())
+    assert isinstance(email, Email)
+    assert email.body_html is not None and email.body_html.startswith("<html>")
+    assert email.body_text == "Your order shipped\n\nTrack it: 1Z999AA10123456784"
+
+
+def test_has_attachments_counts_attached_files_not_inline_images() -> None:
+    assert normalize("email", gmail_full_message()).has_attachments is True  # a PDF besides the inline logo
+    assert normalize("email", gmail_raw_message()).has_attachments is True
+    inline_only = normalize("email", gmail_inline_image_only_message())
+    assert inline_only.has_attachments is False and [a.is_inline for a in inline_only.attachments] == [True]
+    assert normalize("email", gmail_latin1_full_message()).has_attachments is False

@@ -126,6 +126,19 @@ SERIES_MASTER: dict[str, Any] = {
     "organizer": {"emailAddress": {"name": "Alex Wilber", "address": "alexw@contoso.example"}},
 }
 
+RELATIVE_MONTHLY_MASTER: dict[str, Any] = {
+    **SERIES_MASTER,
+    "@odata.type": "#microsoft.graph.event",
+    "id": "AAMkADMonthlyMaster=",
+    "subject": "Board meeting",
+    "recurrence": {
+        "pattern": {"type": "relativeMonthly", "interval": 1, "month": 0, "dayOfMonth": 0,
+                    "daysOfWeek": ["thursday"], "firstDayOfWeek": "sunday", "index": "second"},
+        "range": {"type": "numbered", "startDate": "2017-09-14", "endDate": "0001-01-01",
+                  "recurrenceTimeZone": "Eastern Standard Time", "numberOfOccurrences": 12},
+    },
+}
+
 EXCEPTION: dict[str, Any] = {
     "id": "AAMkADException=",
     "changeKey": "ex-ck-1",

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from connectors.google.normalize import normalize as google_normalize
+from connectors.microsoft.normalize import normalize as microsoft_normalize
 from connectors.vespa import OperationKind
 from connectors.vespa.testing import value_fits
 from processors.common.items import ItemChange
@@ -26,6 +28,8 @@ from schemas.models import (
     ResponseStatus,
 )
 from tests import factories
+from tests.unit.google import payloads as google_payloads
+from tests.unit.microsoft import graph_samples
 
 NS = "officestream"
 T0_MS = int(factories.T0.timestamp()) * 1000
@@ -215,3 +219,39 @@ def test_an_upsert_whose_record_is_of_another_type_is_unmappable() -> None:
 def test_a_remove_of_an_unknown_doc_type_is_unmappable() -> None:
     with pytest.raises(UnmappableRecord):
         remove_operation(DocType.unknown, "x", user_id="u", namespace=NS)
+
+
+def test_has_attachments_follows_the_providers_flag_when_attachments_were_not_fetched() -> None:
+    """A Graph delta without ``$expand=attachments``: the record says so, the list is empty."""
+    fields = put_operation(factories.email(attachments=[], has_attachments=True), user_id="u", namespace=NS).fields
+    assert fields["has_attachments"] is True
+    flagged_false = factories.email(attachments=[Attachment(attachment_id="a1", filename="menu.pdf")], has_attachments=False)
+    assert put_operation(flagged_false, user_id="u", namespace=NS).fields["has_attachments"] is False
+
+
+def test_without_the_flag_an_inline_image_alone_is_no_attachment() -> None:
+    """Records from before ``has_attachments``: the files listed, not the body's inline images."""
+    logo = Attachment(attachment_id="a2", content_type="image/png", is_inline=True, content_id="logo")
+    assert put_operation(factories.email(attachments=[logo]), user_id="u", namespace=NS).fields["has_attachments"] is False
+
+
+def test_a_graph_message_flagged_with_attachments_is_indexed_as_having_them() -> None:
+    payload = {key: value for key, value in graph_samples.MESSAGE_HTML.items() if key != "attachments"}
+    email = microsoft_normalize("email", payload)
+    assert put_operation(email, user_id="u", namespace=NS).fields["has_attachments"] is True
+
+
+def test_a_mislabelled_windows_1252_gmail_message_is_indexed_with_its_punctuation() -> None:
+    email = google_normalize("email", google_payloads.gmail_windows_1252_full_message())
+    fields = put_operation(email, user_id="u", namespace=NS).fields
+    assert "\u201con\u201d for Thursday \u2013 the budget is \u20ac1,200\u2026" in fields["body_text"]
+    assert fields["subject"] == "\u201cBudget\u201d \u2013 Q3"
+    assert not any("\x80" <= char <= "\x9f" for char in fields["body_text"] + fields["subject"])
+
+
+def test_a_people_contact_from_two_sources_is_indexed_with_each_address_and_phone_once() -> None:
+    contact = google_normalize("contact", google_payloads.person_from_two_sources())
+    fields = put_operation(contact, user_id="u", namespace=NS).fields
+    assert fields["emails"] == ["alan.turing@contoso.example", "alan@home.example"]
+    assert fields["primary_email"] == "alan.turing@contoso.example"
+    assert fields["phones"] == ["+44 20 7946 0018", "+44 20 7946 0999"]
