@@ -54,8 +54,8 @@ def _run_maven(args: list[str], workdir: Path, what: str) -> None:
     log = workdir / "maven.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            # -U: retry what an earlier, failed run (offline, say) marked missing in the local
-            # repository, instead of trusting that mark until Maven's daily update interval.
+            # -U: an artifact an earlier run was told is missing (a mirror not yet in sync) is
+            # asked for again, instead of Maven trusting that answer for a day.
             [_mvn(), "-B", "-U", *args], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert process.stdout is not None

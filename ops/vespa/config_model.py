@@ -74,6 +74,8 @@ class ConfigModel:
     def read(self, application: Path, *, model: bool = True, timeout_s: float = 300) -> ApplicationReading:
         """Vespa's reading of the package in ``application``: its schemas, and with ``model`` the
         whole application model from ``services.xml`` (validated as a deployment would)."""
+        if not application.is_dir():
+            raise ApplicationRejected(f"no application package at {application}")
         argv = [str(self.java), "-Xmx1g", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", self.classpath,
                 "ApplicationReader", str(application), *(["--model"] if model else [])]
         try:

@@ -3,34 +3,22 @@ document mapping and the document/v1 test server held to what Vespa read from it
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 
 from connectors.vespa.testing import FakeVespa, serve_fake_vespa, value_fits
-from ops.vespa.config_model import install
 from ops.vespa.exceptions import ApplicationRejected
 from processors.vespa_loader.application_package import APPLICATION_DIR, DOCUMENT_TYPES
 from processors.vespa_loader.documents import put_operation
 from schemas.models import DocType
 from tests import factories
-from tests.vespa_package import vespa_document_fields, vespa_reading
+from tests.vespa_package import config_model, edited_copy, vespa_document_fields, vespa_reading
 
 #: The one warning a deployment check gives here: rank expressions are verified by a C++ tool
 #: of a Vespa installation, which the config model alone does not have.
 NO_RANKSETUP_TOOL = "vespa-verify-ranksetup-bin"
-
-
-def edited_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A copy of the package with ``old`` replaced by ``new`` in ``file`` (which must hold it)."""
-    copy = tmp_path / "application"
-    shutil.copytree(APPLICATION_DIR, copy)
-    text = (copy / file).read_text()
-    assert old in text
-    (copy / file).write_text(text.replace(old, new, 1))
-    return copy
 
 
 def test_vespa_reads_a_document_type_from_every_schema() -> None:
@@ -52,7 +40,7 @@ def test_vespa_builds_the_application_model_from_services_xml_without_warnings()
 def test_vespa_refuses_a_schema_with_an_unknown_field_type(tmp_path: Path) -> None:
     broken = edited_copy(tmp_path, "schemas/email.sd", "field snippet type string", "field snippet type strng")
     with pytest.raises(ApplicationRejected, match="unknown type named 'strng' in context document 'email'"):
-        install().read(broken, model=False)
+        config_model().read(broken, model=False)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +53,7 @@ def test_vespa_refuses_a_schema_with_an_unknown_field_type(tmp_path: Path) -> No
 )
 def test_vespa_refuses_a_broken_services_xml(tmp_path: Path, old: str, new: str, message: str) -> None:
     with pytest.raises(ApplicationRejected, match=message):
-        install().read(edited_copy(tmp_path, "services.xml", old, new), model=True)
+        config_model().read(edited_copy(tmp_path, "services.xml", old, new), model=True)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +85,7 @@ def test_the_test_server_checks_the_value_of_every_field_vespa_declares() -> Non
 async def test_the_test_server_refuses_what_vespa_read_differently(tmp_path: Path) -> None:
     """Declare `is_read` a string: Vespa's reading says so, and the loader's email is refused."""
     changed = edited_copy(tmp_path, "schemas/email.sd", "field is_read type bool", "field is_read type string")
-    schemas = install().read(changed, model=False).document_field_types()
+    schemas = config_model().read(changed, model=False).document_field_types()
     operation = put_operation(factories.email(), user_id="u", namespace="officestream")
     async with serve_fake_vespa(FakeVespa(schemas=schemas)) as fake, httpx.AsyncClient(base_url=fake.url) as http:
         response = await http.post(operation.doc_id.path(), json={"fields": operation.fields})
