@@ -84,11 +84,15 @@ class ConfigModel:
             raise ReaderFailed(f"Vespa's config model took over {timeout_s:.0f}s to read {application}") from exc
         if run.returncode == _REFUSED:
             raise ApplicationRejected(f"Vespa refuses the application package {application}: {run.stderr.strip()}")
+        failed = f"ApplicationReader failed (exit {run.returncode}) on {application}:\n" + "\n".join(
+            run.stderr.strip().splitlines()[-15:]
+        )
+        if run.returncode != 0:
+            raise ReaderFailed(failed)
         try:
             return ApplicationReading.from_json(json.loads(run.stdout))
         except (ValueError, KeyError, TypeError) as exc:
-            tail = "\n".join(run.stderr.strip().splitlines()[-15:])
-            raise ReaderFailed(f"ApplicationReader failed (exit {run.returncode}) on {application}:\n{tail}") from exc
+            raise ReaderFailed(failed) from exc
 
 
 def install(settings: StackSettings | None = None) -> ConfigModel:
