@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what officestream needs on a Debian machine, only where it is missing:
-# Java 17 (Kafka), Maven (downloads Kafka and the registry), redis-server, chromium (the
+# a Java 17 JDK (Kafka; javac compiles the Vespa package check, ops/vespa), Maven (downloads
+# Kafka, the registry and Vespa's config model), redis-server, chromium (the
 # notifier page's browser test), a Python 3.11+
 # virtualenv with the project installed. Apicurio Registry 3.3 needs Java 21+: Debian 12 has no
 # such package, so a JDK 21+ must already be there (JAVA_HOME, PATH or /usr/lib/jvm) or be named
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
 missing=()
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Debian's Chromium: the notifier's page is tested in a real headless browser.

@@ -67,8 +67,9 @@ class _Reject(Exception):
 
 
 class FakeVespa:
-    """The state and behaviour of the fake; ``schemas`` maps doctype to ``{field: type}``
-    (``processors.vespa_loader.application_package.all_document_fields()``); without it any
+    """The state and behaviour of the fake; ``schemas`` maps doctype to ``{field: Vespa type}``,
+    as Vespa's config model read the application package (the tests pass
+    ``ops.vespa.config_model``'s ``ApplicationReading.document_field_types()``); without it any
     document type and field is accepted."""
 
     def __init__(self, *, schemas: Mapping[str, Mapping[str, str]] | None = None) -> None:
@@ -250,8 +251,9 @@ def _assignments(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def value_fits(vespa_type: str, value: Any) -> bool:
-    """Whether a JSON ``value`` can be fed to a field of ``vespa_type`` (primitives and arrays)."""
-    if vespa_type.startswith("array<") and vespa_type.endswith(">"):
+    """Whether a JSON ``value`` can be fed to a field of ``vespa_type`` (primitives and arrays),
+    named as Vespa's config model names types (``Array<string>``) or as a schema spells them."""
+    if vespa_type.lower().startswith("array<") and vespa_type.endswith(">"):
         return isinstance(value, list) and all(value_fits(vespa_type[6:-1], item) for item in value)
     checks: dict[str, Callable[[Any], bool]] = {
         "string": lambda v: isinstance(v, str),

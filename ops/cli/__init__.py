@@ -8,6 +8,7 @@ from ops.cli.normalize import normalize
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
+from ops.cli.vespa import vespa_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="officestream: Office data on Kafka.")
 app.add_typer(stack_app, name="stack")
@@ -15,6 +16,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(shipments_app, name="shipments")
+app.add_typer(vespa_app, name="vespa")
 app.command("worker")(worker)
 app.command("normalize")(normalize)
 

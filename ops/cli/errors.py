@@ -10,6 +10,7 @@ import typer
 
 from connectors.kafka.exceptions import KafkaBoundaryError
 from ops.stack.exceptions import ComponentFailed, StackError
+from ops.vespa.exceptions import VespaCheckError
 from schemas.envsettings import SettingsError
 from schemas.exceptions import SchemasError
 
@@ -23,7 +24,7 @@ def one_line_errors(command: F) -> F:
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return command(*args, **kwargs)
-        except (SettingsError, StackError, KafkaBoundaryError, SchemasError) as exc:
+        except (SettingsError, StackError, KafkaBoundaryError, SchemasError, VespaCheckError) as exc:
             typer.echo(f"error: {exc}", err=True)
             if isinstance(exc, ComponentFailed) and exc.log_tail:
                 typer.echo(f"--- last lines of the {exc.component} log ---\n{exc.log_tail}", err=True)

@@ -11,3 +11,7 @@ APICURIO_MIN_JAVA = 21
 KAFKA_MIN_JAVA = 17
 #: Maven's built-in default dependency plugin is ancient; pin a current one.
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+#: Vespa's config model (Maven Central), to check the application package as a deployment
+#: would (ops/vespa). Its classes are built for Java 17.
+VESPA_VERSION = "8.600.35"
+VESPA_MIN_JAVA = 17

@@ -12,11 +12,11 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.vespa.operations import DocumentId
 from connectors.vespa.testing import FakeVespa, serve_fake_vespa
 from processors.common.dead_letters import reason_headers
-from processors.vespa_loader.application_package import all_document_fields
 from schemas.models import ChangeType, ContactUpdateEvent, EmailBackfillEvent
 from tests import factories
 from tests.kafka_helpers import consume, produce
 from tests.waiting import wait_for
+from tests.vespa_package import vespa_document_fields
 from tests.workers import FaustWorker, worker_env
 
 USER = "user-v"
@@ -42,7 +42,7 @@ async def test_loader_feeds_vespa_retries_throttling_and_dead_letters_rejections
     kafka = prepared(stack, topic_prefix)
     emails, updates = kafka.topic("email-backfill"), kafka.topic("email-updates")
     contacts = kafka.topic("contact-updates")
-    async with serve_fake_vespa(FakeVespa(schemas=all_document_fields())) as fake:
+    async with serve_fake_vespa(FakeVespa(schemas=vespa_document_fields())) as fake:
         fake.fail(503, doc_id=doc("email", "m1"), times=2)  # throttled twice, then accepted
         fake.fail(400, doc_id=doc("email", "m-bad"), times=100, message="bad field")
         env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_VESPA_URL=fake.url)

@@ -1,4 +1,4 @@
-"""Fixtures for the Vespa tests: the local /document/v1 server with the real schemas, and a
+"""Fixtures for the Vespa tests: the local /document/v1 server with the schemas as Vespa read them, and a
 sleep that records the backoff instead of waiting (so retry tests take no time)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from connectors.vespa import DocumentId, FeedOperation, VespaSettings
 from connectors.vespa.testing import FakeVespa, serve_fake_vespa
-from processors.vespa_loader.application_package import all_document_fields
+from tests.vespa_package import vespa_document_fields
 
 
 class RecordingSleep:
@@ -23,7 +23,7 @@ class RecordingSleep:
 
 @pytest.fixture
 async def fake_vespa() -> AsyncIterator[FakeVespa]:
-    async with serve_fake_vespa(FakeVespa(schemas=all_document_fields())) as fake:
+    async with serve_fake_vespa(FakeVespa(schemas=vespa_document_fields())) as fake:
         yield fake
 
 

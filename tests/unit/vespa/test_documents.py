@@ -9,10 +9,8 @@ import pytest
 from connectors.google.normalize import normalize as google_normalize
 from connectors.microsoft.normalize import normalize as microsoft_normalize
 from connectors.vespa import OperationKind
-from connectors.vespa.testing import value_fits
 from processors.common.items import ItemChange
 from processors.vespa_loader import documents
-from processors.vespa_loader.application_package import DOCUMENT_TYPES, document_fields
 from processors.vespa_loader.documents import (
     UnmappableRecord,
     operation_for_change,
@@ -174,23 +172,6 @@ def test_the_primary_email_is_the_one_marked_primary_else_the_first() -> None:
     assert put_operation(factories.contact(), user_id="u", namespace=NS).fields["primary_email"] == "ada@example.com"
     unmarked = factories.contact(emails=[{"address": "x@example.com"}, {"address": "y@example.com"}])
     assert put_operation(unmarked, user_id="u", namespace=NS).fields["primary_email"] == "x@example.com"
-
-
-@pytest.mark.parametrize(
-    "record", [factories.email(), factories.calendar_event(), factories.all_day_event(), factories.contact()]
-)
-def test_every_mapped_field_is_declared_in_the_schema_with_a_fitting_type(record) -> None:
-    operation = put_operation(record, user_id="u", namespace=NS)
-    declared = document_fields(operation.doc_id.doctype)
-    assert set(operation.fields) <= set(declared), set(operation.fields) - set(declared)
-    misfits = {name: value for name, value in operation.fields.items() if not value_fits(declared[name], value)}
-    assert not misfits
-
-
-def test_every_document_type_has_a_schema() -> None:
-    assert {doc_type.value for doc_type in DocType if doc_type is not DocType.unknown} == set(DOCUMENT_TYPES)
-    for doctype in DOCUMENT_TYPES:
-        assert {"doc_id", "user_id", "version_marker"} <= set(document_fields(doctype))
 
 
 def test_a_delete_becomes_a_remove() -> None:
