@@ -48,8 +48,11 @@ class Publisher:
         self._payloads = payloads
         self.stamper = stamper
         self._now = now
+        config = kafka.producer_config()
+        overrides = settings.librdkafka_overrides()
+        overrides["batch.size"] = min(overrides["batch.size"], config["batch.size"])  # a batch fits the topics' limit
         self._sender = KafkaSender(
-            kafka.producer_config(**settings.librdkafka_overrides()),
+            {**config, **overrides},
             max_pending_records=settings.max_pending_records, max_pending_bytes=settings.max_pending_bytes,
         )
         #: (topic, event type) pairs encoded before: their registry lookup is cached in the serde.
@@ -120,6 +123,21 @@ class Publisher:
         the canonical topic ``topic_name`` (prefix applied here)."""
         topic = self._kafka.topic(topic_name)
         return await self._send(topic, event, await self._encode(topic, event))
+
+    async def submit_record(
+        self, topic_name: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]] = (),
+    ) -> asyncio.Future[Delivered]:
+        """Bytes the caller encoded (a state topic's JSON, a dead letter) on the canonical topic
+        ``topic_name``. Too large for the topics, the value is cut and the cut said in headers."""
+        topic = self._kafka.topic(topic_name)
+        if not self._kafka.fits_in_a_message(key, value, list(headers)):
+            room = max(0, self._kafka.max_message_bytes - len(key) - 4096)
+            headers = [*headers, ("officestream.truncated.original_size", str(len(value)).encode())]
+            value = value[:room]
+        return await self._sender.send(topic, key=key, value=value, headers=headers)
+
+    async def publish_record(self, topic_name: str, key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]] = ()) -> Delivered:
+        return await (await self.submit_record(topic_name, key, value, headers))
 
     async def publish_update(self, **kwargs: object) -> Delivered:
         return await (await self.submit_update(**kwargs))  # type: ignore[arg-type]

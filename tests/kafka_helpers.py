@@ -70,3 +70,25 @@ def values_for_key(settings: KafkaSettings, topic: str, key: bytes, *, group: st
         return values
     finally:
         consumer.close()
+
+
+def read_to_end(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> list[Message]:
+    """Every message of ``topic`` up to its end offsets as they are now, partition by partition."""
+    consumer = Consumer(settings.librdkafka_config(**{"group.id": "tests-read-to-end", "enable.auto.commit": False}))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        messages: list[Message] = []
+        for partition in sorted(partitions):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            consumer.assign([TopicPartition(topic, partition, low)])
+            deadline = time.monotonic() + timeout_s
+            while high > low and time.monotonic() < deadline:
+                message = consumer.poll(0.5)
+                if message is None or message.error() is not None:
+                    continue
+                messages.append(message)
+                if message.offset() + 1 >= high:
+                    break
+        return messages
+    finally:
+        consumer.close()

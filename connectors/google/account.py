@@ -40,10 +40,12 @@ class GoogleAccount:
 
 def open_account(settings: GoogleSettings, credentials: Credentials, *, user: str, pacer: QuotaPacer,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
-                 calendar_id: str = "primary", single_events: bool = False) -> GoogleAccount:
-    """Clients for ``user`` (no network until the first call)."""
+                 calendar_id: str = "primary", single_events: bool = False,
+                 on_throttled: Callable[[float], None] | None = None) -> GoogleAccount:
+    """Clients for ``user`` (no network until the first call); ``on_throttled`` is told of every
+    wait a quota answer asks for."""
     services = build_services(credentials, settings)
-    caller = Caller.from_settings(settings, user=user, pacer=pacer, sleep=sleep, rng=rng)
+    caller = Caller.from_settings(settings, user=user, pacer=pacer, sleep=sleep, rng=rng, on_throttled=on_throttled)
     return GoogleAccount(
         user=user,
         gmail=GmailClient(services, caller, batch_size=settings.batch_size, page_size=settings.page_size),

@@ -51,14 +51,18 @@ class Caller:
     max_retries: int
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    #: Told the seconds before each wait a quota answer asked for (429, rate limits): a
+    #: backfill shows itself paused for quota meanwhile.
+    on_throttled: Callable[[float], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: GoogleSettings, *, user: str, pacer: QuotaPacer,
-                      sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> Caller:
+                      sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                      on_throttled: Callable[[float], None] | None = None) -> Caller:
         backoff = Backoff(initial_s=settings.backoff_initial_s, max_s=settings.backoff_max_s,
                           retry_after_max_s=settings.retry_after_max_s)
         return cls(user=user, pacer=pacer, backoff=backoff, max_retries=settings.max_retries, sleep=sleep,
-                   rng=rng or random.Random())
+                   rng=rng or random.Random(), on_throttled=on_throttled)
 
     def pace(self, api: str, cost: int) -> None:
         wait = self.pacer.reserve(api, self.user, cost)
@@ -92,6 +96,8 @@ class Caller:
         delay = self.backoff.delay(attempt, retry_after_s=info.retry_after_s, rng=self.rng)
         log.info("google retry what=%s status=%s reason=%s attempt=%d delay_s=%.2f user=%s",
                  what, info.status, info.reason, attempt, delay, user_hash(self.user))
+        if self.on_throttled is not None and is_quota(info):
+            self.on_throttled(delay)
         self.sleep(delay)
 
     def _final(self, info: GoogleErrorInfo, what: str, attempt: int) -> Exception:

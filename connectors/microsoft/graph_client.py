@@ -68,6 +68,7 @@ class GraphClient:
         http: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        on_throttled: Callable[[str, float], None] | None = None,
     ) -> None:
         self._settings = settings
         self._tokens = tokens
@@ -76,6 +77,9 @@ class GraphClient:
         )
         self._sleep = sleep
         self._rng = rng or random.Random()
+        #: Told ``(mailbox_ref(mailbox), seconds)`` before each wait Graph asked for (429, 503):
+        #: a backfill shows itself paused for quota meanwhile.
+        self._on_throttled = on_throttled
         self._backoff = Backoff(initial_s=settings.backoff_initial_s, max_s=settings.backoff_max_s,
                                 retry_after_max_s=settings.retry_after_max_s)
         self._slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -164,6 +168,8 @@ class GraphClient:
         delay = self._backoff.delay(attempt, retry_after_s=retry_after, rng=self._rng)
         log.info("graph retry status=%s code=%s attempt=%d wait_s=%.2f mailbox=%s", error.http_status, error.code,
                  attempt, delay, error.mailbox_ref)
+        if self._on_throttled is not None and error.http_status in (429, 503):
+            self._on_throttled(error.mailbox_ref or "", delay)
         await self._sleep(delay)
 
 

@@ -12,11 +12,10 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+from connectors.kafka.dead_letter_headers import HEADER_PREFIX, reason, reason_header_list, reason_headers
 from processors.common.inbound import InboundRecord
 
-#: Header names, prefixed so they never clash with the original message's own headers.
-HEADER_PREFIX = "officestream.dlq."
-MAX_MESSAGE_LEN = 1000
+__all__ = ["HEADER_PREFIX", "DeadLetter", "by_reference", "dead_letter", "reason_headers"]
 #: Reason headers of a letter sent by reference: where its original value is, and what it is.
 ORIGINAL_REF = "original.ref"
 ORIGINAL_SIZE = "original.size"
@@ -34,17 +33,16 @@ class DeadLetter:
 
 def dead_letter(record: InboundRecord, *, service: str, error: BaseException, now_ms: int | None = None) -> DeadLetter:
     """The dead-letter record of ``record``, which ``service`` could not process."""
-    reason = str(error).replace("\n", " ")[:MAX_MESSAGE_LEN]
     ours = {
         "source.topic": record.topic,
         "source.partition": str(record.partition),
         "source.offset": str(record.offset),
         "service": service,
         "error.class": type(error).__name__,
-        "error.message": reason,
+        "error.message": reason(error),
         "timestamp": str(now_ms if now_ms is not None else int(time.time() * 1000)),
     }
-    headers = list(record.headers) + _ours(ours)
+    headers = list(record.headers) + reason_header_list(ours)
     return DeadLetter(record.key, record.value, headers, original_key=f"officestream:dlq:{service}:{record.where}")
 
 
@@ -57,13 +55,4 @@ def by_reference(letter: DeadLetter) -> DeadLetter:
         ORIGINAL_SIZE: str(len(value)),
         ORIGINAL_SHA256: hashlib.sha256(value).hexdigest(),
     }
-    return DeadLetter(letter.key, b"", letter.headers + _ours(ours), original_key=letter.original_key)
-
-
-def _ours(headers: dict[str, str]) -> list[tuple[str, bytes]]:
-    return [(HEADER_PREFIX + name, value.encode()) for name, value in headers.items()]
-
-
-def reason_headers(headers: list[tuple[str, bytes]]) -> dict[str, str]:
-    """The dead-letter headers of a record read back from a dead-letter topic."""
-    return {name.removeprefix(HEADER_PREFIX): value.decode() for name, value in headers if name.startswith(HEADER_PREFIX)}
+    return DeadLetter(letter.key, b"", letter.headers + reason_header_list(ours), original_key=letter.original_key)
