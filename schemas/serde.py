@@ -104,6 +104,12 @@ class AvroEventSerde:
             raise SerializationError(f"{record_name} does not fit its schema: {type(exc).__name__}: {exc}") from exc
         return buffer.getvalue()
 
+    def writer_schema_id(self, topic: str, record_name: str) -> int:
+        """The registry id ``record_name`` is written with on ``topic`` (a registry call the first
+        time): lets a producer find out before its first event that the registry is reachable
+        and the schema registered (``SchemaNotRegistered`` otherwise)."""
+        return self._write_ids.get((topic, record_name)) or self._schema_id_for(topic, record_name)
+
     def _schema_id_for(self, topic: str, record_name: str) -> int:
         schema = self._writer_overrides.get(record_name) or project_schema(record_name)
         subject = subject_name(topic, record_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from ops.cli.backfill import backfill_app
 from ops.cli.normalize import normalize
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
@@ -17,6 +18,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(meetings_app, name="meetings")
 app.add_typer(shipments_app, name="shipments")
 app.add_typer(vespa_app, name="vespa")
+app.add_typer(backfill_app, name="backfill")
 app.command("worker")(worker)
 app.command("normalize")(normalize)
 

@@ -8,9 +8,13 @@ from typing import TypeVar
 
 import typer
 
+from connectors.google.exceptions import GoogleError
 from connectors.kafka.exceptions import KafkaBoundaryError
+from connectors.microsoft.exceptions import MicrosoftError
+from connectors.redis.exceptions import PayloadStoreError
 from ops.stack.exceptions import ComponentFailed, StackError
 from ops.vespa.exceptions import VespaCheckError
+from producers.exceptions import ProducerError
 from schemas.envsettings import SettingsError
 from schemas.exceptions import SchemasError
 
@@ -24,7 +28,8 @@ def one_line_errors(command: F) -> F:
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return command(*args, **kwargs)
-        except (SettingsError, StackError, KafkaBoundaryError, SchemasError, VespaCheckError) as exc:
+        except (SettingsError, StackError, KafkaBoundaryError, SchemasError, VespaCheckError, ProducerError,
+                GoogleError, MicrosoftError, PayloadStoreError) as exc:
             typer.echo(f"error: {exc}", err=True)
             if isinstance(exc, ComponentFailed) and exc.log_tail:
                 typer.echo(f"--- last lines of the {exc.component} log ---\n{exc.log_tail}", err=True)

@@ -116,5 +116,5 @@ class BackfillJob(BaseModel):
             "updated_at": self.updated_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "last_error": self.last_error,
-            "doc_types": {doc_type.value: self.doc(doc_type).model_dump(exclude={"cursor", "sync_cursor"}) for doc_type in self.doc_types},
+            "progress": {doc_type.value: self.doc(doc_type).model_dump(exclude={"cursor", "sync_cursor"}) for doc_type in self.doc_types},
         }

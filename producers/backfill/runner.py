@@ -148,7 +148,9 @@ class BackfillRunner:
         progress = job.doc(doc_type)
         if page.restarted:
             progress = progress.model_copy(update={"items": 0, "batches": 0, "restarts": progress.restarts + 1})
-        chunks = [page.records[i:i + job.batch_size] for i in range(0, len(page.records), job.batch_size)] or [[]]
+        chunks = [page.records[i:i + job.batch_size] for i in range(0, len(page.records), job.batch_size)]
+        if not chunks and page.is_last:
+            chunks = [[]]  # the crawl's end is announced even when its last page is empty
         deliveries = [
             await self._publisher.submit_batch(
                 user_id=job.user_id, provider=job.provider, doc_type=doc_type, records=chunk,

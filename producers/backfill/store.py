@@ -35,13 +35,21 @@ class JobStore:
         await self._publisher.publish_record(BACKFILL_JOBS, job.job_id.encode(), job.model_dump_json().encode())
 
     def all(self) -> list[BackfillJob]:
-        """Every job, newest first (reads the topic to its end)."""
-        jobs = [BackfillJob.model_validate_json(value) for value in read_compacted(self._kafka, self.topic).values()]
-        return sorted(jobs, key=lambda job: job.created_at, reverse=True)
+        return read_jobs(self._kafka)
 
     def get(self, job_id: str) -> BackfillJob | None:
-        value = read_compacted(self._kafka, self.topic).get(job_id.encode())
-        return BackfillJob.model_validate_json(value) if value is not None else None
+        return read_job(self._kafka, job_id)
+
+
+def read_jobs(kafka: KafkaSettings) -> list[BackfillJob]:
+    """Every job, newest first (reads ``backfill-jobs`` to its end; no producer needed)."""
+    values = read_compacted(kafka, kafka.topic(BACKFILL_JOBS)).values()
+    return sorted((BackfillJob.model_validate_json(value) for value in values), key=lambda job: job.created_at, reverse=True)
+
+
+def read_job(kafka: KafkaSettings, job_id: str) -> BackfillJob | None:
+    value = read_compacted(kafka, kafka.topic(BACKFILL_JOBS)).get(job_id.encode())
+    return BackfillJob.model_validate_json(value) if value is not None else None
 
 
 class CancelWatch:

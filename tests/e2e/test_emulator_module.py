@@ -4,10 +4,6 @@ configured from the settings it prints."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 
@@ -20,27 +16,7 @@ from connectors.microsoft.auth import AppCredentials
 from connectors.microsoft.delta import messages_in_folder, read_round
 from connectors.microsoft.graph_client import GraphClient
 from connectors.microsoft.settings import MicrosoftSettings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_emulator(tmp_path) -> tuple[subprocess.Popen[str], dict[str, str], list[str]]:
-    args = ["--https-port", str(free_port()), "--http-port", str(free_port()), "--users", "1",
-            "--emails-per-user", "30", "--cert-dir", str(tmp_path / "certs")]
-    process = subprocess.Popen([sys.executable, "-m", "connectors.emulator", *args], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while not any(line.startswith("# Google refresh") for line in lines):
-        assert time.monotonic() < deadline and process.poll() is None, "\n".join(lines)
-        lines.append(process.stdout.readline().rstrip("\n"))
-    settings = dict(line.split("=", 1) for line in lines if line.startswith("OFFICESTREAM_"))
-    mailboxes = next(line for line in lines if line.startswith("mailboxes: ")).removeprefix("mailboxes: ").split(", ")
-    return process, settings, mailboxes
+from tests.emulator_process import start_emulator
 
 
 def test_emulator_module_serves_graph_and_gmail_to_the_real_clients(tmp_path):

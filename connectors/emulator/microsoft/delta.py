@@ -1,7 +1,10 @@
 """Paging and delta rounds over the mailbox change log.
 
 Pages honour ``Prefer: odata.maxpagesize`` (default 10) with ``@odata.nextLink`` (a
-``$skiptoken`` naming a server-side cursor); delta rounds end with ``@odata.deltaLink``, whose
+``$skiptoken`` naming a server-side cursor and the position in it: asking for the same link
+again answers the same page, as Graph does — a client retrying a page after a lost answer, or
+resuming from a checkpointed link, must not skip anything); delta rounds end with
+``@odata.deltaLink``, whose
 token encodes the mailbox change-log sequence and the initial request's options (410
 ``syncStateNotFound`` once ``/_emulator/expire`` ran).
 """
@@ -70,7 +73,7 @@ async def delta(request: web.Request, box: Mailbox, kind: str, option_keys: tupl
     ($deltatoken) or the initial full round."""
     state = state_of(request)
     if "$skiptoken" in request.query:
-        return _next_page(request, box, request.query["$skiptoken"])
+        return _next_page(request, box, *_skip(request.query["$skiptoken"]))
     if "$deltatoken" in request.query:
         try:
             query = DeltaQuery.parse(request.query["$deltatoken"])
@@ -84,10 +87,9 @@ async def delta(request: web.Request, box: Mailbox, kind: str, option_keys: tupl
         options = query_options(request, *option_keys)
         entries = [(item_id, False) for item_id in initial(options)]
     upto = DeltaQuery(box.seq, box.retained_from, options)
-    token = secrets.token_urlsafe(12)
-    state.cursors[token] = Cursor(box.user, entries, lambda item_id: render(options, item_id), upto.token(),
-                                  request.path, box.retained_from)
-    return _next_page(request, box, token)
+    token = _keep(state, Cursor(box.user, entries, lambda item_id: render(options, item_id), upto.token(),
+                                request.path, box.retained_from))
+    return _next_page(request, box, token, 0)
 
 
 def list_round(request: web.Request, box: Mailbox, ids: list[str], render: Render) -> web.Response:
@@ -95,31 +97,44 @@ def list_round(request: web.Request, box: Mailbox, ids: list[str], render: Rende
     (no deltaLink at the end)."""
     skip = request.query.get("$skiptoken")
     if skip is not None:
-        return _next_page(request, box, skip)
+        return _next_page(request, box, *_skip(skip))
+    token = _keep(state_of(request), Cursor(box.user, [(i, False) for i in ids], render, None, request.path,
+                                            box.retained_from))
+    return _next_page(request, box, token, 0)
+
+
+#: Rounds kept for their links (the oldest forgotten first: a link that old answers 400).
+MAX_CURSORS = 5000
+
+
+def _keep(state: Any, cursor: Cursor) -> str:
     token = secrets.token_urlsafe(12)
-    state_of(request).cursors[token] = Cursor(box.user, [(i, False) for i in ids], render, None, request.path,
-                                              box.retained_from)
-    return _next_page(request, box, token)
+    state.cursors[token] = cursor
+    while len(state.cursors) > MAX_CURSORS:
+        del state.cursors[next(iter(state.cursors))]
+    return token
 
 
-def _next_page(request: web.Request, box: Mailbox, token: str) -> web.Response:
+def _skip(value: str) -> tuple[str, int]:
+    token, _, offset = value.partition(".")
+    return token, int(offset) if offset.isdigit() else -1
+
+
+def _next_page(request: web.Request, box: Mailbox, token: str, offset: int) -> web.Response:
     state = state_of(request)
     cursor = state.cursors.get(token)
-    if cursor is None or cursor.user != box.user:
+    if cursor is None or cursor.user != box.user or not 0 <= offset <= len(cursor.entries):
         return graph_error(400, "BadRequest", "The skip token is not valid.")
     if cursor.delta_token is not None and _expired(box, cursor.epoch):
         del state.cursors[token]
         return _gone()
-    size = page_size(request)
-    batch, cursor.entries = cursor.entries[:size], cursor.entries[size:]
-    value = [_entry(cursor, item_id, removed) for item_id, removed in batch]
+    end = offset + page_size(request)
+    value = [_entry(cursor, item_id, removed) for item_id, removed in cursor.entries[offset:end]]
     body: dict[str, Any] = {"@odata.context": f"{base_url(request)}/v1.0/$metadata#Collection", "value": value}
-    if cursor.entries:
-        body["@odata.nextLink"] = f"{base_url(request)}{cursor.path}?$skiptoken={token}"
-    else:
-        del state.cursors[token]
-        if cursor.delta_token is not None:
-            body["@odata.deltaLink"] = f"{base_url(request)}{cursor.path}?$deltatoken={cursor.delta_token}"
+    if end < len(cursor.entries):
+        body["@odata.nextLink"] = f"{base_url(request)}{cursor.path}?$skiptoken={token}.{end}"
+    elif cursor.delta_token is not None:
+        body["@odata.deltaLink"] = f"{base_url(request)}{cursor.path}?$deltatoken={cursor.delta_token}"
     return web.json_response(body, headers=preference_applied(request))
 
 
