@@ -45,7 +45,11 @@ _THROTTLING = {"GraphThrottled", "QuotaExceeded"}
 
 
 class JobCancelled(Exception):
-    pass
+    """Someone cancelled the job; ``job`` is the job as last stored."""
+
+    def __init__(self, job: BackfillJob) -> None:
+        super().__init__(job.job_id)
+        self.job = job
 
 
 @dataclass
@@ -95,11 +99,12 @@ class BackfillRunner:
             for doc_type in job.doc_types:
                 if not job.doc(doc_type).done:
                     job = await self._crawl_until_done(job, doc_type)
-        except JobCancelled:
-            return await self._end(job, JobStatus.cancelled, "cancelled")
-        except Exception as exc:
+        except JobCancelled as cancelled:
+            return await self._end(cancelled.job, JobStatus.cancelled, "cancelled")
+        except _PageFailed as failed:  # the job keeps the cursor of its last delivered page
+            exc = failed.cause
             log.error("backfill failed job=%s user=%s error=%s: %s", job.job_id, user_ref(job.user_id), type(exc).__name__, exc)
-            return await self._end(job, JobStatus.failed, f"{type(exc).__name__}: {exc}")
+            return await self._end(failed.job, JobStatus.failed, f"{type(exc).__name__}: {exc}")
         return await self._end(job, JobStatus.completed, None)
 
     async def _crawl_until_done(self, job: BackfillJob, doc_type: DocType) -> BackfillJob:
@@ -110,7 +115,7 @@ class BackfillRunner:
             except _PageFailed as failed:
                 job, exc = failed.job, failed.cause
                 if not getattr(exc, "retriable", False):
-                    raise exc from None
+                    raise
             attempt += 1
             delay = self._backoff.delay(attempt, retry_after_s=getattr(exc, "retry_after_s", None))
             throttled = type(exc).__name__ in _THROTTLING
@@ -134,6 +139,8 @@ class BackfillRunner:
                     raise _PageFailed(job, exc) from exc
                 try:
                     job = await self._publish_page(job, doc_type, page, crawl)
+                except JobCancelled:
+                    raise
                 except Exception as exc:  # noqa: BLE001
                     raise _PageFailed(job, exc) from exc
                 if page.is_last:
@@ -174,7 +181,7 @@ class BackfillRunner:
         job = await self._save(job)
         await self._progress(job, doc_type, progress)
         if self._cancel_watch is not None and self._cancel_watch.cancelled(job.job_id):
-            raise JobCancelled
+            raise JobCancelled(job)
         return job
 
     async def _dead_letter(self, letter: ProviderDeadLetter) -> asyncio.Future:
