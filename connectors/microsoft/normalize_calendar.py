@@ -5,6 +5,10 @@ default, or the zone asked for with ``Prefer: outlook.timezone``), in Windows zo
 as "Pacific Standard Time" or IANA names. The record keeps the UTC instant plus the IANA zone
 the organizer scheduled in (``originalStartTimeZone`` when Graph gives one we can map).
 All-day events are floating dates: midnight to midnight, end exclusive.
+
+``calendarView/delta`` sends the occurrences of a series as stubs without subject or isAllDay
+(``occurrences.py``); read alone, one would be an untitled timed event, so a stub is refused
+here and must be completed from its series master first (``occurrences.calendar_records``).
 """
 
 from __future__ import annotations
@@ -53,8 +57,17 @@ RESPONSES = {
 ATTENDEE_TYPES = {"required": AttendeeType.required, "optional": AttendeeType.optional, "resource": AttendeeType.resource}
 
 
+def is_occurrence_stub(event: Mapping[str, Any]) -> bool:
+    """An occurrence as calendarView delta sends it: without the content every whole event has."""
+    return event.get("type") == "occurrence" and "subject" not in event and "isAllDay" not in event
+
+
 def normalize_event(payload: object) -> CalendarEvent:
     event = require_object(payload, WHAT)
+    if is_occurrence_stub(event):
+        raise NormalizationError(
+            f"{WHAT}: an occurrence stub (id, seriesMasterId, start and end only, as calendarView delta sends it) "
+            "is read with its series master: connectors.microsoft.occurrences.calendar_records")
     all_day = flag(event, "isAllDay", WHAT)
     start = _event_time(event, "start", ("originalStartTimeZone",), all_day)
     end = _event_time(event, "end", ("originalEndTimeZone", "originalStartTimeZone"), all_day)
@@ -174,4 +187,4 @@ def _join_url(event: Mapping[str, Any]) -> str | None:
     return text(event, "onlineMeetingUrl", WHAT)
 
 
-__all__ = ["normalize_event"]
+__all__ = ["is_occurrence_stub", "normalize_event"]
