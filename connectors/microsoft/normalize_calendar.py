@@ -29,7 +29,7 @@ from connectors.microsoft.payload import (
     text,
 )
 from connectors.microsoft.recurrence import recurrence_to_rrule
-from connectors.microsoft.timezones import UnknownTimeZone, iana_zone, local_to_utc
+from connectors.microsoft.timezones import UnknownTimeZone, all_day_date, iana_zone, local_to_utc
 from connectors.payload_fields import shown
 from connectors.plain_text import html_to_text
 from schemas.models import (
@@ -87,7 +87,7 @@ def normalize_event(payload: object) -> CalendarEvent:
             recurrence=recurrence_to_rrule(event.get("recurrence"), all_day=all_day, fallback_zone=start.time_zone)
             if kind is EventKind.series_master else [],
             series_master_id=text(event, "seriesMasterId", WHAT),
-            original_start=_original_start(event, start.time_zone),
+            original_start=_original_start(event, start.time_zone, all_day),
             status=EventStatus.cancelled if flag(event, "isCancelled", WHAT) else EventStatus.confirmed,
             organizer=_organizer(event),
             attendees=_attendees(event),
@@ -105,7 +105,7 @@ def _event_time(event: Mapping[str, Any], key: str, zone_keys: tuple[str, ...], 
     originals = (_mappable(text(event, zone_key, WHAT)) for zone_key in zone_keys)
     display_zone = next((zone for zone in originals if zone), None) or _mappable(zone_name)
     if all_day:
-        return EventTime(date=local.date(), time_zone=display_zone)
+        return EventTime(date=all_day_date(local, zone_name, display_zone), time_zone=display_zone)
     try:
         at = local_to_utc(local, zone_name)
     except UnknownTimeZone as exc:
@@ -133,9 +133,14 @@ def _kind(event: Mapping[str, Any]) -> EventKind:
     return KINDS[raw]
 
 
-def _original_start(event: Mapping[str, Any], zone: str | None) -> EventTime | None:
+def _original_start(event: Mapping[str, Any], zone: str | None, all_day: bool) -> EventTime | None:
+    """The slot an exception replaces: a date in an all-day series, as its master's slots are."""
     at = instant(event, "originalStart", WHAT)
-    return EventTime(at=at, time_zone=zone) if at else None
+    if at is None:
+        return None
+    if all_day:
+        return EventTime(date=all_day_date(at.replace(tzinfo=None), "UTC", zone), time_zone=zone)
+    return EventTime(at=at, time_zone=zone)
 
 
 def _body(event: Mapping[str, Any]) -> str | None:

@@ -22,7 +22,6 @@ occurrences ``@removed`` in a later round too, and a second delete changes nothi
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import quote
@@ -31,8 +30,7 @@ from connectors.microsoft.exceptions import GraphNotFound, NormalizationError
 from connectors.microsoft.graph_client import GraphClient
 from connectors.microsoft.normalize import RemovedItem, is_removed, normalize
 from connectors.microsoft.normalize_calendar import is_occurrence_stub
-from connectors.microsoft.payload import flag, parse_iso, require_object, text
-from connectors.microsoft.timezones import UnknownTimeZone, local_to_utc, zone_info
+from connectors.microsoft.payload import text
 from schemas.models import CalendarEvent
 
 #: ``RemovedItem.reason`` of an occurrence whose series master is gone.
@@ -108,16 +106,13 @@ def hydrate_occurrence(stub: Mapping[str, Any], master: Mapping[str, Any]) -> di
     """The event an occurrence stub stands for: its master's fields under the stub's own.
 
     Its version marker joins the stub's etag and the master's changeKey, so an edit of either
-    is a new version; its change time is the master's. An all-day series' occurrences keep
-    Graph's midnight-to-midnight dates (read in the master's zone when given as other instants).
+    is a new version; its change time is the master's. With the master's ``isAllDay`` and zone,
+    an all-day series' occurrences are read as dates in that zone (``timezones.all_day_date``).
     """
     inherited = {key: value for key, value in master.items() if key not in _OWN_FIELDS and not key.startswith("@")}
     hydrated: dict[str, Any] = {**inherited, **stub}
     etag = (text(stub, "@odata.etag", "event") or "").removeprefix("W/").strip('"')
     hydrated["changeKey"] = ":".join(marker for marker in (etag, text(master, "changeKey", "event master")) if marker) or None
-    if flag(master, "isAllDay", "event master"):
-        zone = text(master, "originalStartTimeZone", "event master")
-        hydrated["start"], hydrated["end"] = (_midnight(stub.get(key), zone, f"event.{key}") for key in ("start", "end"))
     return hydrated
 
 
@@ -137,20 +132,6 @@ def _record(entry: dict[str, Any], masters: SeriesMasters) -> CalendarEvent | Re
     if master is None:
         return RemovedItem(kind="event", id=text(entry, "id", "event", required=True) or "", reason=SERIES_GONE)
     return cast(CalendarEvent, normalize("event", hydrate_occurrence(entry, master)))
-
-
-def _midnight(value: object, zone: str | None, what: str) -> dict[str, str]:
-    """An all-day bound as Graph writes all-day events: midnight of the day, whatever the zone.
-    A bound at another time is an instant: its day is the one it falls on in the master's zone."""
-    bound = require_object(value, what)
-    local = parse_iso(text(bound, "dateTime", what, required=True) or "", f"{what}.dateTime").replace(tzinfo=None)
-    if local.time() == dt.time() or not zone:
-        return dict(bound)
-    try:
-        day = local_to_utc(local, text(bound, "timeZone", what) or "UTC").astimezone(zone_info(zone)).date()
-    except UnknownTimeZone:  # a custom zone nobody can map: the bound as written is all there is
-        return dict(bound)
-    return {"dateTime": f"{day.isoformat()}T00:00:00.0000000", "timeZone": zone}
 
 
 __all__ = ["SERIES_GONE", "SeriesMasters", "calendar_records", "hydrate_occurrence"]

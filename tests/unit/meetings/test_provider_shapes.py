@@ -95,3 +95,11 @@ def test_graph_occurrences_and_their_published_master_are_one_meeting_per_slot()
         (master.id, "Team sync", dt.date(2026, 11, 30)),
     ]
     assert soon[0].meeting.online_meeting_url == "https://teams.microsoft.com/l/meetup-join/19%3ameeting_teamsync"
+
+
+def test_a_graph_exception_of_an_all_day_series_takes_the_place_of_its_date() -> None:
+    records = _table(normalize_graph("event", graph.HOLIDAY_MASTER), normalize_graph("event", graph.HOLIDAY_EXCEPTION))
+    soon = upcoming(records, local(LOS_ANGELES, 2026, 11, 16), 3, tz=LOS_ANGELES)
+    assert [(i.meeting.title, i.start.date()) for i in soon] == [
+        ("Remote Thursday (moved)", dt.date(2026, 11, 19)), ("Remote Friday", dt.date(2026, 11, 27)),
+        ("Remote Friday", dt.date(2026, 12, 4))]

@@ -267,3 +267,22 @@ HOLIDAY_STUB: dict[str, Any] = {
     "end": {"dateTime": "2026-11-14T00:00:00.0000000", "timeZone": "UTC"},
     "id": "AAMkADRemoteFridayOcc1113=",
 }
+
+#: The 20 November occurrence of the all-day series, moved to the Thursday: a whole event.
+HOLIDAY_EXCEPTION: dict[str, Any] = {
+    "@odata.type": "#microsoft.graph.event",
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0003"',
+    "id": "AAMkADRemoteFridayEx1120=",
+    "lastModifiedDateTime": "2026-10-05T12:00:00Z",
+    "changeKey": "DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0003",
+    "originalStartTimeZone": "Pacific Standard Time",
+    "originalEndTimeZone": "Pacific Standard Time",
+    "subject": "Remote Thursday (moved)",
+    "isAllDay": True,
+    "type": "exception",
+    "seriesMasterId": "AAMkADRemoteFridayMaster=",
+    "originalStart": "2026-11-20T08:00:00Z",
+    "start": {"dateTime": "2026-11-19T00:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-20T00:00:00.0000000", "timeZone": "UTC"},
+    "organizer": {"emailAddress": {"name": "Adele Vance", "address": "adelev@contoso.example"}},
+}

@@ -95,13 +95,15 @@ async def test_occurrences_of_an_all_day_series_are_all_day_dates_in_the_masters
 
 
 async def test_an_all_day_occurrence_given_as_instants_falls_on_its_day_in_the_masters_zone() -> None:
-    """Should Graph write an all-day occurrence as the instants of the zone's midnights."""
+    """Should Graph write an all-day occurrence as the instants of its zone's midnights."""
+    master = {**HOLIDAY_MASTER, "originalStartTimeZone": "Tokyo Standard Time", "originalEndTimeZone": "Tokyo Standard Time"}
     stub = copy.deepcopy(HOLIDAY_STUB)
-    stub["start"] = {"dateTime": "2026-11-13T08:00:00.0000000", "timeZone": "UTC"}  # midnight in Los Angeles
-    stub["end"] = {"dateTime": "2026-11-14T08:00:00.0000000", "timeZone": "UTC"}
-    async with FakeGraph(HOLIDAY_MASTER).client() as client:
+    stub["start"] = {"dateTime": "2026-11-12T15:00:00.0000000", "timeZone": "UTC"}  # midnight of the 13th in Tokyo
+    stub["end"] = {"dateTime": "2026-11-13T15:00:00.0000000", "timeZone": "UTC"}
+    async with FakeGraph(master).client() as client:
         [record] = await calendar_records([stub], SeriesMasters(client, MAILBOX))
-    assert (record.start.date, record.end.date) == (dt.date(2026, 11, 13), dt.date(2026, 11, 14))
+    assert record.start == EventTime(date=dt.date(2026, 11, 13), time_zone="Asia/Tokyo")
+    assert record.end == EventTime(date=dt.date(2026, 11, 14), time_zone="Asia/Tokyo")
 
 
 async def test_each_master_is_fetched_once_per_sync_whatever_the_pages() -> None:
