@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from connectors.emulator.google.calendar_render import instance_id as google_instance_id
 from connectors.google import sync_contacts, sync_events
-from connectors.emulator.world import EventItem
 from connectors.google.exceptions import CursorExpired
 from schemas.models import EventKind, EventStatus
 from tests.integration.google.fixtures import RecordingSleep, RunningEmulator, account_for, emulator, pristine_world, sleep
@@ -53,26 +53,13 @@ def test_calendar_incremental_sync_returns_only_changed_events(emulator: Running
     assert not any(b.full_resync for b in batches) and batches[-1].cursor != cursor
 
 
-def _cancel_instance(emulator: RunningEmulator, weeks: int) -> str:
-    """Cancel the series' instance ``weeks`` after its first one, as an organizer does in Calendar;
-    returns the instance id Google gives it."""
-    box = emulator.world.mailbox(emulator.user)
-    master = box.events["evt-weekly"]
-    original = master.start + dt.timedelta(weeks=weeks)
-    box.events[f"evt-weekly-cancel{weeks}"] = EventItem(
-        id=f"evt-weekly-cancel{weeks}", title=master.title, start=original, end=original + (master.end - master.start),
-        time_zone=master.time_zone, organizer=master.organizer, attendees=[], series_master_id=master.id,
-        original_start=original, cancelled=True,
-    )
-    box.record("event", "updated", f"evt-weekly-cancel{weeks}")
-    return f"evt-weekly_{original.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-
-
 def test_calendar_incremental_sync_sends_a_cancelled_instance_as_google_does_and_keeps_it(
         emulator: RunningEmulator, sleep: RecordingSleep) -> None:
     account = account_for(emulator, sleep)
     cursor = list(sync_events(account.calendar, None))[-1].cursor
-    instance_id = _cancel_instance(emulator, weeks=3)
+    master = emulator.world.mailbox(emulator.user).events["evt-weekly"]
+    emulator.world.cancel_instance(emulator.user, "evt-weekly", master.start + dt.timedelta(weeks=3))
+    instance_id = google_instance_id("evt-weekly", master.start + dt.timedelta(weeks=3))
     page = account.calendar.list_events(sync_token=cursor)
     [raw] = [item for item in page.items if item["id"] == instance_id]
     assert set(raw) == {"kind", "etag", "id", "status", "recurringEventId", "originalStartTime"}  # no start, no end
@@ -80,10 +67,9 @@ def test_calendar_incremental_sync_sends_a_cancelled_instance_as_google_does_and
     records = {r.id: r for b in batches for r in b.records}
     assert all(instance_id not in b.deleted_ids for b in batches)
     cancelled = records[instance_id]
-    master_start = emulator.world.mailbox(emulator.user).events["evt-weekly"].start
     assert (cancelled.kind, cancelled.status, cancelled.series_master_id) == (EventKind.exception, EventStatus.cancelled, "evt-weekly")
     assert cancelled.original_start == cancelled.start == cancelled.end
-    assert cancelled.original_start.at == master_start + dt.timedelta(weeks=3)
+    assert cancelled.original_start.at == master.start + dt.timedelta(weeks=3)
 
 
 def test_calendar_full_listing_keeps_cancelled_instances_in_the_sparse_shape(emulator: RunningEmulator,
