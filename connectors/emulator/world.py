@@ -316,6 +316,20 @@ class World:
             offsite.cancelled, offsite.version = True, offsite.version + 1
             box.record("event", "updated", offsite.id)
 
+    def cancel_instance(self, user: str, master_id: str, original_start: dt.datetime) -> EventItem:
+        """The organizer cancels the instance of a series that starts at ``original_start``: a
+        cancelled exception, which each face renders as its provider does."""
+        box = self.mailboxes[user]
+        master = box.events[master_id]
+        item = EventItem(
+            id=f"{master_id}-cancelled-{original_start:%Y%m%dT%H%M}", title=master.title, start=original_start,
+            end=original_start + (master.end - master.start), time_zone=master.time_zone, organizer=master.organizer,
+            attendees=[], all_day=master.all_day, series_master_id=master_id, original_start=original_start, cancelled=True,
+        )
+        box.events[item.id] = item
+        box.record("event", "updated", item.id)
+        return item
+
     def _touch_contacts(self, box: Mailbox) -> None:
         contact = self._contact(len(box.contacts) + 100)
         box.contacts[contact.id] = contact

@@ -15,7 +15,8 @@ R = TypeVar("R", Email, CalendarEvent, Contact)
 
 class Deletion(BaseModel):
     """The provider says an item is gone (a People person with ``metadata.deleted``, a
-    cancelled Calendar event that no longer has times, a Gmail message deleted in history).
+    cancelled Calendar event without times that is no instance of a series — a cancelled
+    instance is kept as a cancelled exception —, a Gmail message deleted in history).
     Update events for deletes carry the id only, so this is all there is to say."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

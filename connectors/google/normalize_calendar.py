@@ -4,9 +4,18 @@ Times: ``dateTime`` (RFC 3339, offset required unless ``timeZone`` is given) bec
 instant kept with its IANA zone; ``date`` marks an all-day event. ``recurrence`` makes a series
 master; ``recurringEventId`` + ``originalStartTime`` mark an instance. Google has no flag for a
 modified instance, so an instance that moved or was cancelled is an ``exception`` and any other
-an ``occurrence``. A cancelled event that carries no times (what incremental sync returns for a
-deleted event) becomes a ``Deletion``. ``description`` is HTML when written in Google Calendar's
-editor: the record's ``body`` is its plain text (``connectors.plain_text``, as for Graph).
+an ``occurrence``. ``description`` is HTML when written in Google Calendar's editor: the
+record's ``body`` is its plain text (``connectors.plain_text``, as for Graph).
+
+``status: cancelled`` means two things (Events reference, ``status``):
+- a cancelled instance of a series that goes on: incremental sync and ``singleEvents=false``
+  listings send it as ``{kind, etag, id, status, recurringEventId, originalStartTime}`` only, and
+  clients are to keep it for the lifetime of the series. It becomes a cancelled ``exception``
+  linked to its series, at its original start: with no times of its own, ``start`` and ``end``
+  are both that original start (a zero-length slot), which is what consumers need to take the
+  slot out of the series' expansion;
+- any other cancelled event was deleted; without times (what incremental sync sends) it
+  becomes a ``Deletion``.
 """
 
 from __future__ import annotations
@@ -53,7 +62,7 @@ def normalize_calendar_event(event: Mapping[str, Any], *, calendar_id: str | Non
         raise NormalizationError("Calendar event has no id")
     what = f"Calendar event {event_id}"
     with nesting_guard(event, what, NormalizationError):
-        if FIELDS.text(event, "status", what) == "cancelled" and "start" not in event:
+        if FIELDS.text(event, "status", what) == "cancelled" and "start" not in event and not _is_instance(event, what):
             return Deletion(kind="event", id=event_id, version_marker=FIELDS.text(event, "etag", what))
         try:
             return _event(event, event_id, calendar_id, what)
@@ -61,14 +70,18 @@ def normalize_calendar_event(event: Mapping[str, Any], *, calendar_id: str | Non
             raise model_error(what, exc) from None
 
 
+def _is_instance(event: Mapping[str, Any], what: str) -> bool:
+    """An instance of a series that can be placed in it (a cancelled one stays a slot to skip)."""
+    return bool(FIELDS.text(event, "recurringEventId", what)) and event.get("originalStartTime") is not None
+
+
 def _event(event: Mapping[str, Any], event_id: str, calendar_id: str | None, what: str) -> CalendarEvent:
-    start = event_time(event.get("start"), f"{what}: start")
-    end = event_time(event.get("end"), f"{what}: end")
+    status = FIELDS.text(event, "status", what)
     original = event.get("originalStartTime")
     original_start = event_time(original, f"{what}: originalStartTime") if original else None
+    start, end = _times(event, status, original_start, what)
     recurrence = FIELDS.strings(event, "recurrence", what)
     series_master_id = FIELDS.text(event, "recurringEventId", what)
-    status = FIELDS.text(event, "status", what)
     updated = FIELDS.text(event, "updated", what)
     return CalendarEvent(
         id=event_id,
@@ -92,6 +105,14 @@ def _event(event: Mapping[str, Any], event_id: str, calendar_id: str | None, wha
         updated_at=_instant(updated, f"{what}: updated") if updated else None,
         version_marker=FIELDS.text(event, "etag", what),
     )
+
+
+def _times(event: Mapping[str, Any], status: str | None, original_start: EventTime | None,
+           what: str) -> tuple[EventTime, EventTime]:
+    """Start and end; a cancelled instance Google sent without times sits at its original start."""
+    if status == "cancelled" and "start" not in event and original_start is not None:
+        return original_start, original_start
+    return event_time(event.get("start"), f"{what}: start"), event_time(event.get("end"), f"{what}: end")
 
 
 def event_time(value: object, what: str) -> EventTime:

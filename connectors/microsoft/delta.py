@@ -6,6 +6,9 @@ A saved link Graph no longer knows (410 Gone, ``syncStateNotFound`` / ``resyncRe
 into a full resync of that resource: the round restarts from the initial query and its pages
 say ``resync=True``, so the caller can reconcile (anything it holds that the resync does not
 return was deleted meanwhile). Never a gap: a resync is a superset of what was missed.
+
+Calendar pages are read with ``occurrences.calendar_records``: calendarView delta sends the
+occurrences of a series as stubs that only their series master completes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from urllib.parse import quote
 
 from connectors.microsoft.exceptions import (
     DeltaTokenExpired,
-    GraphNotFound,
     NormalizationError,
     mailbox_ref,
 )
@@ -114,6 +116,8 @@ class DeltaPage:
         entry raises; with it, the entry is handed over (to dead-letter) and skipped."""
         if self.resource.kind == "folder":
             raise ValueError("mail folders are not records; use the entries")
+        if self.resource.kind == "event":
+            raise ValueError("calendar pages hold occurrence stubs: read them with occurrences.calendar_records")
         records: list[Record | RemovedItem] = []
         for entry in self.entries:
             try:
@@ -174,20 +178,3 @@ def folder_names(folders: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """parentFolderId → display name, for ``normalize_message``."""
     return {str(folder["id"]): str(folder.get("displayName") or folder["id"])
             for folder in folders if not is_removed(folder) and folder.get("id")}
-
-
-async def series_masters(client: GraphClient, mailbox: str, entries: Iterable[Mapping[str, Any]],
-                         known: set[str]) -> list[dict[str, Any]]:
-    """The series masters that occurrences and exceptions in ``entries`` point to and that are
-    not in ``known`` (a calendarView returns instances, and only the master carries the
-    recurrence). ``known`` is updated; a master deleted meanwhile is skipped."""
-    wanted = {str(entry["seriesMasterId"]) for entry in entries
-              if entry.get("seriesMasterId") and entry["seriesMasterId"] not in known}
-    masters = []
-    for master_id in sorted(wanted):
-        known.add(master_id)
-        try:
-            masters.append(await client.get_json(mailbox, f"{_user(mailbox)}/events/{quote(master_id, safe='')}"))
-        except GraphNotFound:
-            continue
-    return masters

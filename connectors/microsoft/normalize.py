@@ -59,7 +59,8 @@ _TELLING_FIELDS: dict[str, frozenset[str]] = {
 class RemovedItem(BaseModel):
     """An item Graph reported as ``@removed``: deleted, or moved out of the tracked folder /
     calendarView window. ``reason`` is Graph's: ``deleted`` (gone for good) or ``changed``
-    (soft-deleted, still restorable) — both mean "not here any more" to a consumer."""
+    (soft-deleted, still restorable) — both mean "not here any more" to a consumer; or ours,
+    ``seriesMasterNotFound``: an occurrence whose series Graph no longer has (``occurrences.py``)."""
 
     model_config = ConfigDict(frozen=True)
 

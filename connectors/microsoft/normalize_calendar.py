@@ -5,6 +5,10 @@ default, or the zone asked for with ``Prefer: outlook.timezone``), in Windows zo
 as "Pacific Standard Time" or IANA names. The record keeps the UTC instant plus the IANA zone
 the organizer scheduled in (``originalStartTimeZone`` when Graph gives one we can map).
 All-day events are floating dates: midnight to midnight, end exclusive.
+
+``calendarView/delta`` sends the occurrences of a series as stubs without subject or isAllDay
+(``occurrences.py``); read alone, one would be an untitled timed event, so a stub is refused
+here and must be completed from its series master first (``occurrences.calendar_records``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from connectors.microsoft.payload import (
     text,
 )
 from connectors.microsoft.recurrence import recurrence_to_rrule
-from connectors.microsoft.timezones import UnknownTimeZone, iana_zone, local_to_utc
+from connectors.microsoft.timezones import UnknownTimeZone, all_day_date, iana_zone, local_to_utc
 from connectors.payload_fields import shown
 from connectors.plain_text import html_to_text
 from schemas.models import (
@@ -53,8 +57,17 @@ RESPONSES = {
 ATTENDEE_TYPES = {"required": AttendeeType.required, "optional": AttendeeType.optional, "resource": AttendeeType.resource}
 
 
+def is_occurrence_stub(event: Mapping[str, Any]) -> bool:
+    """An occurrence as calendarView delta sends it: without the content every whole event has."""
+    return event.get("type") == "occurrence" and "subject" not in event and "isAllDay" not in event
+
+
 def normalize_event(payload: object) -> CalendarEvent:
     event = require_object(payload, WHAT)
+    if is_occurrence_stub(event):
+        raise NormalizationError(
+            f"{WHAT}: an occurrence stub (id, seriesMasterId, start and end only, as calendarView delta sends it) "
+            "is read with its series master: connectors.microsoft.occurrences.calendar_records")
     all_day = flag(event, "isAllDay", WHAT)
     start = _event_time(event, "start", ("originalStartTimeZone",), all_day)
     end = _event_time(event, "end", ("originalEndTimeZone", "originalStartTimeZone"), all_day)
@@ -74,7 +87,7 @@ def normalize_event(payload: object) -> CalendarEvent:
             recurrence=recurrence_to_rrule(event.get("recurrence"), all_day=all_day, fallback_zone=start.time_zone)
             if kind is EventKind.series_master else [],
             series_master_id=text(event, "seriesMasterId", WHAT),
-            original_start=_original_start(event, start.time_zone),
+            original_start=_original_start(event, start.time_zone, all_day),
             status=EventStatus.cancelled if flag(event, "isCancelled", WHAT) else EventStatus.confirmed,
             organizer=_organizer(event),
             attendees=_attendees(event),
@@ -92,7 +105,7 @@ def _event_time(event: Mapping[str, Any], key: str, zone_keys: tuple[str, ...], 
     originals = (_mappable(text(event, zone_key, WHAT)) for zone_key in zone_keys)
     display_zone = next((zone for zone in originals if zone), None) or _mappable(zone_name)
     if all_day:
-        return EventTime(date=local.date(), time_zone=display_zone)
+        return EventTime(date=all_day_date(local, zone_name, display_zone), time_zone=display_zone)
     try:
         at = local_to_utc(local, zone_name)
     except UnknownTimeZone as exc:
@@ -120,9 +133,14 @@ def _kind(event: Mapping[str, Any]) -> EventKind:
     return KINDS[raw]
 
 
-def _original_start(event: Mapping[str, Any], zone: str | None) -> EventTime | None:
+def _original_start(event: Mapping[str, Any], zone: str | None, all_day: bool) -> EventTime | None:
+    """The slot an exception replaces: a date in an all-day series, as its master's slots are."""
     at = instant(event, "originalStart", WHAT)
-    return EventTime(at=at, time_zone=zone) if at else None
+    if at is None:
+        return None
+    if all_day:
+        return EventTime(date=all_day_date(at.replace(tzinfo=None), "UTC", zone), time_zone=zone)
+    return EventTime(at=at, time_zone=zone)
 
 
 def _body(event: Mapping[str, Any]) -> str | None:
@@ -174,4 +192,4 @@ def _join_url(event: Mapping[str, Any]) -> str | None:
     return text(event, "onlineMeetingUrl", WHAT)
 
 
-__all__ = ["normalize_event"]
+__all__ = ["is_occurrence_stub", "normalize_event"]

@@ -53,3 +53,18 @@ def windows_zone(iana: str) -> str:
 def local_to_utc(local: dt.datetime, zone_name: str) -> dt.datetime:
     """A wall-clock time in ``zone_name`` as a UTC instant (``fold=0`` for repeated times)."""
     return local.replace(tzinfo=zone_info(zone_name)).astimezone(dt.UTC)
+
+
+def all_day_date(local: dt.datetime, zone_name: str, event_zone: str | None) -> dt.date:
+    """The day of an all-day bound Graph wrote as wall-clock ``local`` in ``zone_name``.
+
+    Graph writes all-day events midnight to midnight whatever the zone, so midnight is the day as
+    written. Any other time is an instant (an ``originalStart`` in UTC, say): its day is the one
+    it falls on in the event's own zone, when that zone is known.
+    """
+    if local.time() == dt.time() or not event_zone:
+        return local.date()
+    try:
+        return local_to_utc(local, zone_name).astimezone(zone_info(event_zone)).date()
+    except UnknownTimeZone:  # a zone nobody can map: the date as written is all there is
+        return local.date()

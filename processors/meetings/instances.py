@@ -4,7 +4,8 @@ Rules for series:
 - a master's rule gives its slots; an occurrence or exception stored under its own id takes the
   slot at its ``original_start`` (an occurrence without one sits at its own start), so a moved
   exception appears at its new time only and a stored occurrence is never counted twice;
-- a cancelled exception, or a deleted occurrence whose slot is known, removes that slot;
+- a cancelled exception, or a deleted occurrence whose slot is known, removes that slot (Google
+  sends a cancelled instance without times: its record sits at its original start, start = end);
 - a cancelled or deleted master takes every instance of the series with it; instances whose
   master is merely absent (not yet received) still show;
 - all-day dates are floating: they become the viewer's local midnights.

@@ -2,7 +2,9 @@
 series expanded into instances for ``singleEvents=true``.
 
 Instance ids follow Google's ``{masterId}_{originalStartUTC:%Y%m%dT%H%M%SZ}``; an exception
-(a moved or cancelled instance) is rendered under the id of the instance it replaces.
+(a moved or cancelled instance) is rendered under the id of the instance it replaces. A
+cancelled instance is rendered as Google lists it (incremental sync, ``singleEvents=false``):
+``kind``, ``etag``, ``id``, ``status``, ``recurringEventId`` and ``originalStartTime`` only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def instance_id(master_id: str, original_start: dt.datetime) -> str:
 
 def render_event(item: EventItem, box: Mailbox, seq: int, *, start: dt.datetime | None = None) -> dict[str, Any]:
     """``item`` as an Event; ``start`` renders it as the instance starting then instead."""
+    if item.cancelled and item.series_master_id and item.original_start:
+        return _cancelled_instance(item, seq)
     duration = item.end - item.start
     begins = start or item.start
     event: dict[str, Any] = {
@@ -60,6 +64,18 @@ def render_event(item: EventItem, box: Mailbox, seq: int, *, start: dt.datetime 
                                                     "label": item.online_meeting_url.split("//", 1)[-1]}],
                                    "conferenceSolution": {"key": {"type": "addOn"}, "name": "Video meeting"}}
     return event
+
+
+def _cancelled_instance(item: EventItem, seq: int) -> dict[str, Any]:
+    assert item.series_master_id is not None and item.original_start is not None
+    return {
+        "kind": "calendar#event",
+        "etag": f'"{ETAG_BASE + seq}"',
+        "id": instance_id(item.series_master_id, item.original_start),
+        "status": "cancelled",
+        "recurringEventId": item.series_master_id,
+        "originalStartTime": _time(item.original_start, item),
+    }
 
 
 def _updated_at(seq: int) -> dt.datetime:

@@ -1,6 +1,7 @@
 """Graph's calendar resources: ``events`` and ``events/{id}`` (singles and series masters) and
-``calendarView/delta`` over a window, which expands each series into its occurrences. Events
-render in UTC unless ``Prefer: outlook.timezone``."""
+``calendarView/delta`` over a window, which expands each series into its occurrences and, as
+Graph does, sends each occurrence as a stub (id, seriesMasterId, start, end) that only its
+master completes. Events render in UTC unless ``Prefer: outlook.timezone``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dateutil.rrule import rrulestr
 
 from connectors.emulator.microsoft.delta import changed_since, delta, list_round
 from connectors.emulator.microsoft.options import prefer_zone
-from connectors.emulator.microsoft.render import render_event
+from connectors.emulator.microsoft.render import render_event, render_occurrence_stub
 from connectors.emulator.microsoft.wire import graph_error
 from connectors.emulator.world import EventItem, Mailbox
 
@@ -78,7 +79,9 @@ async def calendar_delta(request: web.Request, box: Mailbox) -> web.Response:
         if entry is None:
             return None
         item, occurrence = entry
-        return render_event(box.user, item, zone=zone, kind="occurrence" if occurrence else None, occurrence=occurrence)
+        if occurrence is not None:
+            return render_occurrence_stub(item, *occurrence, zone=zone)
+        return render_event(box.user, item, zone=zone)
 
     return await delta(request, box, "event", ("startDateTime", "endDateTime"), lambda options: list(shown(options)),
                        changes, render)

@@ -107,28 +107,22 @@ def _all_day(day: dt.date, zone: str | None) -> dict[str, str]:
     return {"dateTime": f"{day.isoformat()}T00:00:00.0000000", "timeZone": zone or "UTC"}
 
 
-def render_event(user: str, item: EventItem, *, zone: str | None = None, kind: str | None = None,
-                 occurrence: tuple[str, dt.datetime] | None = None) -> dict[str, Any]:
-    """Graph's event JSON; ``occurrence`` = (id, original start) renders one instance of a series."""
-    start, end, item_id = item.start, item.end, item.id
-    if occurrence is not None:
-        item_id, start = occurrence
-        end = start + (item.end - item.start)
-    kind = kind or ("exception" if item.series_master_id else "seriesMaster" if item.recurrence else "singleInstance")
+def render_event(user: str, item: EventItem, *, zone: str | None = None) -> dict[str, Any]:
+    """Graph's event JSON for a single event, a series master or an exception."""
+    kind = "exception" if item.series_master_id else "seriesMaster" if item.recurrence else "singleInstance"
     change_key = b64(f"{item.id}:{item.version}")
     windows = windows_zone(item.time_zone)
     rendered: dict[str, Any] = {
-        "@odata.type": "#microsoft.graph.event", "@odata.etag": f'W/"{change_key}"', "id": item_id,
+        "@odata.type": "#microsoft.graph.event", "@odata.etag": f'W/"{change_key}"', "id": item.id,
         "createdDateTime": z(item.start - dt.timedelta(days=30)), "lastModifiedDateTime": z(item.start - dt.timedelta(days=1)),
         "changeKey": change_key, "originalStartTimeZone": windows, "originalEndTimeZone": windows,
         "iCalUId": "040000008200E00074C5B7101A82E008" + hashlib.sha256(item.id.encode()).hexdigest()[:48].upper(),
         "subject": item.title, "bodyPreview": item.description[:255],
         "body": {"contentType": "html", "content": f"<html><body><p>{item.description}</p></body></html>"},
         "isAllDay": item.all_day, "isCancelled": item.cancelled, "isOrganizer": item.organizer.lower() == user.lower(),
-        "type": kind, "seriesMasterId": item.id if occurrence else item.series_master_id,
-        "originalStart": z(original) if (original := occurrence[1] if occurrence else item.original_start) else None,
-        "start": _all_day(start.date(), zone) if item.all_day else _local(start, zone),
-        "end": _all_day(end.date(), zone) if item.all_day else _local(end, zone),
+        "type": kind, "seriesMasterId": item.series_master_id,
+        "originalStart": z(item.original_start) if item.original_start else None,
+        **_bounds(item, item.start, item.end, zone),
         "location": {"displayName": item.location or "", "locationType": "default"},
         "recurrence": rrule_to_pattern(item.recurrence[0], item.start, item.time_zone) if kind == "seriesMaster" and item.recurrence else None,
         "organizer": {"emailAddress": {"name": item.organizer.split("@")[0], "address": item.organizer}},
@@ -139,6 +133,26 @@ def render_event(user: str, item: EventItem, *, zone: str | None = None, kind: s
         "onlineMeeting": {"joinUrl": item.online_meeting_url} if item.online_meeting_url else None,
     }
     return rendered
+
+
+def render_occurrence_stub(master: EventItem, occurrence_id: str, start: dt.datetime, *,
+                           zone: str | None = None) -> dict[str, Any]:
+    """One occurrence of ``master`` as calendarView delta sends it: a stub with its id, series,
+    start and end and nothing else (no subject, isAllDay, organizer, attendees, location, join
+    link; see connectors/microsoft/occurrences.py). Its etag changes with the master's edits."""
+    change_key = b64(f"{occurrence_id}:{master.version}")
+    return {
+        "@odata.type": "#microsoft.graph.event", "@odata.etag": f'W/"{change_key}"', "id": occurrence_id,
+        "seriesMasterId": master.id, "type": "occurrence",
+        **_bounds(master, start, start + (master.end - master.start), zone),
+    }
+
+
+def _bounds(item: EventItem, start: dt.datetime, end: dt.datetime, zone: str | None) -> dict[str, Any]:
+    """``start`` and ``end`` as dateTimeTimeZone values; all-day ones midnight to midnight."""
+    if item.all_day:
+        return {"start": _all_day(start.date(), zone), "end": _all_day(end.date(), zone)}
+    return {"start": _local(start, zone), "end": _local(end, zone)}
 
 
 def rrule_to_pattern(rule: str, start: dt.datetime, zone: str) -> dict[str, Any]:

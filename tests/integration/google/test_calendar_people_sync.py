@@ -3,8 +3,11 @@ metadata.deleted) sync against the emulator."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from connectors.emulator.google.calendar_render import instance_id as google_instance_id
 from connectors.google import sync_contacts, sync_events
 from connectors.google.exceptions import CursorExpired
 from schemas.models import EventKind, EventStatus
@@ -48,6 +51,33 @@ def test_calendar_incremental_sync_returns_only_changed_events(emulator: Running
     assert records["evt-weekly"].title == "Weekly sync v2"
     assert records["evt-offsite"].status is EventStatus.cancelled
     assert not any(b.full_resync for b in batches) and batches[-1].cursor != cursor
+
+
+def test_calendar_incremental_sync_sends_a_cancelled_instance_as_google_does_and_keeps_it(
+        emulator: RunningEmulator, sleep: RecordingSleep) -> None:
+    account = account_for(emulator, sleep)
+    cursor = list(sync_events(account.calendar, None))[-1].cursor
+    master = emulator.world.mailbox(emulator.user).events["evt-weekly"]
+    emulator.world.cancel_instance(emulator.user, "evt-weekly", master.start + dt.timedelta(weeks=3))
+    instance_id = google_instance_id("evt-weekly", master.start + dt.timedelta(weeks=3))
+    page = account.calendar.list_events(sync_token=cursor)
+    [raw] = [item for item in page.items if item["id"] == instance_id]
+    assert set(raw) == {"kind", "etag", "id", "status", "recurringEventId", "originalStartTime"}  # no start, no end
+    batches = list(sync_events(account.calendar, cursor))
+    records = {r.id: r for b in batches for r in b.records}
+    assert all(instance_id not in b.deleted_ids for b in batches)
+    cancelled = records[instance_id]
+    assert (cancelled.kind, cancelled.status, cancelled.series_master_id) == (EventKind.exception, EventStatus.cancelled, "evt-weekly")
+    assert cancelled.original_start == cancelled.start == cancelled.end
+    assert cancelled.original_start.at == master.start + dt.timedelta(weeks=3)
+
+
+def test_calendar_full_listing_keeps_cancelled_instances_in_the_sparse_shape(emulator: RunningEmulator,
+                                                                            sleep: RecordingSleep) -> None:
+    account = account_for(emulator, sleep)
+    items = account.calendar.list_events().items
+    [raw] = [item for item in items if item.get("status") == "cancelled"]  # singleEvents=false lists it
+    assert "start" not in raw and "end" not in raw and raw["recurringEventId"] == "evt-weekly"
 
 
 def test_calendar_gone_sync_token_means_full_sync(emulator: RunningEmulator, sleep: RecordingSleep) -> None:

@@ -3,16 +3,19 @@ incremental rounds after mailbox activity, resuming mid-round, and resync after 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest_asyncio
 
+from connectors.emulator.world import EventItem
 from connectors.microsoft import delta
 from connectors.microsoft.auth import AppCredentials
 from connectors.microsoft.graph_client import GraphClient
-from connectors.microsoft.normalize import RemovedItem
+from connectors.microsoft.normalize import RemovedItem, normalize
+from connectors.microsoft.occurrences import SERIES_GONE, SeriesMasters, calendar_records
 from schemas.models import CalendarEvent, Contact, Email, EventKind, EventStatus
 
 if TYPE_CHECKING:
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
 pytest_plugins = ("tests.integration.microsoft.harness",)
 
 PAGE = 7
+#: Every property Graph's calendarView delta sends for an occurrence of a series.
+STUB_FIELDS = frozenset({"@odata.type", "@odata.etag", "id", "type", "seriesMasterId", "start", "end"})
 
 
 @pytest_asyncio.fixture
@@ -28,6 +33,20 @@ async def client(emulator: Emulator) -> AsyncIterator[GraphClient]:
     settings = emulator.settings(max_page_size=PAGE)
     async with GraphClient(settings, AppCredentials(settings)) as graph:
         yield graph
+
+
+def _counting_master_fetches(client: GraphClient) -> list[str]:
+    """The ids of the events fetched one by one (``GET events/{id}``) through ``client``."""
+    fetched: list[str] = []
+    get_json = client.get_json
+
+    async def counting(mailbox: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if "/events/" in path:
+            fetched.append(path.rsplit("/", 1)[-1])
+        return await get_json(mailbox, path, **kwargs)
+
+    client.get_json = counting  # type: ignore[method-assign]
+    return fetched
 
 
 async def _round(client: GraphClient, user: str, resource: delta.DeltaResource, link: str | None = None,
@@ -102,26 +121,76 @@ async def test_expired_delta_link_triggers_a_full_resync(emulator: Emulator, cli
     assert more == {} and not after[0].resync
 
 
-async def test_calendar_view_round_with_series_masters_and_incremental_changes(emulator: Emulator, client: GraphClient) -> None:
+async def _calendar_round(client: GraphClient, user: str, resource: delta.DeltaResource, link: str | None = None,
+                          ) -> tuple[list[delta.DeltaPage], dict[str, CalendarEvent | RemovedItem], SeriesMasters]:
+    """A calendarView round read as the crawl reads it: one SeriesMasters for the round."""
+    masters = SeriesMasters(client, user)
+    pages = [page async for page in delta.delta_round(client, user, resource, link)]
+    records = {r.id: r for page in pages for r in await calendar_records(page.entries, masters)}
+    return pages, records, masters
+
+
+async def test_calendar_view_round_sends_occurrences_as_stubs_that_their_master_completes(emulator: Emulator,
+                                                                                         client: GraphClient) -> None:
     user = emulator.user
     start, end = delta.calendar_window(emulator.world.now, past_days=7, future_days=120)
     resource = delta.calendar_view(user, start, end)
-    pages, events = await _round(client, user, resource)
+    fetched = _counting_master_fetches(client)
+    pages, events, masters = await _calendar_round(client, user, resource)
+    stubs = [entry for page in pages for entry in page.entries if entry.get("type") == "occurrence"]
+    assert len(stubs) == 8 and len(pages) > 1  # over several pages, one master fetch
+    assert {frozenset(stub) for stub in stubs} == {STUB_FIELDS}
+    assert fetched == ["evt-weekly"]
     kinds = sorted(e.kind.value for e in events.values() if isinstance(e, CalendarEvent))
     assert kinds == ["exception"] * 2 + ["occurrence"] * 8 + ["single"]
-    entries = [entry for page in pages for entry in page.entries]
-    masters = await delta.series_masters(client, user, entries, known=set())
-    assert [m["id"] for m in masters] == ["evt-weekly"]
-    master = delta.DeltaPage(resource, masters).normalized()[0]
-    assert isinstance(master, CalendarEvent) and master.recurrence == ["RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;COUNT=10"]
+    occurrences = [e for e in events.values() if isinstance(e, CalendarEvent) and e.kind is EventKind.occurrence]
+    master = emulator.world.mailbox(user).events["evt-weekly"]
+    assert {(e.title, e.online_meeting_url, e.start.time_zone, e.organizer.email) for e in occurrences} == {  # type: ignore[union-attr]
+        ("Weekly sync", master.online_meeting_url, "Europe/Berlin", master.organizer)}
+    assert all(e.attendees and e.end.at - e.start.at == master.end - master.start for e in occurrences)  # type: ignore[operator]
+    [found] = masters.found
+    series = normalize("event", found)
+    assert isinstance(series, CalendarEvent) and series.recurrence == ["RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;COUNT=10"]
     offsite = events["evt-offsite"]
     assert isinstance(offsite, CalendarEvent) and offsite.is_all_day and offsite.start.time_zone == "America/Los_Angeles"
 
     await emulator.post("/_emulator/advance", {"user": user})
-    _, changed = await _round(client, user, resource, pages[-1].delta_link)
+    _, changed, _ = await _calendar_round(client, user, resource, pages[-1].delta_link)
     occurrences = [e for e in changed.values() if isinstance(e, CalendarEvent) and e.kind is EventKind.occurrence]
-    assert len(occurrences) == 8 and {e.title for e in occurrences} == {"Weekly sync v2"}
+    assert len(occurrences) == 8 and {e.title for e in occurrences} == {"Weekly sync v2"}  # a new sync: fetched again
+    assert fetched == ["evt-weekly", "evt-weekly"]
     assert changed["evt-offsite"].status is EventStatus.cancelled  # type: ignore[union-attr]
+
+
+async def test_all_day_series_occurrences_stay_all_day_dates(emulator: Emulator, client: GraphClient) -> None:
+    user = emulator.user
+    box = emulator.world.mailbox(user)
+    first_friday = emulator.world.now.replace(hour=0, minute=0) + dt.timedelta(days=4)
+    box.events["evt-remote"] = EventItem(
+        id="evt-remote", title="Remote Friday", start=first_friday, end=first_friday + dt.timedelta(days=1),
+        time_zone="America/Los_Angeles", organizer=user, attendees=[], all_day=True,
+        recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"],
+    )
+    box.record("event", "created", "evt-remote")
+    start, end = delta.calendar_window(emulator.world.now, past_days=0, future_days=30)
+    _, events, _ = await _calendar_round(client, user, delta.calendar_view(user, start, end))
+    remote = sorted((e for e in events.values() if isinstance(e, CalendarEvent) and e.series_master_id == "evt-remote"),
+                    key=lambda e: e.start.date or dt.date.min)
+    assert [(e.title, e.is_all_day, e.start.date, e.end.date, e.start.time_zone) for e in remote] == [
+        ("Remote Friday", True, (first_friday + dt.timedelta(weeks=n)).date(), (first_friday + dt.timedelta(weeks=n, days=1)).date(),
+         "America/Los_Angeles") for n in range(3)]
+
+
+async def test_occurrences_of_a_series_deleted_since_the_round_are_deleted(emulator: Emulator, client: GraphClient) -> None:
+    user = emulator.user
+    start, end = delta.calendar_window(emulator.world.now, past_days=7, future_days=120)
+    pages = [page async for page in delta.delta_round(client, user, delta.calendar_view(user, start, end))]
+    del emulator.world.mailbox(user).events["evt-weekly"]  # before the master is fetched: Graph answers 404
+    masters = SeriesMasters(client, user)
+    records = [r for page in pages for r in await calendar_records(page.entries, masters)]
+    gone = [r for r in records if isinstance(r, RemovedItem)]
+    assert len(gone) == 8 and {r.reason for r in gone} == {SERIES_GONE}
+    assert masters.found == []
 
 
 async def test_contacts_round_then_new_and_updated_contacts(emulator: Emulator, client: GraphClient) -> None:

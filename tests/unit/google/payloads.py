@@ -379,7 +379,10 @@ def recurring_exception() -> dict[str, Any]:
 
 
 def cancelled_instance() -> dict[str, Any]:
-    """A cancelled occurrence keeps its original start (incremental sync's shape)."""
+    """The third Monday's instance of ``recurring_master()``, cancelled, as incremental sync (and a
+    ``singleEvents=false`` listing) returns it: these six fields and nothing else — no start, no
+    end, no summary ("Cancelled exceptions are only guaranteed to have values for the id,
+    recurringEventId and originalStartTime fields populated")."""
     return {
         "kind": "calendar#event",
         "etag": "\"3181161784712003\"",
@@ -387,8 +390,35 @@ def cancelled_instance() -> dict[str, Any]:
         "status": "cancelled",
         "recurringEventId": "weekly0sync1abc",
         "originalStartTime": {"dateTime": "2026-11-16T10:00:00+01:00", "timeZone": "Europe/Berlin"},
-        "start": {"dateTime": "2026-11-16T10:00:00+01:00", "timeZone": "Europe/Berlin"},
-        "end": {"dateTime": "2026-11-16T11:00:00+01:00", "timeZone": "Europe/Berlin"},
+    }
+
+
+def all_day_series_master() -> dict[str, Any]:
+    """A weekly all-day series on Wednesdays (dates, no zone: all-day events float)."""
+    return {
+        "kind": "calendar#event",
+        "etag": "\"3181161784712006\"",
+        "id": "gym0days",
+        "status": "confirmed",
+        "updated": "2026-10-02T08:30:00.000Z",
+        "summary": "Gym day",
+        "organizer": {"email": "ada@contoso.example", "self": True},
+        "start": {"date": "2026-11-04"},
+        "end": {"date": "2026-11-05"},
+        "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=6"],
+        "iCalUID": "gym0days@google.com",
+    }
+
+
+def cancelled_all_day_instance() -> dict[str, Any]:
+    """A cancelled instance of an all-day series: its original start is a date."""
+    return {
+        "kind": "calendar#event",
+        "etag": "\"3181161784712005\"",
+        "id": "gym0days_20261118",
+        "status": "cancelled",
+        "recurringEventId": "gym0days",
+        "originalStartTime": {"date": "2026-11-18"},
     }
 
 

@@ -23,6 +23,7 @@ from schemas.models import (
 )
 from tests.unit.google.payloads import (
     all_day_event,
+    cancelled_all_day_instance,
     cancelled_instance,
     deleted_event,
     deleted_person,
@@ -78,14 +79,42 @@ def test_unmoved_instance_is_an_occurrence() -> None:
     assert normalize("event", payload).kind is EventKind.occurrence
 
 
-def test_cancelled_instance_is_a_cancelled_exception() -> None:
+def test_cancelled_instance_without_times_is_a_cancelled_exception_at_its_original_start() -> None:
     event = normalize("event", cancelled_instance())
-    assert event.status is EventStatus.cancelled
-    assert event.kind is EventKind.exception
+    original = EventTime(at=datetime(2026, 11, 16, 9, 0, tzinfo=UTC), time_zone="Europe/Berlin")
+    assert isinstance(event, CalendarEvent)
+    assert (event.id, event.kind, event.status) == ("weekly0sync1abc_20261116T090000Z", EventKind.exception, EventStatus.cancelled)
+    assert event.series_master_id == "weekly0sync1abc"
+    assert event.original_start == event.start == event.end == original
+    assert (event.is_all_day, event.title, event.version_marker) == (False, None, "\"3181161784712003\"")
+
+
+def test_cancelled_instance_of_an_all_day_series_sits_on_its_original_date() -> None:
+    event = normalize("event", cancelled_all_day_instance())
+    assert isinstance(event, CalendarEvent) and event.is_all_day
+    assert event.original_start == event.start == event.end == EventTime(date=date(2026, 11, 18))
+    assert (event.kind, event.series_master_id) == (EventKind.exception, "gym0days")
+
+
+def test_cancelled_instance_that_carries_its_times_keeps_them() -> None:
+    """On the organizer's calendar a cancelled instance may still carry its details."""
+    detailed = {**recurring_exception(), "status": "cancelled"}
+    event = normalize("event", detailed)
+    assert (event.kind, event.status) == (EventKind.exception, EventStatus.cancelled)
+    assert event.start.at == datetime(2026, 11, 9, 11, 0, tzinfo=UTC)
+    assert event.original_start.at == datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
 
 
 def test_cancelled_event_without_times_is_a_deletion() -> None:
     assert normalize("event", deleted_event()) == Deletion(kind="event", id="gone0event", version_marker="\"3181161784712004\"")
+
+
+def test_cancelled_event_naming_a_series_but_no_original_start_is_a_deletion() -> None:
+    """It cannot be placed in its series, so all that is known is that this id is gone."""
+    payload = {**cancelled_instance()}
+    del payload["originalStartTime"]
+    assert normalize("event", payload) == Deletion(
+        kind="event", id="weekly0sync1abc_20261116T090000Z", version_marker="\"3181161784712003\"")
 
 
 def test_naive_date_time_is_read_in_the_event_time_zone() -> None:

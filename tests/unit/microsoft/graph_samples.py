@@ -186,3 +186,103 @@ CONTACT: dict[str, Any] = {
 }
 
 REMOVED = {"@odata.type": "#microsoft.graph.message", "id": "AAMkAGUAAAwTW09AAB=", "@removed": {"reason": "deleted"}}
+
+# -- calendarView delta: occurrences of a series come as stubs ------------------------------
+# The stub shape is what Graph's calendarView/delta returns for every occurrence of a series
+# (microsoftgraph/microsoft-graph-docs issues #1716, #7632, #22197): these seven properties,
+# start and end in UTC, nothing else.
+
+TEAM_SYNC_MASTER: dict[str, Any] = {
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhT2ZIu"',
+    "id": "AAMkADTeamSyncMaster=",
+    "createdDateTime": "2026-09-01T08:00:00.0000000Z",
+    "lastModifiedDateTime": "2026-10-20T07:45:12.0000000Z",
+    "changeKey": "DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhT2ZIu",
+    "originalStartTimeZone": "W. Europe Standard Time",
+    "originalEndTimeZone": "W. Europe Standard Time",
+    "iCalUId": "040000008200E00074C5B7101A82E00800000000TEAMSYNC",
+    "subject": "Team sync",
+    "bodyPreview": "Weekly round",
+    "body": {"contentType": "html", "content": "<html><body><p>Weekly <b>round</b></p></body></html>"},
+    "isAllDay": False,
+    "isCancelled": False,
+    "type": "seriesMaster",
+    "seriesMasterId": None,
+    "start": {"dateTime": "2026-11-02T09:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-02T09:30:00.0000000", "timeZone": "UTC"},
+    "location": {"displayName": "Room 4", "locationType": "default"},
+    "recurrence": {
+        "pattern": {"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
+                    "daysOfWeek": ["monday"], "firstDayOfWeek": "sunday", "index": "first"},
+        "range": {"type": "noEnd", "startDate": "2026-11-02", "endDate": "0001-01-01",
+                  "recurrenceTimeZone": "W. Europe Standard Time", "numberOfOccurrences": 0},
+    },
+    "attendees": [
+        {"type": "required", "status": {"response": "accepted", "time": "2026-09-02T10:00:00Z"},
+         "emailAddress": {"name": "Megan Bowen", "address": "meganb@contoso.example"}},
+    ],
+    "organizer": {"emailAddress": {"name": "Adele Vance", "address": "adelev@contoso.example"}},
+    "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_teamsync"},
+}
+
+TEAM_SYNC_STUB: dict[str, Any] = {
+    "@odata.type": "#microsoft.graph.event",
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhT48i7"',
+    "seriesMasterId": "AAMkADTeamSyncMaster=",
+    "type": "occurrence",
+    "start": {"dateTime": "2026-11-16T09:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-16T09:30:00.0000000", "timeZone": "UTC"},
+    "id": "AAMkADTeamSyncOcc1116=",
+}
+
+HOLIDAY_MASTER: dict[str, Any] = {
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0001"',
+    "id": "AAMkADRemoteFridayMaster=",
+    "lastModifiedDateTime": "2026-10-01T12:00:00Z",
+    "changeKey": "DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0001",
+    "originalStartTimeZone": "Pacific Standard Time",
+    "originalEndTimeZone": "Pacific Standard Time",
+    "subject": "Remote Friday",
+    "isAllDay": True,
+    "type": "seriesMaster",
+    "start": {"dateTime": "2026-11-06T00:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-07T00:00:00.0000000", "timeZone": "UTC"},
+    "recurrence": {
+        "pattern": {"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
+                    "daysOfWeek": ["friday"], "firstDayOfWeek": "sunday", "index": "first"},
+        "range": {"type": "noEnd", "startDate": "2026-11-06", "endDate": "0001-01-01",
+                  "recurrenceTimeZone": "Pacific Standard Time", "numberOfOccurrences": 0},
+    },
+    "organizer": {"emailAddress": {"name": "Adele Vance", "address": "adelev@contoso.example"}},
+}
+
+#: An occurrence of the all-day series: Graph writes all-day events midnight to midnight,
+#: whatever the zone.
+HOLIDAY_STUB: dict[str, Any] = {
+    "@odata.type": "#microsoft.graph.event",
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0002"',
+    "seriesMasterId": "AAMkADRemoteFridayMaster=",
+    "type": "occurrence",
+    "start": {"dateTime": "2026-11-13T00:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-14T00:00:00.0000000", "timeZone": "UTC"},
+    "id": "AAMkADRemoteFridayOcc1113=",
+}
+
+#: The 20 November occurrence of the all-day series, moved to the Thursday: a whole event.
+HOLIDAY_EXCEPTION: dict[str, Any] = {
+    "@odata.type": "#microsoft.graph.event",
+    "@odata.etag": 'W/"DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0003"',
+    "id": "AAMkADRemoteFridayEx1120=",
+    "lastModifiedDateTime": "2026-10-05T12:00:00Z",
+    "changeKey": "DwAAABYAAAC9YbapXssvT4RTG13UUr6AAAhU0003",
+    "originalStartTimeZone": "Pacific Standard Time",
+    "originalEndTimeZone": "Pacific Standard Time",
+    "subject": "Remote Thursday (moved)",
+    "isAllDay": True,
+    "type": "exception",
+    "seriesMasterId": "AAMkADRemoteFridayMaster=",
+    "originalStart": "2026-11-20T08:00:00Z",
+    "start": {"dateTime": "2026-11-19T00:00:00.0000000", "timeZone": "UTC"},
+    "end": {"dateTime": "2026-11-20T00:00:00.0000000", "timeZone": "UTC"},
+    "organizer": {"emailAddress": {"name": "Adele Vance", "address": "adelev@contoso.example"}},
+}

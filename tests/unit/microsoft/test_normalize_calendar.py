@@ -26,6 +26,7 @@ from tests.unit.microsoft.graph_samples import (
     EVENT_ALL_DAY,
     EVENT_PACIFIC,
     EXCEPTION,
+    HOLIDAY_EXCEPTION,
     SERIES_MASTER,
 )
 
@@ -101,6 +102,14 @@ def test_exception_links_to_its_master_and_original_start() -> None:
     assert event.series_master_id == "AAMkADSeriesMaster="
     assert event.original_start == EventTime(at=dt.datetime(2017, 9, 18, 16, 0, tzinfo=dt.UTC), time_zone="America/New_York")
     assert event.recurrence == []
+
+
+@pytest.mark.parametrize("original", ["2026-11-20T08:00:00Z", "2026-11-20T00:00:00Z"])
+def test_exception_of_an_all_day_series_replaces_a_date_as_its_masters_slots_are(original: str) -> None:
+    """Midnight in the series' zone as a UTC instant, or midnight as written: the same day."""
+    event = _event({**HOLIDAY_EXCEPTION, "originalStart": original})
+    assert event.original_start == EventTime(date=dt.date(2026, 11, 20), time_zone="America/Los_Angeles")
+    assert (event.start.date, event.end.date) == (dt.date(2026, 11, 19), dt.date(2026, 11, 20))
 
 
 def test_cancelled_occurrence_is_status_cancelled() -> None:
