@@ -155,6 +155,10 @@ class KafkaSender:
                                                        user_ref=pending.user_ref))
             pending.future.exception()  # retrieved: a caller that stopped waiting gets no warning
         self._pending.clear()
+        if self._producer is not None:
+            if left:
+                self._producer.purge()  # their callers were told; librdkafka stops retrying them
+            self._producer = None  # released: no connection attempts outlive the publisher
         if left:
             topics = sorted({pending.topic for pending in unanswered})
             log.error("publisher closed with %d records unacknowledged", left)

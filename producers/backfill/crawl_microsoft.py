@@ -24,7 +24,8 @@ from typing import Any
 from connectors.microsoft import delta
 from connectors.microsoft.exceptions import NormalizationError
 from connectors.microsoft.graph_client import GraphClient
-from connectors.microsoft.normalize import RemovedItem
+from connectors.microsoft.normalize import RemovedItem, normalize
+from connectors.microsoft.occurrences import SeriesMasters, calendar_records
 from producers.backfill.crawl import CrawlPage, Unreadable, decode_cursor, encode_cursor
 from schemas.models import AvroModel, DocType, Email
 
@@ -135,18 +136,43 @@ class GraphCalendarCrawler(_GraphCrawler):
                      "masters": []}
         resource = delta.calendar_view(self._mailbox, dt.datetime.fromisoformat(state["start"]),
                                        dt.datetime.fromisoformat(state["end"]))
-        known: set[str] = set(state["masters"])
+        masters = SeriesMasters(self._client, self._mailbox)  # each master fetched once per crawl
+        published: set[str] = set(state["masters"])
         flag = _RestartFlag(resumed=state["link"] is not None)
         async for page in delta.delta_round(self._client, self._mailbox, resource, state["link"]):
-            if page.resync and flag.resumed and not flag.flagged:
-                known.clear()  # a resync lists every instance again: their masters too
-            masters = await delta.series_masters(self._client, self._mailbox, page.entries, known)
-            entries = delta.DeltaPage(page.resource, masters + page.entries, page.next_link, page.delta_link, page.resync)
-            records = self._records(entries, DocType.calendar_event)
-            restarted = flag.first_resync(page)
-            state = {**state, "link": page.next_link, "masters": sorted(known)}
+            if flag.first_resync(page):
+                published.clear()  # a resync lists every instance again: their masters too
+                restarted = True
+            else:
+                restarted = False
+            records = await self._calendar_records(page, masters)
+            # Only masters carry the recurrence, and a calendarView returns none: publish each
+            # master its occurrences were completed from, once per crawl.
+            fresh = [m for m in masters.found if str(m.get("id")) not in published]
+            published |= {str(m.get("id")) for m in fresh}
+            records = self._masters(fresh) + records
+            state = {**state, "link": page.next_link, "masters": sorted(published)}
             yield CrawlPage(records, cursor=None if page.is_last else encode_cursor(state), restarted=restarted,
                             sync_cursor=encode_cursor({"delta_link": page.delta_link}) if page.is_last else None)
+
+    async def _calendar_records(self, page: delta.DeltaPage, masters: SeriesMasters) -> list[AvroModel]:
+        def on_error(entry: dict[str, Any], exc: NormalizationError) -> None:
+            self._unreadable(DocType.calendar_event, str(entry.get("id", "?")), entry, str(exc))
+
+        records = await calendar_records(page.entries, masters, on_error=on_error)
+        return [record for record in records if not isinstance(record, RemovedItem)]
+
+    def _masters(self, payloads: list[dict[str, Any]]) -> list[AvroModel]:
+        records: list[AvroModel] = []
+        for payload in payloads:
+            try:
+                record = normalize("event", payload)
+            except NormalizationError as exc:
+                self._unreadable(DocType.calendar_event, str(payload.get("id", "?")), payload, str(exc))
+                continue
+            if not isinstance(record, RemovedItem):
+                records.append(record)
+        return records
 
 
 class GraphContactCrawler(_GraphCrawler):

@@ -82,9 +82,8 @@ def test_cancelled_google_instances_leave_meetings_upcoming_and_busy(
     user, account = emulator.user, account_for(emulator, sleep)
 
     def publisher() -> Publisher:
-        # gzip: the workers' aiokafka consumer cannot read the publisher's default lz4 without the
-        # lz4 package, which the project does not install (reported, not this test's subject).
-        settings = ProducerSettings.from_env({}, compression="gzip")
+        # The default settings (lz4): the workers read what the producers compress.
+        settings = ProducerSettings.from_env({})
         return Publisher(kafka=kafka, settings=settings, serde=serde, payloads=payloads,
                          stamper=MetadataStamper(source_service="tests", source_version="0"))
 
