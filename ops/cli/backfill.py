@@ -16,6 +16,7 @@ from ops.cli.backfill_progress import ProgressBars
 from ops.cli.errors import one_line_errors
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import StaticGoogleTokens
+from producers.backfill.queue import run_queue
 from producers.backfill.service import BackfillService, bootstrap
 from producers.backfill.store import read_job, read_jobs
 from schemas.models import DocType, Provider
@@ -107,7 +108,12 @@ def run(
         service = bootstrap()
         await service.start()
         try:
-            await _run_queue(service, once=once, stale_after_s=stale_after_s, concurrency=concurrency)
+            async def run_job(job: BackfillJob) -> BackfillJob:
+                done = await service.runner().run(job)
+                typer.echo(json.dumps(_summary(done)))
+                return done
+
+            await run_queue(service.store.all, run_job, once=once, stale_after_s=stale_after_s, concurrency=concurrency)
             return 0
         finally:
             await service.close()
@@ -162,31 +168,6 @@ async def _run_with_bars(service: BackfillService, job: BackfillJob) -> int:
         typer.echo(f"error: job {done.job_id} {done.status.value}: {done.last_error}", err=True)
         return 1
     return 0
-
-
-async def _run_queue(service: BackfillService, *, once: bool, stale_after_s: float, concurrency: int) -> None:
-    slots = asyncio.Semaphore(concurrency)
-    running: dict[str, asyncio.Task[BackfillJob]] = {}
-    while True:
-        now = dt.datetime.now(dt.UTC)
-        for job in await asyncio.to_thread(service.store.all):
-            abandoned = job.status in (JobStatus.running, JobStatus.paused_for_quota) and (
-                now - job.updated_at).total_seconds() > stale_after_s
-            if job.job_id not in running and (job.status is JobStatus.pending or abandoned):
-                running[job.job_id] = asyncio.create_task(_run_one(service, job, slots))
-        for job_id, task in list(running.items()):
-            if task.done():
-                del running[job_id]
-        if once and not running:
-            return
-        await asyncio.sleep(2.0)
-
-
-async def _run_one(service: BackfillService, job: BackfillJob, slots: asyncio.Semaphore) -> BackfillJob:
-    async with slots:
-        done = await service.runner().run(job)
-        typer.echo(json.dumps(_summary(done)))
-        return done
 
 
 def _summary(job: BackfillJob) -> dict[str, object]:

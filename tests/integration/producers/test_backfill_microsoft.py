@@ -3,6 +3,7 @@ exactly the mailbox's items, checkpointed, resumable, throttled without loss."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -113,3 +114,40 @@ async def test_throttling_pauses_the_job_and_loses_nothing(emulator, kafka, serd
 
 async def _no_wait(seconds: float) -> None:
     return None
+
+
+async def test_the_queue_runs_users_side_by_side_and_a_throttled_one_holds_up_no_other(emulator, kafka, serde, payloads):
+    from connectors.backoff import Backoff
+    from producers.backfill.queue import run_queue
+    from producers.backfill.runner import BackfillRunner
+
+    throttled, other = emulator.user, emulator.other_user
+    # Six 429s asking for a second each: the throttled user's crawl waits at least 3 s in all.
+    await emulator.post("/_emulator/faults", {"path_prefix": f"/v1.0/users/{throttled}/mailFolders",
+                                              "status": 429, "times": 6, "retry_after": "1"})
+    crawlers = ProviderCrawlers(microsoft=emulator.settings(max_page_size=20, max_attempts=2, backoff_initial_s=1.0))
+    publisher = publisher_for(kafka, serde, payloads)
+    await publisher.start()
+    store = JobStore(kafka, publisher)
+    jobs = [BackfillJob.new(user_id=user, provider=Provider.microsoft, doc_types=(DocType.email,),
+                            now=dt.datetime.now(dt.UTC), batch_size=20) for user in (throttled, other)]
+    for job in jobs:
+        await store.save(job)
+    finished_at: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+
+    async def run_job(job: BackfillJob) -> BackfillJob:
+        runner = BackfillRunner(publisher=publisher, store=store, crawlers=crawlers.crawler,
+                                backoff=Backoff(initial_s=0.01, max_s=0.01, retry_after_max_s=1.0))
+        done = await runner.run(job)
+        finished_at[done.user_id] = loop.time()
+        return done
+
+    mine = {job.job_id for job in jobs}
+    done = await run_queue(lambda: [j for j in store.all() if j.job_id in mine], run_job, once=True,
+                           stale_after_s=600, concurrency=2, poll_s=0.1)
+    await crawlers.aclose()
+    assert {job.status for job in done} == {JobStatus.completed}
+    # The throttled user waited out its 429s (at least 3 s); the other did not wait for it.
+    assert finished_at[other] + 1.5 < finished_at[throttled]
+    await publisher.close()
