@@ -48,6 +48,10 @@ class ProcessorSettings(EnvSettings):
     #: from bringing the meeting back). Must outlast calendar-updates' retention (14 days) plus
     #: the longest consumer lag; 0 keeps tombstones forever (processors/meetings/expiry.py).
     meetings_tombstone_retention_days: float = Field(default=30.0, ge=0)
+    #: Tests only: ``before:N`` / ``after:N`` kills the worker (SIGKILL) just before / after
+    #: its N-th derived event, once what it wrote so far is on the broker
+    #: (processors/common/kill_switch.py). Never set in production.
+    test_kill_at_derived: str | None = Field(default=None, pattern=r"^(before|after):[1-9][0-9]*$")
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 

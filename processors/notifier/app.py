@@ -55,7 +55,7 @@ async def on_event(event: Event, record: InboundRecord) -> None:
 async def on_derived(event: DerivedEvent, record: InboundRecord) -> None:
     try:
         notification = notification_from_update(
-            event.user_id, event.kind, event.payload, source_id=event.event_id, created_at=event.produced_at
+            event.user_id, event.kind, event.payload, source_id=event.event_id, occurred_at=event.occurred_at
         )
     except InvalidNotification as exc:
         raise PoisonMessage(str(exc)) from exc

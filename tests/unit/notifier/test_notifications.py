@@ -160,33 +160,33 @@ def test_a_shipment_update_becomes_a_notification_without_body_or_token_keys() -
         "shipment.updated",
         {"tracking_number": "1Z999AA10123456784", "status": "out_for_delivery", "email": {"subject": "s", "body_text": "b"}, "access_token": "t"},
         source_id="shipment-updates:0:41",
-        created_at=T0,
+        occurred_at=T0,
     )
     assert notification.payload == {"tracking_number": "1Z999AA10123456784", "status": "out_for_delivery", "email": {"subject": "s"}}
     assert (notification.user_id, notification.kind) == ("ada", "shipment.updated")
 
 
 def test_a_generic_update_gets_the_same_id_from_the_same_source() -> None:
-    make = lambda source: notification_from_update("ada", "meeting.updated", {}, source_id=source, created_at=T0)
+    make = lambda source: notification_from_update("ada", "meeting.updated", {}, source_id=source, occurred_at=T0)
     assert make("meeting-updates:1:7").id == make("meeting-updates:1:7").id != make("meeting-updates:1:8").id
 
 
 @pytest.mark.parametrize("kind", ["Shipment.Updated", "shipment", "shipment..updated", "shipment.updated\nevent: x", ""])
 def test_a_malformed_kind_is_refused(kind: str) -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("ada", kind, {}, source_id="s", created_at=T0)
+        notification_from_update("ada", kind, {}, source_id="s", occurred_at=T0)
 
 
 def test_an_oversized_payload_is_refused() -> None:
     with pytest.raises(InvalidNotification, match=str(MAX_PAYLOAD_BYTES)):
-        notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES}, source_id="s", created_at=T0)
+        notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES}, source_id="s", occurred_at=T0)
 
 
 def test_a_payload_that_is_not_json_is_refused() -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("ada", "meeting.updated", {"when": dt.date(2026, 1, 1)}, source_id="s", created_at=T0)
+        notification_from_update("ada", "meeting.updated", {"when": dt.date(2026, 1, 1)}, source_id="s", occurred_at=T0)
 
 
 def test_a_generic_update_without_user_is_refused() -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("", "meeting.updated", {}, source_id="s", created_at=T0)
+        notification_from_update("", "meeting.updated", {}, source_id="s", occurred_at=T0)
