@@ -31,6 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
 
+from processors.common.derived import DerivedEvent
 from processors.notifier.exceptions import InvalidNotification
 from schemas.models import (
     Address,
@@ -101,6 +102,14 @@ def notification_for(event: Event) -> Notification | None:
         kind=kind,
         payload=payload,
         created_at=occurred_at,
+    )
+
+
+def notification_for_derived(event: DerivedEvent) -> Notification:
+    """The notification of a ``shipment-updates`` / ``meeting-updates`` event: the same for
+    every emission of it (``notification_from_update``)."""
+    return notification_from_update(
+        event.user_id, event.kind, event.payload, source_id=event.event_id, occurred_at=event.occurred_at
     )
 
 
