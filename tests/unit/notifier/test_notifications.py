@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from processors.notifier.exceptions import InvalidNotification
-from processors.notifier.notifications import MAX_PAYLOAD_BYTES, notification_for, notification_from_update, notification_id
+from processors.common.derived import derived_event
+from processors.notifier.notifications import (
+    MAX_PAYLOAD_BYTES,
+    notification_for,
+    notification_for_derived,
+    notification_from_update,
+    notification_id,
+)
 from schemas.models import (
     BackfillCompletedEvent,
     BackfillProgressEvent,
@@ -145,6 +152,28 @@ def test_the_same_event_gets_the_same_id_on_every_instance_and_others_differ() -
     assert first is not None and again is not None and different is not None
     assert first.id == again.id
     assert first.id != different.id
+
+
+def test_a_derived_event_emitted_again_later_makes_the_same_notification() -> None:
+    """A service re-emits a derived event after a crash (same event id and occurred_at, new
+    produced_at and record timestamp): the notification, id included, must not change, so the
+    replay buffer drops it as a duplicate and a client resuming anywhere sees it once."""
+    emit = lambda now: derived_event(
+        kind="shipment.delivered", user_id="ada", payload={"tracking_number": "1Z", "status": "delivered"},
+        occurred_at=T0, source_service="shipments", caused_by="evt-1:m-1:1Z", now=now,
+    )
+    first, again = emit(T0 + dt.timedelta(seconds=1)), emit(T0 + dt.timedelta(hours=5))
+    assert first.event_id == again.event_id and first.produced_at != again.produced_at
+    assert notification_for_derived(first) == notification_for_derived(again)
+    assert notification_for_derived(first).id == notification_id(T0, first.event_id)
+    assert notification_for_derived(first).created_at == T0
+
+
+def test_an_event_published_again_with_another_produced_at_keeps_its_notification() -> None:
+    event = factories.email_update(user_id="ada")
+    republished = event.model_copy(update={"metadata": event.metadata.model_copy(
+        update={"produced_at": event.metadata.produced_at + dt.timedelta(minutes=3)})})
+    assert notification_for(event) == notification_for(republished)
 
 
 def test_ids_sort_by_time() -> None:
