@@ -28,7 +28,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import dead_letter_topic
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
-from processors.common import faust_transport
+from processors.common import faust_flow, faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter
 from processors.common.inbound import InboundRecord
@@ -48,7 +48,7 @@ def create_app(
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
     datadir = settings.data_dir / kafka.group(service)
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
-    app = faust.App(
+    app = faust_flow.App(  # faust.App, without losing a restarted worker's backlog (faust_flow.py)
         kafka.group(service),
         broker=[url.replace("kafka://", f"{faust_transport.SCHEME}://", 1) for url in kafka.faust_broker()],
         broker_credentials=kafka.faust_credentials(),
@@ -67,6 +67,8 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
         consumer_max_fetch_size=settings.max_fetch_bytes,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),  # faust's 3 s, or a third
         # Changelog writes straight to librdkafka (processors/common/changelog_table.py).
         Table=ChangelogTable,
     )

@@ -48,6 +48,11 @@ class ProcessorSettings(EnvSettings):
     #: from bringing the meeting back). Must outlast calendar-updates' retention (14 days) plus
     #: the longest consumer lag; 0 keeps tombstones forever (processors/meetings/expiry.py).
     meetings_tombstone_retention_days: float = Field(default=30.0, ge=0)
+    #: How long the consumer group waits for a worker that stopped heartbeating (crashed,
+    #: killed, its host gone) before its partitions move to the other workers; a worker
+    #: restarted after a crash waits as long to get them back. faust's default; the broker
+    #: accepts 6 to 1800 s (``group.min/max.session.timeout.ms``).
+    session_timeout_s: float = Field(default=60.0, ge=6, le=1800)
     #: Tests only: ``before:N`` / ``after:N`` kills the worker (SIGKILL) just before / after
     #: its N-th derived event, once what it wrote so far is on the broker
     #: (processors/common/kill_switch.py). Never set in production.
