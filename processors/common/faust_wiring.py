@@ -7,7 +7,8 @@ which decodes with the schemas serde and dead-letters what cannot be processed.
 Delivery: a record is acknowledged when the agent moves past it, i.e. after its effect is done
 or its dead letter is queued. faust flushes its producer (table changelogs, dead letters,
 derived events) before it commits offsets, so a crash before the commit replays the record and
-the idempotence ledger turns the replay into a no-op: at-least-once processing with
+the idempotence ledger turns the replay into a no-op (but for derived events, announced again
+under the same ids: processors/common/derived.py): at-least-once processing with
 effectively-once effects.
 """
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions
+from confluent_kafka import ConsumerGroupTopicPartitions
 from confluent_kafka.admin import AdminClient
 
 from connectors.kafka.admin import ensure_topics
@@ -26,7 +24,7 @@ from processors.meetings.state import MEETINGS_TABLE, changelog_topic
 from schemas.models import CalendarUpdateEvent, ChangeType, EmailUpdateEvent, EventKind, EventTime
 from schemas.serde import AvroEventSerde
 from tests import factories
-from tests.kafka_helpers import produce
+from tests.kafka_helpers import consume_until, deduplicated, produce
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.waiting import wait_for
@@ -89,29 +87,6 @@ SCENARIOS = {
 }
 
 
-def read_until(kafka: KafkaSettings, topic: str, done: Callable[[list[dict]], bool], *, timeout_s: float = 60) -> list[dict]:
-    """Every event on ``topic`` (from the start) once ``done`` holds for them, as they came."""
-    consumer = Consumer(kafka.librdkafka_config(**{"group.id": f"reader-{time.monotonic_ns()}", "auto.offset.reset": "earliest"}))
-    consumer.subscribe([topic])
-    events: list[dict] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while not done(events):
-            assert time.monotonic() < deadline, f"{topic}: gave up after {timeout_s:.0f}s with {len(events)} events: {events}"
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None:
-                events.append(json.loads(message.value()))
-    finally:
-        consumer.close()
-    return events
-
-
-def deduplicated(events: list[dict]) -> list[dict]:
-    """What a reader that drops event ids it has seen keeps."""
-    seen: set[str] = set()
-    return [e for e in events if not (e["event_id"] in seen or seen.add(e["event_id"]))]
-
-
 def committed(kafka: KafkaSettings, group: str) -> dict[tuple[str, int], int]:
     admin = AdminClient(kafka.librdkafka_config())
     [future] = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)]).values()
@@ -160,8 +135,8 @@ def crash_then_restart(
     assert key in read_compacted(kafka, changelog), "the state write should have reached the broker before the kill"
 
     with FaustWorker(scenario.service, env, tmp_path / "restarted.log").start():
-        announced = lambda got: any(e["caused_by"].startswith(causes[1]) for e in got)
-        events = read_until(kafka, kafka.topic(scenario.derived), announced)
+        announced = lambda got: any(json.loads(m.value())["caused_by"].startswith(causes[1]) for m in got)
+        events = [json.loads(m.value()) for m in consume_until(kafka, kafka.topic(scenario.derived), announced)]
     return [e for e in events if e["caused_by"].split(":")[0] in causes], causes
 
 
