@@ -15,26 +15,11 @@ from processors.common.items import ItemChange
 from processors.meetings.handling import handle_calendar_message
 from schemas.models import CalendarBatchEvent, CalendarEvent, CalendarUpdateEvent, ChangeType, DocType
 from tests import factories
+from tests.unit.doubles import Crash, RecordingTable
 from tests.unit.meetings.samples import BERLIN, T0, USER, local, meeting
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
-
-
-class Crash(Exception):
-    """The worker dying where the derived event would have been sent."""
-
-
-class Table(dict):
-    """A dict that keeps every write, as the table's changelog would receive them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[tuple[str, bytes]] = []
-
-    def __setitem__(self, key: str, value: bytes) -> None:
-        self.writes.append((key, value))
-        super().__setitem__(key, value)
 
 
 def change(event: CalendarUpdateEvent | CalendarBatchEvent, record: CalendarEvent | None, doc_id: str | None = None) -> ItemChange:
@@ -65,7 +50,7 @@ def items_of(event: CalendarUpdateEvent | CalendarBatchEvent) -> list[ItemChange
     return [change(event, event.calendar_event, event.calendar_event_id)]
 
 
-async def run(event: Any, table: dict, *, now: dt.datetime = NOW, crash: bool = False) -> list[dict]:
+async def run(event: Any, table: RecordingTable, *, now: dt.datetime = NOW, crash: bool = False) -> list[dict]:
     """The ``meeting-updates`` events of one pass; with ``crash``, the pass dies at its first send."""
     sent: list[dict] = []
 
@@ -93,19 +78,19 @@ def standup(marker: str | None = "ck-1", title: str = "Standup") -> CalendarEven
 
 async def test_a_crash_between_the_state_write_and_the_event_is_announced_once_on_replay():
     event = single(standup())
-    table = Table()
+    table = RecordingTable()
     assert await run(event, table, crash=True) == []
     assert f"{USER}:standup" in table  # the state write happened, its event did not
 
     [replayed] = await run(event, table, now=LATER)
-    [uncrashed] = await run(event, Table())
+    [uncrashed] = await run(event, RecordingTable())
     assert without_produced_at(replayed) == without_produced_at(uncrashed)  # same id, kind, payload
     assert replayed["kind"] == "meeting.created" and replayed["produced_at"] != uncrashed["produced_at"]
 
 
 async def test_a_redelivery_announces_again_with_the_same_id_and_rewrites_the_same_bytes():
     event = single(standup())
-    table = Table()
+    table = RecordingTable()
     [first] = await run(event, table)
     stored = table[f"{USER}:standup"]
     [again] = await run(event, table, now=LATER)
@@ -115,7 +100,7 @@ async def test_a_redelivery_announces_again_with_the_same_id_and_rewrites_the_sa
 
 
 async def test_a_replayed_delete_announces_the_tombstone_it_stored_not_a_new_one():
-    table = Table()
+    table = RecordingTable()
     await run(single(standup()), table)
     delete = deletion("standup", at=T0 + dt.timedelta(minutes=5))
     [first] = await run(delete, table, now=NOW)
@@ -126,7 +111,7 @@ async def test_a_replayed_delete_announces_the_tombstone_it_stored_not_a_new_one
 
 
 async def test_older_superseded_and_other_events_duplicates_announce_nothing():
-    table = Table()
+    table = RecordingTable()
     v1 = single(standup("ck-1"), at=T0)
     v2 = single(standup("ck-2", title="Standup moved"), at=T0 + dt.timedelta(minutes=1), change_type=ChangeType.updated)
     await run(v1, table)
@@ -141,7 +126,7 @@ async def test_older_superseded_and_other_events_duplicates_announce_nothing():
 
 
 async def test_the_same_content_from_another_event_without_a_version_marker_is_still_a_duplicate():
-    table = Table()
+    table = RecordingTable()
     await run(single(standup(marker=None)), table)
     assert await run(single(standup(marker=None)), table) == []
 
@@ -150,10 +135,10 @@ async def test_a_replayed_batch_announces_its_summary_again_with_the_same_id():
     records = [meeting(f"m{i}", local(BERLIN, 2026, 12, 1, 9 + i), title=f"M{i}") for i in range(3)]
     batch = CalendarBatchEvent(metadata=factories.metadata("CalendarBatchEvent", user_id=USER, occurred_at=T0),
                                batch_index=2, calendar_events=records)
-    table = Table()
+    table = RecordingTable()
     assert await run(batch, table, crash=True) == []  # all three stored, the summary lost
     [replayed] = await run(batch, table, now=LATER)
-    [uncrashed] = await run(batch, Table())
+    [uncrashed] = await run(batch, RecordingTable())
     assert without_produced_at(replayed) == without_produced_at(uncrashed)
     assert replayed["payload"] == {"batch_index": 2, "count": 3, "kinds": {"created": 3}}
     # One item changed since by another event: the summary counts what is still the batch's own,
@@ -165,7 +150,7 @@ async def test_a_replayed_batch_announces_its_summary_again_with_the_same_id():
 
 async def test_a_record_stored_before_records_named_their_event_is_not_announced_again():
     event = single(standup())
-    table = Table()
+    table = RecordingTable()
     await run(event, table)
     legacy = json.loads(table[f"{USER}:standup"])
     del legacy["applied"]

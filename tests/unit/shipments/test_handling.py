@@ -16,6 +16,7 @@ from processors.common.items import ItemChange
 from processors.shipments.handling import handle_email_message
 from schemas.models import ChangeType, DocType, Email, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
+from tests.unit.doubles import Crash, RecordingTable
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 
@@ -25,27 +26,11 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
 
 
-class Crash(Exception):
-    """The worker dying where a derived event would have been sent."""
-
-
-class Table(dict):
-    """A dict that keeps every write, as the table's changelog would receive them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[tuple[str, Any]] = []
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.writes.append((key, value))
-        super().__setitem__(key, value)
-
-
 class Service:
     """The shipments tables of one worker: the ledger and the packages."""
 
     def __init__(self) -> None:
-        self.applied, self.packages = Table(), Table()
+        self.applied, self.packages = RecordingTable(), RecordingTable()
         self.ledger = VersionLedger(self.applied)
 
     async def run(self, event: Any, *, now: dt.datetime = NOW, crash_at: int | None = None) -> list[dict]:
