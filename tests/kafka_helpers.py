@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -92,3 +94,30 @@ def read_to_end(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0)
         return messages
     finally:
         consumer.close()
+
+
+def consume_until(
+    settings: KafkaSettings, topic: str, done: Callable[[list[Message]], bool], *, timeout_s: float = 60.0
+) -> list[Message]:
+    """Every message of ``topic`` (from the earliest offset, in partition order) once ``done``
+    holds for those read so far; fails after ``timeout_s`` naming what was read."""
+    consumer = Consumer(settings.librdkafka_config(**{"group.id": f"read-{uuid.uuid4().hex}", "auto.offset.reset": "earliest"}))
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not done(messages):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: gave up after {timeout_s:.0f}s with {[m.value() for m in messages]}")
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                messages.append(message)
+    finally:
+        consumer.close()
+    return messages
+
+
+def deduplicated(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a reader that drops the event ids it has seen keeps of derived events (JSON)."""
+    seen: set[str] = set()
+    return [e for e in events if not (e["event_id"] in seen or seen.add(e["event_id"]))]

@@ -7,7 +7,8 @@ which decodes with the schemas serde and dead-letters what cannot be processed.
 Delivery: a record is acknowledged when the agent moves past it, i.e. after its effect is done
 or its dead letter is queued. faust flushes its producer (table changelogs, dead letters,
 derived events) before it commits offsets, so a crash before the commit replays the record and
-the idempotence ledger turns the replay into a no-op: at-least-once processing with
+the idempotence ledger turns the replay into a no-op (but for derived events, announced again
+under the same ids: processors/common/derived.py): at-least-once processing with
 effectively-once effects. A record that cannot be sent (a dead letter, a derived event, a
 changelog write) stops the worker before any commit past it; a dead letter too large for its
 topic goes by reference, its value kept in Redis (``processors/common/dead_letters.py``).
@@ -31,7 +32,7 @@ from connectors.kafka.topics import DEAD_LETTER_RETENTION_MS, dead_letter_topic
 from connectors.redis.dead_letter_store import DeadLetterStore
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
-from processors.common import faust_transport
+from processors.common import faust_flow, faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter, by_reference
 from processors.common.exceptions import WorkerMustStop
@@ -59,7 +60,7 @@ def create_app(
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
     datadir = settings.data_dir / kafka.group(service)
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
-    app = faust.App(
+    app = faust_flow.App(  # faust.App, without losing a restarted worker's backlog (faust_flow.py)
         kafka.group(service),
         broker=[url.replace("kafka://", f"{faust_transport.SCHEME}://", 1) for url in kafka.faust_broker()],
         broker_credentials=kafka.faust_credentials(),
@@ -78,6 +79,8 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
         consumer_max_fetch_size=settings.max_fetch_bytes,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),  # faust's 3 s, or a third
         # Changelog writes straight to librdkafka (processors/common/changelog_table.py).
         Table=ChangelogTable,
     )

@@ -80,6 +80,17 @@ class VersionLedger:
             return True
         return is_newer(version_of(item), stored_version(decode_entry(self._table[key])))
 
+    def holds(self, item: ItemChange) -> bool:
+        """Whether the entry for ``item``'s key was written by ``item``'s own event: a redelivery
+        or a replay (after a crash, say) of a version already applied. Such an item changes
+        nothing, but its service announces again what it announced (processors/common/derived.py)."""
+        key = item.key
+        if key not in self._table:
+            return False
+        stored = self._table[key]
+        entry = json.loads(stored) if isinstance(stored, (bytes, str)) else stored
+        return bool(entry["event_id"] == item.event_id)
+
     def record(self, item: ItemChange) -> None:
         stored_at_ms = self._now_ms() if item.change == "delete" else None
         self._table[item.key] = encode_entry(item, stored_at_ms=stored_at_ms)

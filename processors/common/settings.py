@@ -63,6 +63,15 @@ class ProcessorSettings(EnvSettings):
     #: vespa-loader and shipments: how long the idempotence ledger keeps a deleted item's
     #: tombstone (same rule as meetings'; processors/common/ledger_tombstones.py); 0 keeps them.
     ledger_tombstone_retention_days: float = Field(default=30.0, ge=0)
+    #: How long the consumer group waits for a worker that stopped heartbeating (crashed,
+    #: killed, its host gone) before its partitions move to the other workers; a worker
+    #: restarted after a crash waits as long to get them back. faust's default; the broker
+    #: accepts 6 to 1800 s (``group.min/max.session.timeout.ms``).
+    session_timeout_s: float = Field(default=60.0, ge=6, le=1800)
+    #: Tests only: ``before:N`` / ``after:N`` kills the worker (SIGKILL) just before / after
+    #: its N-th derived event, once what it wrote so far is on the broker
+    #: (processors/common/kill_switch.py). Never set in production.
+    test_kill_at_derived: str | None = Field(default=None, pattern=r"^(before|after):[1-9][0-9]*$")
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 

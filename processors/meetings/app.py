@@ -6,7 +6,9 @@ the meeting context) per change from ``CalendarUpdateEvent``, and one ``meeting.
 
 Run with ``faust -A processors.meetings.app worker -l info`` (or ``officestream worker meetings``).
 The meeting records themselves carry the version and tombstone rules, so they are this
-service's idempotence state: a redelivered or older change returns no change and emits nothing.
+service's idempotence state: an older change, or a duplicate of a change another event stored,
+changes nothing and emits nothing; a redelivery (or a replay after a crash) of the event that
+stored the current record announces it again, with the same event id (``handling.store_change``).
 The attendee index and busy intervals are functions of these records, computed when read
 (``officestream meetings attendees | busy``, ``processors/meetings/state.py``): kept as tables
 of their own they would be a second copy of the same facts, and the attendee index alone cost
@@ -34,6 +36,7 @@ from processors.common.faust_wiring import (
 )
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
+from processors.common.kill_switch import with_kill_switch
 from processors.common.settings import ProcessorSettings
 from processors.meetings.expiry import TombstoneIndex
 from processors.meetings.handling import handle_calendar_message
@@ -46,7 +49,7 @@ settings = ProcessorSettings.from_env()
 
 app = create_app(MEETINGS, kafka, settings)
 meetings = json_table(app, MEETINGS_TABLE, encoded=True)
-send_update = derived_sender(app, kafka.topic(MEETING_UPDATES))
+send_update = with_kill_switch(app, settings, derived_sender(app, kafka.topic(MEETING_UPDATES)))
 payloads = create_payload_store(settings)
 tombstones = TombstoneIndex()
 tombstone_retention = dt.timedelta(days=settings.meetings_tombstone_retention_days) or None

@@ -23,6 +23,19 @@ def meeting_key(user_id: str, event_id: str) -> str:
     return f"{user_id}:{event_id}"
 
 
+class AppliedChange(BaseModel):
+    """The change that stored a record: the ``calendar-updates`` event and what it was announced
+    as on ``meeting-updates``. A replay of that event finds its effect already stored and
+    announces it again from this (``handling.py``): the derived event and the state write are
+    separate records, and a crash between them must not lose the announcement."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: NonEmpty
+    #: ``created``, ``updated``, ``cancelled`` or ``deleted`` (``changes.MeetingChangeKind``).
+    kind: NonEmpty
+
+
 class MeetingContext(BaseModel):
     """One user's view of one calendar event: what the product shows and what busy time needs.
 
@@ -56,6 +69,8 @@ class MeetingContext(BaseModel):
     version_marker: str | None = None
     provider_updated_at: Timestamp | None = None
     occurred_at: Timestamp
+    #: Which ``calendar-updates`` event stored this record, and the change it was announced as.
+    applied: AppliedChange | None = None
 
     @model_validator(mode="after")
     def _cancelled_matches_status(self) -> Self:
@@ -113,8 +128,8 @@ class MeetingContext(BaseModel):
         return self.series_master_id is not None and not self.is_series_master
 
     def same_content(self, other: MeetingContext) -> bool:
-        """Equal apart from when the change was observed: a redelivery, not a change."""
-        return self.model_copy(update={"occurred_at": other.occurred_at}) == other
+        """Equal apart from when and by which event the change was observed: a redelivery, not a change."""
+        return self.model_copy(update={"occurred_at": other.occurred_at, "applied": other.applied}) == other
 
 
 class MeetingTombstone(BaseModel):
@@ -137,6 +152,8 @@ class MeetingTombstone(BaseModel):
     #: When the service stored the tombstone (its clock): how old it is, for expiry.
     #: ``deleted_at`` is the change's own time, which a backfill can date far back.
     stored_at: Timestamp | None = None
+    #: Which ``calendar-updates`` event stored this tombstone (``AppliedChange``).
+    applied: AppliedChange | None = None
 
     @property
     def key(self) -> str:

@@ -6,6 +6,11 @@ a ``CalendarUpdateEvent``'s change as ``meeting.<kind>`` with the meeting contex
 ``CalendarBatchEvent`` (backfill, resync) once, as ``meeting.synced`` with counts by kind —
 50 "meeting created" notifications per batch would bury the user, and every context is in
 the meetings table's changelog for whoever needs them all.
+
+Each stored record names the event that stored it and the kind it was announced as
+(``context.AppliedChange``), so a redelivery or a replay after a crash of that event announces
+it again with the same derived event id (``store_change``); a batch's replay counts those
+items again, so its summary comes out again too.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from processors.common.derived import derived_event, encode_derived, encode_deri
 from processors.common.exceptions import PoisonMessage
 from processors.common.items import ItemChange, apply_each
 from processors.meetings.changes import apply_calendar_change
-from processors.meetings.context import MeetingTombstone, dump_meeting_record, load_meeting_record, meeting_key
+from processors.meetings.context import (
+    AppliedChange,
+    MeetingRecord,
+    MeetingTombstone,
+    dump_meeting_record,
+    load_meeting_record,
+    meeting_key,
+)
 from processors.meetings.exceptions import MeetingsError
 from processors.meetings.expiry import TombstoneIndex, drop_expired_tombstones
 from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event
@@ -45,31 +57,15 @@ async def handle_calendar_message(
     kinds: Counter[str] = Counter()
 
     async def apply_one(item: ItemChange) -> None:
-        key = meeting_key(item.user_id, item.doc_id)
-        stored = table[key] if key in table else None  # a faust table's ``get`` costs ~6x more on a miss
-        try:
-            change = apply_calendar_change(
-                load_meeting_record(stored) if stored else None,
-                item.user_id, _change_type(event, item), item.record, item.doc_id,  # type: ignore[arg-type]
-                event.metadata.occurred_at,
-            )
-        except MeetingsError as exc:
-            raise PoisonMessage(str(exc)) from exc
-        if change is None:  # redelivered or older: nothing changes, nothing is announced
+        announced = store_change(event, item, table=table, now=now(), tombstones=tombstones)
+        if announced is None:
             return
-        record = change.record
-        if isinstance(record, MeetingTombstone):  # its age for expiry counts from now (expiry.py)
-            record = MeetingTombstone.model_validate({**record.model_dump(), "stored_at": now()})
-        # Encoded once (pydantic, in Rust): the table value and the update's payload.
-        record_json = dump_meeting_record(record)
-        table[change.key] = record_json
-        if tombstones is not None:
-            tombstones.note(change.key, record)
+        kind, record_json = announced
         if batched:
-            kinds[change.kind.value] += 1
+            kinds[kind] += 1
             return
         await send(item.user_id.encode(), encode_derived_with_payload(
-            kind=f"meeting.{change.kind.value}", user_id=item.user_id, payload_json=record_json,
+            kind=f"meeting.{kind}", user_id=item.user_id, payload_json=record_json,
             occurred_at=event.metadata.occurred_at, source_service=MEETINGS,
             caused_by=f"{event.metadata.event_id}:{item.doc_id}", now=now(),
         ))
@@ -81,6 +77,49 @@ async def handle_calendar_message(
             await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))
         if tombstones is not None and tombstone_retention:
             _drop_expired(table, tombstones, event.metadata.user_id, now(), tombstone_retention)
+
+
+def store_change(
+    event: Event, item: ItemChange, *, table: MutableMapping[str, bytes], now: dt.datetime,
+    tombstones: TombstoneIndex | None = None,
+) -> tuple[str, bytes] | None:
+    """Apply one item of ``event`` to ``table``: the change kind to announce and the stored
+    record's JSON, or None when there is nothing to announce (an older or superseded version, or
+    a duplicate of a change another event stored).
+
+    A redelivery or replay of the event that stored the current record is announced again, and
+    the same bytes written again: the derived event and the state write are separate records,
+    and a crash between them must not lose the announcement (processors/common/derived.py)."""
+    key = meeting_key(item.user_id, item.doc_id)
+    stored = table[key] if key in table else None  # a faust table's ``get`` costs ~6x more on a miss
+    existing = load_meeting_record(stored) if stored else None
+    cause = str(event.metadata.event_id)
+    try:
+        change = apply_calendar_change(
+            existing, item.user_id, _change_type(event, item), item.record, item.doc_id,  # type: ignore[arg-type]
+            event.metadata.occurred_at,
+        )
+    except MeetingsError as exc:
+        raise PoisonMessage(str(exc)) from exc
+    if change is None:
+        if stored is None or existing is None or existing.applied is None or existing.applied.event_id != cause:
+            return None
+        table[key] = stored  # a compacted, idempotent write: the changelog gets it back if lost
+        return existing.applied.kind, stored
+    record = _as_applied(change.record, AppliedChange(event_id=cause, kind=change.kind.value), now)
+    # Encoded once (pydantic, in Rust): the table value and the update's payload.
+    record_json = dump_meeting_record(record)
+    table[change.key] = record_json
+    if tombstones is not None:
+        tombstones.note(change.key, record)
+    return change.kind.value, record_json
+
+
+def _as_applied(record: MeetingRecord, applied: AppliedChange, now: dt.datetime) -> MeetingRecord:
+    """``record`` as stored: naming the change that stores it, and a tombstone's age for expiry
+    counting from ``now`` (expiry.py)."""
+    stored_at = {"stored_at": now} if isinstance(record, MeetingTombstone) else {}
+    return record.model_copy(update={"applied": applied, **stored_at})
 
 
 def _drop_expired(

@@ -31,7 +31,7 @@ from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
-from processors.notifier.notifications import notification_for, notification_from_update
+from processors.notifier.notifications import notification_for, notification_for_derived
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.web import create_web_app, start_web_server
 from schemas.models import Event
@@ -54,9 +54,7 @@ async def on_event(event: Event, record: InboundRecord) -> None:
 
 async def on_derived(event: DerivedEvent, record: InboundRecord) -> None:
     try:
-        notification = notification_from_update(
-            event.user_id, event.kind, event.payload, source_id=event.event_id, created_at=event.produced_at
-        )
+        notification = notification_for_derived(event)
     except InvalidNotification as exc:
         raise PoisonMessage(str(exc)) from exc
     hub.publish(notification)

@@ -3,10 +3,21 @@
 A notification carries ids, titles, senders and counts — never a message body, a snippet or a
 token — so a leaked stream shows that mail arrived, not what it says.
 
-Ids are derived from the event (its ``produced_at`` in milliseconds, then a short hash of its
-event id), not from a per-instance counter: every notifier instance consumes every user's
+Ids are derived from the event alone (its ``occurred_at`` in milliseconds, then a short hash of
+its event id), not from a per-instance counter: every notifier instance consumes every user's
 events, so the same event gets the same id everywhere, and a client that reconnects to another
-instance can still resume with ``Last-Event-ID``. The fixed-width time prefix keeps ids sortable.
+instance can still resume with ``Last-Event-ID``. Never from ``produced_at`` or the record's
+timestamp: a derived event re-emitted after a crash (processors/common/derived.py) has new ones,
+but the same event id and ``occurred_at``, so it gets the same id and the replay buffer drops it
+as the duplicate it is. A notification's ``created_at`` is that ``occurred_at`` too, so the same
+event makes the same notification wherever and whenever it is read.
+
+The fixed-width time prefix keeps ids sortable by when things happened. The exact resumption
+path (the id is buffered: everything after it, in arrival order) does not depend on it; the
+inexact one (``buffer.py``: buffered ids that sort after the client's) replays what happened
+after the client's last notification, so one that arrived later but happened earlier (a
+backfilled e-mail, a package dated by its e-mail) is not replayed there — that path always
+tells the client to resync, which is how it catches up on it.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
 
+from processors.common.derived import DerivedEvent
 from processors.notifier.exceptions import InvalidNotification
 from schemas.models import (
     Address,
@@ -63,15 +75,16 @@ class Notification(BaseModel):
     user_id: Annotated[str, StringConstraints(min_length=1)]
     kind: Kind
     payload: dict[str, JsonValue]
+    #: When it happened: the source event's ``occurred_at`` (module docstring).
     created_at: AwareDatetime
 
     def to_json(self) -> str:
         return self.model_dump_json()
 
 
-def notification_id(created_at: datetime, source_id: str) -> str:
+def notification_id(occurred_at: datetime, source_id: str) -> str:
     """``<13-digit epoch ms>-<12 hex>``: sorts by time, the same for the same source everywhere."""
-    millis = (created_at - _EPOCH) // timedelta(milliseconds=1)  # exact, unlike float timestamps
+    millis = (occurred_at - _EPOCH) // timedelta(milliseconds=1)  # exact, unlike float timestamps
     digest = hashlib.blake2b(source_id.encode(), digest_size=6).hexdigest()
     return f"{millis:013d}-{digest}"
 
@@ -82,25 +95,34 @@ def notification_for(event: Event) -> Notification | None:
     if describe is None:
         return None
     kind, payload = describe(event)
-    created_at = event.metadata.produced_at
+    occurred_at = event.metadata.occurred_at
     return Notification(
-        id=notification_id(created_at, str(event.metadata.event_id)),
+        id=notification_id(occurred_at, str(event.metadata.event_id)),
         user_id=event.user_id,
         kind=kind,
         payload=payload,
-        created_at=created_at,
+        created_at=occurred_at,
+    )
+
+
+def notification_for_derived(event: DerivedEvent) -> Notification:
+    """The notification of a ``shipment-updates`` / ``meeting-updates`` event: the same for
+    every emission of it (``notification_from_update``)."""
+    return notification_from_update(
+        event.user_id, event.kind, event.payload, source_id=event.event_id, occurred_at=event.occurred_at
     )
 
 
 def notification_from_update(
-    user_id: str, kind: str, payload: Mapping[str, Any], *, source_id: str, created_at: datetime
+    user_id: str, kind: str, payload: Mapping[str, Any], *, source_id: str, occurred_at: datetime
 ) -> Notification:
     """A notification from another service's JSON update (shipments, meetings).
 
-    ``source_id`` must be the same on every instance for the same update (the upstream event id,
-    or ``topic:partition:offset``) and ``created_at`` should be the record's timestamp, so ids
-    agree across instances. Body- and credential-like keys are dropped; a payload that is not
-    JSON or larger than ``MAX_PAYLOAD_BYTES`` raises ``InvalidNotification``.
+    ``source_id`` is the derived event's id and ``occurred_at`` its ``occurred_at``: both are
+    the same on every instance and every re-emission of the update (never a record offset, a
+    record timestamp or ``produced_at``), so ids agree (module docstring). Body- and
+    credential-like keys are dropped; a payload that is not JSON or larger than
+    ``MAX_PAYLOAD_BYTES`` raises ``InvalidNotification``.
     """
     if not re.fullmatch(KIND_PATTERN, kind):
         raise InvalidNotification(f"kind {kind!r} is not dotted lower-case, e.g. 'shipment.updated'")
@@ -113,7 +135,8 @@ def notification_from_update(
         raise InvalidNotification(f"{kind} payload is {len(encoded.encode())} bytes, over {MAX_PAYLOAD_BYTES}")
     try:
         return Notification(
-            id=notification_id(created_at, source_id), user_id=user_id, kind=kind, payload=cleaned, created_at=created_at
+            id=notification_id(occurred_at, source_id), user_id=user_id, kind=kind, payload=cleaned,
+            created_at=occurred_at,
         )
     except ValueError as exc:
         raise InvalidNotification(f"{kind} notification is invalid: {exc}") from exc

@@ -54,6 +54,9 @@ class Package(BaseModel):
     merchant: str | None = None
     first_seen: AwareDatetime
     last_updated: AwareDatetime
+    #: The event whose e-mail (the last of ``source_email_ids``) made the last change: a
+    #: redelivery or replay of that event announces the package again (``handling.py``).
+    last_event_id: str | None = None
 
     @property
     def key(self) -> str:
@@ -72,13 +75,15 @@ def apply_finding(
     user_id: str,
     email_id: str,
     occurred_at: datetime,
+    *,
+    event_id: str | None = None,
 ) -> Package | None:
-    """The package after ``finding`` from e-mail ``email_id`` (sent at ``occurred_at``), or None
-    when nothing changes: an e-mail already applied, one older than the last change, or one that
-    brings neither a new stage nor a missing merchant."""
+    """The package after ``finding`` from e-mail ``email_id`` (sent at ``occurred_at``, carried by
+    event ``event_id``), or None when nothing changes: an e-mail already applied, one older than
+    the last change, or one that brings neither a new stage nor a missing merchant."""
     at = _utc(occurred_at)
     if existing is None:
-        return _new_package(finding, user_id, email_id, at)
+        return _new_package(finding, user_id, email_id, at, event_id)
     if existing.user_id != user_id or existing.tracking_number != finding.tracking_number:
         raise PackageMismatchError(
             f"finding for {finding.tracking_number} of another user or package applied to {existing.key}"
@@ -97,11 +102,12 @@ def apply_finding(
             "source_email_ids": existing.source_email_ids + (email_id,),
             "merchant": existing.merchant or merchant,
             "last_updated": at,
+            "last_event_id": event_id,
         }
     )
 
 
-def _new_package(finding: TrackingFinding, user_id: str, email_id: str, at: datetime) -> Package:
+def _new_package(finding: TrackingFinding, user_id: str, email_id: str, at: datetime, event_id: str | None) -> Package:
     history = (StatusChange(status=finding.status, at=at, email_id=email_id),) if finding.status else ()
     return Package(
         user_id=user_id,
@@ -113,6 +119,7 @@ def _new_package(finding: TrackingFinding, user_id: str, email_id: str, at: date
         merchant=finding.merchant,
         first_seen=at,
         last_updated=at,
+        last_event_id=event_id,
     )
 
 

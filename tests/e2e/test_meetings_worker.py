@@ -1,5 +1,6 @@
 """The meetings worker end to end: calendar changes in, meeting state, updates and CLI answers out;
-duplicates and older versions change nothing; a restarted worker recovers its tables."""
+older versions change nothing, redeliveries change nothing and are announced again under the same
+event id; a restarted worker recovers its tables."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from processors.common.dead_letters import reason_headers
 from processors.meetings.state import MEETINGS_TABLE, changelog_topic
 from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, EventKind, EventTime
 from tests import factories
-from tests.kafka_helpers import consume, produce
+from tests.kafka_helpers import consume, consume_until, deduplicated, produce
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -41,8 +42,12 @@ def single(event_id: str, start_hour: int, *, at: dt.datetime, title: str, marke
     )
 
 
-def updates_of(kafka: KafkaSettings, count: int, group: str) -> list[dict]:
-    return [json.loads(m.value()) for m in consume(kafka, kafka.topic("meeting-updates"), count, group=group)]
+def updates_of(kafka: KafkaSettings, count: int) -> tuple[list[dict], list[dict]]:
+    """The first ``count`` distinct ``meeting-updates`` (as a reader that drops event ids it has
+    seen keeps them), and every copy read up to there."""
+    enough = lambda got: len(deduplicated([json.loads(m.value()) for m in got])) >= count
+    copies = [json.loads(m.value()) for m in consume_until(kafka, kafka.topic("meeting-updates"), enough)]
+    return deduplicated(copies), copies
 
 
 def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -72,7 +77,7 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     first = [
         (b"\x00\x00\x00\x7f\x01", "poison"),
         (serde.encode(topic, standup), "standup created"),
-        (serde.encode(topic, standup), "redelivery: nothing"),
+        (serde.encode(topic, standup), "redelivery: announced again, same id"),
         (serde.encode(topic, single("standup", 9, at=t1, title="Standup v1", marker="ck-1", change=ChangeType.updated)), "older: nothing"),
         (serde.encode(topic, CalendarBatchEvent(
             metadata=factories.metadata("CalendarBatchEvent", user_id=USER, occurred_at=t2), batch_index=0,
@@ -84,8 +89,11 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     produce(kafka, topic, [(USER.encode(), value, []) for value, _ in first])
     worker = FaustWorker("meetings", env, tmp_path / "meetings.log").start()
     try:
-        created, synced = updates_of(kafka, 2, "u1")
+        (created, synced), copies = updates_of(kafka, 2)
         assert (created["kind"], created["payload"]["title"]) == ("meeting.created", "Standup v2")
+        # The redelivered standup was announced again from the stored record: the same event.
+        standups = [c for c in copies if c["kind"] == "meeting.created"]
+        assert len(standups) == 2 and all((c["event_id"], c["payload"]) == (created["event_id"], created["payload"]) for c in standups)
         # A batch is announced once, with counts; its contexts are in the table.
         assert (synced["kind"], synced["payload"]) == ("meeting.synced", {"batch_index": 0, "count": 1, "kinds": {"created": 1}})
         [dead] = consume(kafka, kafka.topic("meetings-dlq"), 1, group="d1")
@@ -107,9 +115,11 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     ])
     worker = FaustWorker("meetings", env, tmp_path / "meetings-2.log").start()
     try:
-        after_restart = updates_of(kafka, 3, "u2")[2:]
-        # Only the delete: the redelivered standup was recognised from the recovered table.
-        assert [(u["kind"], u["payload"]["event_id"]) for u in after_restart] == [("meeting.deleted", "review")]
+        seen, copies = updates_of(kafka, 3)
+        # Only the delete is new: the redelivered standup was recognised from the recovered table
+        # and announced again under the id it had before the restart.
+        assert [(u["kind"], u["payload"]["event_id"]) for u in seen[2:]] == [("meeting.deleted", "review")]
+        assert {c["event_id"] for c in copies if c["payload"].get("event_id") == "standup"} == {seen[0]["event_id"]}
         wait_for(lambda: [i["meeting_ids"] for i in busy_on_nov_2(env)] == [["standup"]], timeout_s=20, what="the delete in the changelog")
         assert attendees(env) == {"ada@example.com": ["standup"], "bob@example.com": ["standup"]}
         # Resumed from the committed offset: the poison before the restart was not read again.

@@ -59,9 +59,19 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
                 (b"user-b", serde.encode(updates, factories.email_update(user_id="user-b", email_id="b-1")), []),
                 (b"user-a", serde.encode(updates, factories.email_update(user_id="user-a", email_id="a-1")), []),
             ])
-            produce(kafka, kafka.topic("shipment-updates"), [(b"user-a", shipment.model_dump_json().encode(), [])])
+            # The shipments worker emitting the event again after a crash: new produced_at and
+            # record timestamp, same event id. Then another event, to see what comes after it.
+            again = shipment.model_copy(update={"produced_at": factories.T0 + dt.timedelta(hours=1)})
+            later = derived_event(
+                kind="shipment.delivered", user_id="user-a", payload={"carrier": "ups", "status": "delivered"},
+                occurred_at=factories.T0, source_service="shipments", caused_by="e-2", now=factories.T0,
+            )
+            produce(kafka, kafka.topic("shipment-updates"), [
+                (b"user-a", event.model_dump_json().encode(), []) for event in (shipment, again, later)
+            ])
             first = await stream.notification(timeout=30)
             second = await stream.notification(timeout=30)
+            third = await stream.notification(timeout=30)
             on_other_instance = await other_stream.notification(timeout=30)
             response.close()
             other.close()
@@ -69,6 +79,7 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
         assert (first["user_id"], first["kind"]) == ("user-a", "email.created")
         assert first["payload"]["email_id"] == "a-1"
         assert (second["kind"], second["payload"]["status"]) == ("shipment.updated", "delivered")
+        assert third["kind"] == "shipment.delivered"  # the re-emitted shipment.updated was a duplicate
         [dead] = consume(kafka, kafka.topic("client-sse-dlq"), 1, group=f"dlq-{topic_prefix}")
         reason = reason_headers(dead.headers())
         assert (reason["error.class"], reason["source.topic"], dead.value()) == ("TruncatedPayload", updates, b"\x00\x00\x00\x00")

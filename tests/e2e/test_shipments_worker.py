@@ -12,7 +12,7 @@ from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
-from tests.kafka_helpers import consume, produce
+from tests.kafka_helpers import consume, consume_until, deduplicated, produce
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.workers import FaustWorker, worker_env
@@ -54,13 +54,17 @@ def test_shipments_worker_tracks_packages_idempotently(stack, serde, topic_prefi
     ])
     worker = FaustWorker("shipments", worker_env(stack, topic_prefix, tmp_path / "data"), tmp_path / "shipments.log").start()
     try:
-        messages = consume(kafka, kafka.topic("shipment-updates"), 2, group="s1")
-        events = [json.loads(m.value()) for m in messages]
+        done = lambda got: any(json.loads(m.value())["kind"] == "shipment.delivered" for m in got)
+        messages = consume_until(kafka, kafka.topic("shipment-updates"), done)
+        copies = [json.loads(m.value()) for m in messages]
+        events = deduplicated(copies)
         assert [e["kind"] for e in events] == ["shipment.created", "shipment.delivered"]
+        # The redelivered e-mail announced its package again, under the same id.
+        assert [e["event_id"] for e in copies] == [events[0]["event_id"]] * 2 + [events[1]["event_id"]]
         package = events[-1]["payload"]
         assert (package["carrier"], package["tracking_number"], package["status"]) == ("ups", numbers.UPS, "delivered")
         assert package["source_email_ids"] == ["m-shipped", "m-delivered"]
-        assert [m.key() for m in messages] == [USER.encode()] * 2
+        assert [m.key() for m in messages] == [USER.encode()] * 3
         [dead] = consume(kafka, kafka.topic("shipments-dlq"), 1, group="s2")
         assert reason_headers(dead.headers())["error.class"] == "BadMagicByte"
         assert "[INFO]" in worker.log_text() and "Order #123456789012" not in worker.log_text()

@@ -1,5 +1,5 @@
 """Derived events: a payload encoded once by the caller ends up exactly as ``encode_derived``
-would have written it, and replays of the same cause get the same id."""
+would have written it, and every emission of the same cause gets the same id."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import json
 
 import pytest
 
-from processors.common.derived import decode_derived, derived_event, encode_derived, encode_derived_with_payload
+from processors.common.derived import (
+    decode_derived,
+    derived_event,
+    derived_event_id,
+    encode_derived,
+    encode_derived_with_payload,
+)
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 2, 9, 0, 1, tzinfo=dt.UTC)
@@ -31,10 +37,31 @@ async def test_spliced_payload_decodes_like_an_encoded_event():
     assert json.loads(encode_derived(event)) == json.loads(spliced(json.dumps(payload).encode()))
 
 
-def test_ids_follow_cause_and_payload():
-    assert json.loads(spliced(b'{"a":1}'))["event_id"] == json.loads(spliced(b'{"a":1}'))["event_id"]
-    assert json.loads(spliced(b'{"a":1}'))["event_id"] != json.loads(spliced(b'{"a":2}'))["event_id"]
-    assert json.loads(spliced(b'{"a":1}'))["event_id"] != json.loads(spliced(b'{"a":1}', caused_by="evt-2:m-1"))["event_id"]
+def test_ids_follow_the_cause_not_the_payload_or_the_time():
+    """A re-emission rebuilds the payload from stored state at another time: same id. Another
+    cause, user, kind or service: another id."""
+    first = json.loads(spliced(b'{"a":1}'))["event_id"]
+    again = encode_derived_with_payload(
+        kind="meeting.created", user_id="u-1", payload_json=b'{"a":2}', occurred_at=AT,
+        source_service="meetings", caused_by="evt-1:m-1", now=NOW + dt.timedelta(hours=1),
+    )
+    assert json.loads(again)["event_id"] == first
+    assert first == derived_event_id("meetings", "u-1", "meeting.created", "evt-1:m-1")
+    others = {
+        json.loads(spliced(b'{"a":1}', caused_by="evt-2:m-1"))["event_id"],
+        derived_event_id("meetings", "u-2", "meeting.created", "evt-1:m-1"),
+        derived_event_id("meetings", "u-1", "meeting.updated", "evt-1:m-1"),
+        derived_event_id("shipments", "u-1", "meeting.created", "evt-1:m-1"),
+        derived_event_id("meetings", "u-1:x", "meeting.created", "evt-1:m-1"),
+        derived_event_id("meetings", "u-1", "meeting.created:x", "evt-1:m-1"),
+    }
+    assert len(others) == 6 and first not in others
+
+
+def test_an_event_without_a_cause_gets_a_random_id():
+    make = lambda: derived_event(kind="meeting.synced", user_id="u-1", payload={}, occurred_at=AT,
+                                 source_service="meetings", caused_by=None, now=NOW)
+    assert make().event_id != make().event_id
 
 
 @pytest.mark.parametrize("payload_json", [b"[1, 2]", b'"text"', b""])

@@ -93,3 +93,22 @@ def test_the_provider_change_time_outranks_the_event_time():
     apply(ledger, crawled)
     assert apply(ledger, live)
     assert not apply(ledger, crawled)  # the backfill page redelivered after the live change
+
+
+def test_the_ledger_tells_a_redelivery_of_the_applied_event_from_other_duplicates(ledger):
+    assert not ledger.holds(item(at=100, event="e1"))  # nothing stored yet
+    apply(ledger, item(at=100, event="e1"))
+    assert ledger.holds(item(at=100, event="e1"))  # a redelivery or a replay: re-announced
+    assert not ledger.holds(item(at=100, event="e2"))  # the same version by another event
+    assert not ledger.holds(item(at=50, event="e0"))  # an older version
+    apply(ledger, item(at=200, event="e3", marker="v3"))
+    assert not ledger.holds(item(at=100, event="e1"))  # superseded
+
+
+def test_the_ledger_reads_entries_stored_as_bytes_or_decoded_json():
+    first = item(at=100, event="e1")
+    for table in ({}, {first.key: {"occurred_at_ms": 100, "event_id": "e1", "version_marker": "v1", "deleted": False}}):
+        ledger = VersionLedger(table)
+        if not table:
+            ledger.record(first)
+        assert ledger.holds(first)

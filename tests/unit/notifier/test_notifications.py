@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from processors.notifier.exceptions import InvalidNotification
-from processors.notifier.notifications import MAX_PAYLOAD_BYTES, notification_for, notification_from_update, notification_id
+from processors.common.derived import derived_event
+from processors.notifier.notifications import (
+    MAX_PAYLOAD_BYTES,
+    notification_for,
+    notification_for_derived,
+    notification_from_update,
+    notification_id,
+)
 from schemas.models import (
     BackfillCompletedEvent,
     BackfillProgressEvent,
@@ -147,6 +154,28 @@ def test_the_same_event_gets_the_same_id_on_every_instance_and_others_differ() -
     assert first.id != different.id
 
 
+def test_a_derived_event_emitted_again_later_makes_the_same_notification() -> None:
+    """A service re-emits a derived event after a crash (same event id and occurred_at, new
+    produced_at and record timestamp): the notification, id included, must not change, so the
+    replay buffer drops it as a duplicate and a client resuming anywhere sees it once."""
+    emit = lambda now: derived_event(
+        kind="shipment.delivered", user_id="ada", payload={"tracking_number": "1Z", "status": "delivered"},
+        occurred_at=T0, source_service="shipments", caused_by="evt-1:m-1:1Z", now=now,
+    )
+    first, again = emit(T0 + dt.timedelta(seconds=1)), emit(T0 + dt.timedelta(hours=5))
+    assert first.event_id == again.event_id and first.produced_at != again.produced_at
+    assert notification_for_derived(first) == notification_for_derived(again)
+    assert notification_for_derived(first).id == notification_id(T0, first.event_id)
+    assert notification_for_derived(first).created_at == T0
+
+
+def test_an_event_published_again_with_another_produced_at_keeps_its_notification() -> None:
+    event = factories.email_update(user_id="ada")
+    republished = event.model_copy(update={"metadata": event.metadata.model_copy(
+        update={"produced_at": event.metadata.produced_at + dt.timedelta(minutes=3)})})
+    assert notification_for(event) == notification_for(republished)
+
+
 def test_ids_sort_by_time() -> None:
     earlier = notification_id(T0, "z-source")
     later = notification_id(T0 + dt.timedelta(milliseconds=1), "a-source")
@@ -160,33 +189,33 @@ def test_a_shipment_update_becomes_a_notification_without_body_or_token_keys() -
         "shipment.updated",
         {"tracking_number": "1Z999AA10123456784", "status": "out_for_delivery", "email": {"subject": "s", "body_text": "b"}, "access_token": "t"},
         source_id="shipment-updates:0:41",
-        created_at=T0,
+        occurred_at=T0,
     )
     assert notification.payload == {"tracking_number": "1Z999AA10123456784", "status": "out_for_delivery", "email": {"subject": "s"}}
     assert (notification.user_id, notification.kind) == ("ada", "shipment.updated")
 
 
 def test_a_generic_update_gets_the_same_id_from_the_same_source() -> None:
-    make = lambda source: notification_from_update("ada", "meeting.updated", {}, source_id=source, created_at=T0)
+    make = lambda source: notification_from_update("ada", "meeting.updated", {}, source_id=source, occurred_at=T0)
     assert make("meeting-updates:1:7").id == make("meeting-updates:1:7").id != make("meeting-updates:1:8").id
 
 
 @pytest.mark.parametrize("kind", ["Shipment.Updated", "shipment", "shipment..updated", "shipment.updated\nevent: x", ""])
 def test_a_malformed_kind_is_refused(kind: str) -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("ada", kind, {}, source_id="s", created_at=T0)
+        notification_from_update("ada", kind, {}, source_id="s", occurred_at=T0)
 
 
 def test_an_oversized_payload_is_refused() -> None:
     with pytest.raises(InvalidNotification, match=str(MAX_PAYLOAD_BYTES)):
-        notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES}, source_id="s", created_at=T0)
+        notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES}, source_id="s", occurred_at=T0)
 
 
 def test_a_payload_that_is_not_json_is_refused() -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("ada", "meeting.updated", {"when": dt.date(2026, 1, 1)}, source_id="s", created_at=T0)
+        notification_from_update("ada", "meeting.updated", {"when": dt.date(2026, 1, 1)}, source_id="s", occurred_at=T0)
 
 
 def test_a_generic_update_without_user_is_refused() -> None:
     with pytest.raises(InvalidNotification):
-        notification_from_update("", "meeting.updated", {}, source_id="s", created_at=T0)
+        notification_from_update("", "meeting.updated", {}, source_id="s", occurred_at=T0)

@@ -177,3 +177,11 @@ def test_email_time_prefers_received_then_sent_then_the_fallback() -> None:
     assert email_time(factories.email(received_at=hours(2), sent_at=hours(1)), fallback) == hours(2)
     assert email_time(factories.email(received_at=None, sent_at=hours(1)), fallback) == hours(1)
     assert email_time(factories.email(received_at=None, sent_at=None), fallback) == fallback
+
+
+def test_a_package_names_the_event_of_its_last_change() -> None:
+    created = apply_finding(None, finding(S.shipped), USER, "m1", T0, event_id="e1")
+    assert created is not None and created.last_event_id == "e1"
+    delivered = apply_finding(created, finding(S.delivered), USER, "m2", hours(1), event_id="e2")
+    assert delivered is not None and delivered.last_event_id == "e2"
+    assert apply_finding(delivered, finding(S.delivered), USER, "m2", hours(1), event_id="e3") is None
