@@ -1,0 +1,1 @@
+"""The streaming bridge: webhooks and pollers in, per-item update events out."""

@@ -1,0 +1,38 @@
+"""Settings of the streaming bridge (``OFFICESTREAM_BRIDGE_*``): where it listens, how it
+authenticates internal callers, how it keeps integration secrets, and its timers."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from schemas.envsettings import EnvSettings
+
+
+class BridgeSettings(EnvSettings):
+    model_config = SettingsConfigDict(env_prefix="OFFICESTREAM_BRIDGE_", extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8095, ge=1, le=65535)
+    #: The bridge's address as the providers see it (https in production): webhook URLs are
+    #: built from it (``<public_url>/webhooks/microsoft`` ...). Unset: ``http://host:port``.
+    public_url: str | None = None
+    #: Bearer token every ``/internal/*`` call must present (compared in constant time).
+    internal_token: SecretStr | None = None
+    #: The Fernet key integration secrets are sealed with (``producers/integrations/secret_box.py``).
+    state_key: SecretStr | None = None
+    #: Webhook bodies larger than this are refused (413) before they are read whole.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: Google People has no push: every integration's contacts are synced this often.
+    people_poll_interval_s: float = Field(default=300.0, gt=0)
+    #: A sync of every resource of every live integration, notification or not: a dropped
+    #: notification costs this much latency at most, never data.
+    reconcile_interval_s: float = Field(default=900.0, gt=0)
+    #: How often subscriptions, watches and channels are checked for renewal.
+    renew_check_interval_s: float = Field(default=60.0, gt=0)
+    #: Gmail push through Pub/Sub: when set, a push must carry a Google-signed OIDC token for
+    #: this audience (Pub/Sub's authenticated push).
+    google_push_audience: str | None = None
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,85 @@
+"""Integrations in the compacted ``integration-state`` topic, secrets sealed.
+
+The latest record per ``{provider}:{user}`` key is the integration; a null record (a Kafka
+tombstone) removes it. The bridge reads the topic to its end at start (``load``) and keeps the
+integrations in memory, writing every change through (``save`` returns once the brokers have
+it): one bridge process owns the integrations at a time. Values are JSON with every
+``SecretStr`` sealed by the ``SecretBox`` (``{"sealed": "..."}``), so the topic never holds a
+token in the clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from pydantic import SecretStr
+
+from connectors.kafka.compacted import read_compacted
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import INTEGRATION_STATE
+from producers.integrations.secret_box import SecretBox
+from producers.integrations.state import Integration
+from producers.publisher import Publisher
+
+_SEALED = "sealed"
+
+
+class IntegrationStore:
+    def __init__(self, kafka: KafkaSettings, publisher: Publisher, box: SecretBox) -> None:
+        self._kafka = kafka
+        self._publisher = publisher
+        self._box = box
+        self._integrations: dict[str, Integration] = {}
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> dict[str, Integration]:
+        """Read every integration from the topic (at start)."""
+        values = await asyncio.to_thread(read_compacted, self._kafka, self._kafka.topic(INTEGRATION_STATE))
+        self._integrations = {key.decode(): decode_integration(value, self._box) for key, value in values.items()}
+        return dict(self._integrations)
+
+    def get(self, key: str) -> Integration | None:
+        return self._integrations.get(key)
+
+    def all(self) -> list[Integration]:
+        return list(self._integrations.values())
+
+    async def save(self, integration: Integration) -> Integration:
+        """Write ``integration``; returns once the brokers have it (``PublishFailed`` otherwise),
+        and only then is it what ``get`` answers."""
+        async with self._lock:
+            await self._publisher.publish_record(
+                INTEGRATION_STATE, integration.key.encode(), encode_integration(integration, self._box)
+            )
+            self._integrations[integration.key] = integration
+        return integration
+
+
+def encode_integration(integration: Integration, box: SecretBox) -> bytes:
+    return json.dumps(_seal(integration.model_dump(mode="python"), box), default=str, separators=(",", ":")).encode()
+
+
+def decode_integration(value: bytes, box: SecretBox) -> Integration:
+    return Integration.model_validate(_open(json.loads(value), box))
+
+
+def _seal(value: Any, box: SecretBox) -> Any:
+    if isinstance(value, SecretStr):
+        return {_SEALED: box.seal(value)}
+    if isinstance(value, dict):
+        return {str(key): _seal(item, box) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_seal(item, box) for item in value]
+    return value
+
+
+def _open(value: Any, box: SecretBox) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_SEALED}:
+            return box.open(value[_SEALED])
+        return {key: _open(item, box) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_open(item, box) for item in value]
+    return value
