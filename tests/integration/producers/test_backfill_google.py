@@ -20,12 +20,13 @@ from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import ProviderCrawlers, StaticGoogleTokens
 from schemas.models import DocType, Provider
+# Imported into this module (not ``pytest_plugins``, which registers fixtures for every test
+# module): the Microsoft harness has fixtures of the same names.
+from tests.integration.google.fixtures import emulator, pristine_world, sleep  # noqa: F401
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
 
 if TYPE_CHECKING:
     from tests.integration.google.fixtures import RunningEmulator
-
-pytest_plugins = ("tests.integration.google.fixtures",)
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
 

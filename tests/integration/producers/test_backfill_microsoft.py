@@ -24,7 +24,8 @@ from tests.kafka_helpers import read_to_end
 if TYPE_CHECKING:
     from tests.integration.microsoft.harness import Emulator
 
-pytest_plugins = ("tests.integration.microsoft.harness",)
+# Imported into this module, so they win over the Google fixtures of the same names.
+from tests.integration.microsoft.harness import emulator, pristine_world, tls  # noqa: E402, F401
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
 
