@@ -91,10 +91,23 @@ def test_a_redelivered_notification_is_not_kept_twice() -> None:
     assert numbers(buffer.recent("ada")) == [1]
 
 
-def test_an_id_pushed_out_of_the_ring_can_be_kept_again() -> None:
+def test_a_redelivery_of_a_notification_pushed_out_of_the_ring_is_refused() -> None:
+    """Appended again it would be the newest, and resuming from it would skip 1 and 2 as "exact"."""
     buffer = ReplayBuffer(size=2, max_users=10)
     oldest = note("ada", 0)
     for n in (oldest, note("ada", 1), note("ada", 2)):
         buffer.append(n)
+    assert not buffer.append(oldest)
+    assert numbers(buffer.recent("ada")) == [1, 2]
+    replay = buffer.after("ada", oldest.id)
+    assert numbers(replay.notifications) == [1, 2] and not replay.exact
+
+
+def test_an_id_that_left_long_ago_can_be_kept_again() -> None:
+    """Ids that left are remembered for as many notifications as the ring holds, not forever."""
+    buffer = ReplayBuffer(size=2, max_users=10)
+    oldest = note("ada", 0)
+    for n in (oldest, *(note("ada", k) for k in range(1, 5))):
+        buffer.append(n)
     assert buffer.append(oldest)
-    assert numbers(buffer.recent("ada")) == [2, 0]
+    assert numbers(buffer.recent("ada")) == [4, 0]
