@@ -98,7 +98,7 @@ def test_the_registry_probe_counts_every_subject(stack, registry, unique):
         # start; `stack status` probes only the project's own Apicurio (CI runs this test).
         pytest.skip("an external stack is configured: `stack status` probes only the project's own Apicurio")
     settings = StackSettings.from_env()
-    probe = ApicurioRegistry(settings, ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir, marker=settings.dir))
+    probe = ApicurioRegistry(settings, ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir))
 
     def counted() -> int:
         result = probe.probe()
