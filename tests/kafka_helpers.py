@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.kafka.settings import KafkaSettings
@@ -45,3 +45,60 @@ def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, time
         consumer.close()
     assert len(messages) == count, f"got {len(messages)} of {count} messages from {topic}"
     return messages
+
+
+def _consumer(kafka: KafkaSettings, group: str) -> Consumer:
+    return Consumer(kafka.librdkafka_config(**{"group.id": group, "enable.auto.commit": False}))
+
+
+def _partitions(consumer: Consumer, topic: str) -> list[TopicPartition]:
+    metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if metadata is None or metadata.error is not None:
+        return []
+    return [TopicPartition(topic, p) for p in metadata.partitions]
+
+
+def record_count(kafka: KafkaSettings, topic: str) -> int:
+    """Records in ``topic`` (0 before it exists); exact while nothing was compacted or expired."""
+    consumer = _consumer(kafka, "tests-record-counter")
+    try:
+        return sum(high - low for low, high in (consumer.get_watermark_offsets(tp, timeout=10) for tp in _partitions(consumer, topic)))
+    except KafkaException:
+        return 0
+    finally:
+        consumer.close()
+
+
+def read_all(kafka: KafkaSettings, topic: str) -> list[Message]:
+    """Every record of ``topic``, partition by partition, in offset order."""
+    consumer = _consumer(kafka, "tests-topic-reader")
+    messages: list[Message] = []
+    try:
+        for tp in _partitions(consumer, topic):
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            if high <= low:
+                continue
+            consumer.assign([TopicPartition(topic, tp.partition, low)])
+            while not messages or messages[-1].partition() != tp.partition or messages[-1].offset() < high - 1:
+                message = consumer.poll(10)
+                assert message is not None, f"{topic}[{tp.partition}] ended before offset {high - 1}"
+                if message.error() is None:
+                    messages.append(message)
+    finally:
+        consumer.close()
+    return messages
+
+
+def committed_offsets(kafka: KafkaSettings, group: str, topic: str) -> dict[int, tuple[int, int]]:
+    """``group``'s committed offset and the end offset of each partition of ``topic``."""
+    consumer = _consumer(kafka, group)
+    try:
+        committed = consumer.committed(_partitions(consumer, topic), timeout=10)
+        return {tp.partition: (max(tp.offset, 0), consumer.get_watermark_offsets(tp, timeout=10)[1]) for tp in committed}
+    finally:
+        consumer.close()
+
+
+def committed_total(kafka: KafkaSettings, group: str, topic: str) -> int:
+    """The sum of ``group``'s committed offsets on ``topic``: messages counted as processed."""
+    return sum(committed for committed, _ in committed_offsets(kafka, group, topic).values())
