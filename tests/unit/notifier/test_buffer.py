@@ -7,18 +7,8 @@ import datetime as dt
 import pytest
 
 from processors.notifier.buffer import ReplayBuffer
-from processors.notifier.notifications import Notification, notification_id
-
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def note(user_id: str, n: int) -> Notification:
-    created = T0 + dt.timedelta(seconds=n)
-    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
-
-
-def numbers(notifications: tuple[Notification, ...]) -> list[object]:
-    return [n.payload["n"] for n in notifications]
+from processors.notifier.notifications import notification_id
+from tests.unit.notifier.samples import T0, note, numbers
 
 
 def test_resuming_after_a_buffered_id_replays_exactly_what_followed() -> None:

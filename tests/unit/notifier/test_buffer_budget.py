@@ -3,23 +3,10 @@ first, the newest of an active user is kept, and resumption stays exact only whe
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from processors.notifier.buffer import FORGOTTEN_ID_BYTES, ReplayBuffer, notification_cost
-from processors.notifier.notifications import Notification, notification_id
-
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def note(user_id: str, n: int) -> Notification:
-    created = T0 + dt.timedelta(seconds=n)
-    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
-
-
-def numbers(notifications: tuple[Notification, ...]) -> list[object]:
-    return [n.payload["n"] for n in notifications]
+from tests.unit.notifier.samples import note, numbers
 
 
 #: Every test note costs the same (same payload shape): budgets are counted in notes.

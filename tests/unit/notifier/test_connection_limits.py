@@ -3,22 +3,13 @@ freed when a connection ends; and the buffer budget's view of who is connected."
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from processors.notifier.buffer import notification_cost
 from processors.notifier.exceptions import ServerConnectionLimitReached, UserConnectionLimitReached
 from processors.notifier.hub import NotificationHub
-from processors.notifier.notifications import Notification, notification_id
 from processors.notifier.settings import NotifierSettings
-
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def note(user_id: str, n: int) -> Notification:
-    created = T0 + dt.timedelta(seconds=n)
-    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
+from tests.unit.notifier.samples import note
 
 
 def limited(*, total: int = 100, per_user: int = 100, budget: int | None = None) -> NotificationHub:
