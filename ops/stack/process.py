@@ -93,8 +93,7 @@ class ProcessTable:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        seen = running(process.pid)  # Popen returns after the exec: argv is the new program's
-        start_time = seen[0] if seen is not None else -1  # exited at once: never matches
+        start_time = _exec_done(process.pid, tuple(argv))
         self._pid_path(name).write_text(ProcessRecord(process.pid, start_time, tuple(argv)).to_json())
         return process.pid
 
@@ -150,6 +149,19 @@ class ProcessTable:
         with path.open("rb") as log:
             log.seek(max(0, path.stat().st_size - 64 * 1024))
             return b"".join(log.readlines()[-lines:]).decode(errors="replace")
+
+
+def _exec_done(pid: int, argv: tuple[str, ...], *, timeout_s: float = 10.0) -> int:
+    """The start time of ``pid`` once ``/proc`` shows it running ``argv``; -1 if it exited first.
+
+    Popen returns when the exec closed the child's close-on-exec pipe, which the kernel does
+    before it sets up the new program's arguments: for a moment ``/proc/<pid>/cmdline`` is
+    empty, and a check then would take the new process for a stranger.
+    """
+    deadline = time.monotonic() + timeout_s
+    while (seen := running(pid)) is not None and seen[1] != argv and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return seen[0] if seen is not None and seen[1] == argv else -1
 
 
 def _is(record: ProcessRecord) -> bool:

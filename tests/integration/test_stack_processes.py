@@ -133,3 +133,15 @@ def test_the_child_environment_keeps_locale_and_paths_only() -> None:
     assert child_environment({"X": "1"}, parent=parent) == {
         "PATH": "/bin", "HOME": "/root", "LANG": "C.UTF-8", "LC_ALL": "C", "JAVA_HOME": "/jdk", "X": "1",
     }
+
+
+def test_a_process_just_started_is_recognised_at_once(table: ProcessTable) -> None:
+    """Popen returns while the kernel is still setting up the new program's arguments (its
+    cmdline is empty for a moment): the table must not take its own child for a stranger then."""
+    for attempt in range(100):
+        pid = table.start("svc", SLEEP, cwd=table.run_dir.parent)
+        try:
+            assert table.pid("svc") == pid, f"attempt {attempt}"
+        finally:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
