@@ -4,6 +4,10 @@ child process in a session of its own, its output in a log file.
 The end-to-end tests (``tests/workers.py``) and the benchmarks (``bench/harness/worker.py``)
 start their workers through this one runner: spawn, wait for faust's ``Ready`` line, read the
 log, stop with SIGTERM (faust commits on the way out) or kill with SIGKILL (a crash).
+
+A worker that does not stop within its timeout after SIGTERM is killed and reported
+(``WorkerHung``): a shutdown that hangs is a bug to see, not something to paper over with a
+SIGKILL that also skips the final commit.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ READY_LINE = "[^Worker]: Ready"
 
 class WorkerNotReady(RuntimeError):
     """The worker exited, or did not log ``Ready`` in time; the message ends with its log tail."""
+
+
+class WorkerHung(RuntimeError):
+    """The worker did not exit within its timeout after SIGTERM; it was killed. The message ends
+    with its log tail."""
 
 
 def faust_worker_argv(module: str) -> list[str]:
@@ -85,7 +94,8 @@ class WorkerProcess:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """SIGTERM to the worker's process group (faust commits and shuts down), SIGKILL if it hangs."""
+        """SIGTERM to the worker's process group (faust commits and shuts down); a worker still
+        running after ``timeout_s`` is killed and ``WorkerHung`` raised."""
         if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -93,6 +103,9 @@ class WorkerProcess:
             self.process.wait(timeout_s)
         except subprocess.TimeoutExpired:
             self.kill()
+            raise WorkerHung(
+                f"worker {self.module} still running {timeout_s:g}s after SIGTERM: killed; log {self.log_path}:\n{self.log_tail()}"
+            ) from None
 
     def kill(self) -> None:
         """SIGKILL: a crash, nothing committed on the way out."""
@@ -104,4 +117,10 @@ class WorkerProcess:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+        if exc is None:
+            self.stop()
+            return
+        try:
+            self.stop()
+        except WorkerHung as hung:  # the failure already on its way is the one to report
+            exc.add_note(str(hung))

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.kafka.settings import KafkaSettings
@@ -49,51 +49,43 @@ def consume(settings: KafkaSettings, topic: str, count: int, *, group: str, time
     return messages
 
 
-def values_for_key(settings: KafkaSettings, topic: str, key: bytes, *, group: str) -> list[bytes | None]:
-    """Every value written under ``key`` to ``topic`` (a table's changelog, say), in offset
-    order per partition, read from the beginning up to the end offsets as they are now."""
-    consumer = Consumer(settings.librdkafka_config(**{"group.id": group, "auto.offset.reset": "earliest"}))
+def _consumer(kafka: KafkaSettings, group: str) -> Consumer:
+    return Consumer(kafka.librdkafka_config(**{"group.id": group, "enable.auto.commit": False}))
+
+
+def _partitions(consumer: Consumer, topic: str) -> list[TopicPartition]:
+    metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if metadata is None or metadata.error is not None:
+        return []
+    return [TopicPartition(topic, p) for p in metadata.partitions]
+
+
+def record_count(kafka: KafkaSettings, topic: str) -> int:
+    """Records in ``topic`` (0 before it exists); exact while nothing was compacted or expired."""
+    consumer = _consumer(kafka, "tests-record-counter")
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        values: list[bytes | None] = []
-        for partition in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        return sum(high - low for low, high in (consumer.get_watermark_offsets(tp, timeout=10) for tp in _partitions(consumer, topic)))
+    except KafkaException:
+        return 0
+    finally:
+        consumer.close()
+
+
+def read_all(kafka: KafkaSettings, topic: str) -> list[Message]:
+    """Every record of ``topic``, partition by partition, in offset order."""
+    consumer = _consumer(kafka, "tests-topic-reader")
+    messages: list[Message] = []
+    try:
+        for tp in _partitions(consumer, topic):
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
             if high <= low:
                 continue
-            consumer.assign([TopicPartition(topic, partition, low)])
-            read = 0
-            while read < high - low:
-                message = consumer.poll(5)
-                if message is None:
-                    break
-                read += 1
-                if message.error() is None and message.key() == key:
-                    values.append(message.value())
-        return values
-    finally:
-        consumer.close()
-
-
-def read_to_end(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> list[Message]:
-    """Every message of ``topic`` up to its end offsets as they are now, partition by partition."""
-    consumer = Consumer(settings.librdkafka_config(**{"group.id": "tests-read-to-end", "enable.auto.commit": False}))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        messages: list[Message] = []
-        for partition in sorted(partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            consumer.assign([TopicPartition(topic, partition, low)])
-            deadline = time.monotonic() + timeout_s
-            while high > low and time.monotonic() < deadline:
-                message = consumer.poll(0.5)
-                if message is None or message.error() is not None:
-                    continue
-                messages.append(message)
-                if message.offset() + 1 >= high:
-                    break
-        return messages
-    finally:
-        consumer.close()
+            consumer.assign([TopicPartition(topic, tp.partition, low)])
+            while not messages or messages[-1].partition() != tp.partition or messages[-1].offset() < high - 1:
+                message = consumer.poll(10)
+                assert message is not None, f"{topic}[{tp.partition}] ended before offset {high - 1}"
+                if message.error() is None:
+                    messages.append(message)
 
 
 def consume_until(
@@ -121,3 +113,18 @@ def deduplicated(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a reader that drops the event ids it has seen keeps of derived events (JSON)."""
     seen: set[str] = set()
     return [e for e in events if not (e["event_id"] in seen or seen.add(e["event_id"]))]
+
+
+def committed_offsets(kafka: KafkaSettings, group: str, topic: str) -> dict[int, tuple[int, int]]:
+    """``group``'s committed offset and the end offset of each partition of ``topic``."""
+    consumer = _consumer(kafka, group)
+    try:
+        committed = consumer.committed(_partitions(consumer, topic), timeout=10)
+        return {tp.partition: (max(tp.offset, 0), consumer.get_watermark_offsets(tp, timeout=10)[1]) for tp in committed}
+    finally:
+        consumer.close()
+
+
+def committed_total(kafka: KafkaSettings, group: str, topic: str) -> int:
+    """The sum of ``group``'s committed offsets on ``topic``: messages counted as processed."""
+    return sum(committed for committed, _ in committed_offsets(kafka, group, topic).values())

@@ -56,8 +56,12 @@ class Component(ABC):
         """Download or install what it needs (cached after the first run)."""
 
     @abstractmethod
+    def command(self) -> list[str]:
+        """The exact command ``launch`` starts: how its process is recognised afterwards."""
+
+    @abstractmethod
     def launch(self) -> int:
-        """Write its config, start it detached and return its pid."""
+        """Write its config, start ``command()`` detached and return its pid."""
 
     @abstractmethod
     def probe(self) -> Probe:

@@ -11,7 +11,7 @@ from ops.stack.component import Component, Probe
 from ops.stack.exceptions import ComponentFailed
 from ops.stack.fetch import fetch_jars
 from ops.stack.java import JavaInstall, find_java
-from ops.stack.process import port_accepts
+from ops.stack.process import child_environment, port_accepts
 from ops.stack.versions import KAFKA_MIN_JAVA, KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
 
 _LOG4J2 = """\
@@ -97,33 +97,42 @@ class KafkaBroker(Component):
         if (self.state_dir / "data" / "meta.properties").is_file():
             return
         base = [str(java.executable), "-cp", classpath, "kafka.tools.StorageTool"]
-        cluster_id = subprocess.run([*base, "random-uuid"], capture_output=True, text=True, check=True).stdout.strip()
+        env = child_environment()
+        cluster_id = subprocess.run([*base, "random-uuid"], capture_output=True, text=True, check=True, env=env).stdout.strip()
         formatted = subprocess.run(
-            [*base, "format", "-t", cluster_id, "-c", properties], capture_output=True, text=True
+            [*base, "format", "-t", cluster_id, "-c", properties], capture_output=True, text=True, env=env
         )
         if formatted.returncode != 0:
             raise ComponentFailed(self.name, "formatting KRaft storage failed", formatted.stdout + formatted.stderr)
 
-    def launch(self) -> int:
-        java = self._java()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        properties = self.state_dir / "server.properties"
-        properties.write_text(self._server_properties())
-        (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
-        classpath = str(self._cache / "libs" / "*")
-        self._format_storage(java, classpath, str(properties))
-        argv = [
-            str(java.executable),
+    def command(self) -> list[str]:
+        return [
+            str(self._java().executable),
             f"-Xmx{self.settings.kafka_heap}",
             f"-Xms{self.settings.kafka_heap}",
             "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
             "-cp",
-            classpath,
+            self._classpath,
             "kafka.Kafka",
-            str(properties),
+            str(self._properties),
         ]
-        return self.processes.start(self.name, argv, cwd=self.state_dir)
+
+    @property
+    def _classpath(self) -> str:
+        return str(self._cache / "libs" / "*")
+
+    @property
+    def _properties(self):
+        return self.state_dir / "server.properties"
+
+    def launch(self) -> int:
+        java = self._java()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._properties.write_text(self._server_properties())
+        (self.state_dir / "log4j2.properties").write_text(_LOG4J2)
+        self._format_storage(java, self._classpath, str(self._properties))
+        return self.processes.start(self.name, self.command(), cwd=self.state_dir)
 
     def probe(self) -> Probe:
         if not port_accepts(self.settings.host, self.settings.kafka_port):

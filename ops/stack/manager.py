@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from ops.stack.component import Component, ComponentStatus
-from ops.stack.exceptions import ComponentFailed, PortInUse
+from ops.stack.exceptions import ComponentFailed, PortInUse, StackError
 from ops.stack.kafka import KafkaBroker
 from ops.stack.process import ProcessTable, port_is_free
 from ops.stack.redis_server import RedisServer
@@ -27,8 +27,23 @@ def _stderr(message: str) -> None:
 
 
 def build_components(settings: StackSettings) -> list[Component]:
-    processes = ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir, marker=settings.dir)
-    return [cls(settings, processes) for cls in (KafkaBroker, ApicurioRegistry, RedisServer)]
+    """The components, their pid files of an older version upgraded (``adopt_legacy_pid_files``)."""
+    processes = ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir)
+    components = [cls(settings, processes) for cls in (KafkaBroker, ApicurioRegistry, RedisServer)]
+    adopt_legacy_pid_files(components)
+    return components
+
+
+def adopt_legacy_pid_files(components: list[Component]) -> None:
+    """A stack started by an older version wrote bare pids: keep managing a process that runs
+    exactly the component's command (anything else is not ours, and its pid file is dropped)."""
+    for component in components:
+        if component.processes.record(component.name) is not None:
+            continue
+        try:
+            component.processes.adopt_legacy(component.name, component.command())
+        except StackError:  # its Java is gone: then it is not running its command either
+            pass
 
 
 def up(settings: StackSettings, *, say: Say = _stderr) -> list[ComponentStatus]:

@@ -49,7 +49,7 @@ class RedisServer(Component):
                     f"dir {self.state_dir}",
                     "daemonize no",
                     'logfile ""',
-                    # Keep argv as given: the process table recognises our processes by it.
+                    # Keep argv as given: the process table recognises our process by its exact command.
                     "set-proc-title no",
                     # Payload references must survive a restart: append-only file, fsync each second.
                     "appendonly yes",
@@ -58,7 +58,10 @@ class RedisServer(Component):
                 ]
             )
         )
-        return self.processes.start(self.name, [shutil.which("redis-server") or "redis-server", str(config)], cwd=self.state_dir)
+        return self.processes.start(self.name, self.command(), cwd=self.state_dir)
+
+    def command(self) -> list[str]:
+        return [shutil.which("redis-server") or "redis-server", str(self.state_dir / "redis.conf")]
 
     def probe(self) -> Probe:
         s = self.settings

@@ -51,10 +51,9 @@ class ApicurioRegistry(Component):
             f"Apicurio Registry {APICURIO_VERSION}",
         )
 
-    def launch(self) -> int:
+    def command(self) -> list[str]:
         s = self.settings
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        argv = [
+        return [
             str(self._java().executable),
             f"-Xmx{s.registry_heap}",
             f"-Dquarkus.http.host={s.host}",
@@ -66,7 +65,10 @@ class ApicurioRegistry(Component):
             "-jar",
             str(self._cache / "app" / "quarkus-run.jar"),
         ]
-        return self.processes.start(self.name, argv, cwd=self.state_dir)
+
+    def launch(self) -> int:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return self.processes.start(self.name, self.command(), cwd=self.state_dir)
 
     def probe(self) -> Probe:
         s = self.settings

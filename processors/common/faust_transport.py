@@ -80,6 +80,21 @@ class BoundedFetchConsumer(Consumer):
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
         return BoundedFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def perform_seek(self) -> None:
+        """Seek to the committed offsets with the fetcher held until the flow resumes.
+
+        faust's recovery resumes the source partitions, seeks them, and only then resumes the
+        app's flow control, which clears every stream queue. A fetcher still running during the
+        seek (it is: recovery started it to read the changelogs) delivers a restarted worker's
+        backlog into those queues just before they are cleared: the records are dropped without
+        an ack, their partitions stop committing, and a later record on such a partition lets
+        faust commit past them (silent loss; tests/e2e/test_worker_crashes.py caught it). With
+        the consumer's flow stopped, nothing is fetched until recovery calls ``resume_flow``
+        after the clear, and reading starts at the committed offsets.
+        """
+        self.stop_flow()
+        await super().perform_seek()
+
 
 class DeliveryFailed(ProducerSendError, WorkerMustStop):
     """The broker did not take a record the worker wrote (after librdkafka's retries). The

@@ -32,7 +32,7 @@ from connectors.kafka.topics import DEAD_LETTER_RETENTION_MS, dead_letter_topic
 from connectors.redis.dead_letter_store import DeadLetterStore
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
-from processors.common import faust_flow, faust_transport
+from processors.common import faust_transport
 from processors.common.changelog_table import ChangelogTable
 from processors.common.dead_letters import DeadLetter, by_reference
 from processors.common.exceptions import WorkerMustStop
@@ -60,7 +60,7 @@ def create_app(
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
     datadir = settings.data_dir / kafka.group(service)
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
-    app = faust_flow.App(  # faust.App, without losing a restarted worker's backlog (faust_flow.py)
+    app = faust.App(
         kafka.group(service),
         broker=[url.replace("kafka://", f"{faust_transport.SCHEME}://", 1) for url in kafka.faust_broker()],
         broker_credentials=kafka.faust_credentials(),

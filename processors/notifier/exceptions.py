@@ -36,6 +36,23 @@ class InvalidNotification(NotifierError):
     """
 
 
+class ConnectionLimitReached(NotifierError):
+    """A new connection would exceed a limit; the client should retry later (``Retry-After``).
+
+    Retriable for the client, never for the server: the refused connection is not kept.
+    """
+
+    retriable = True
+
+
+class UserConnectionLimitReached(ConnectionLimitReached):
+    """The user already has ``max_connections_per_user`` open connections here: HTTP 429."""
+
+
+class ServerConnectionLimitReached(ConnectionLimitReached):
+    """This instance already holds ``max_connections`` open connections: HTTP 503."""
+
+
 class SubscriptionClosed(NotifierError):
     """The hub closed a connection's subscription: ``reason`` is ``slow_consumer`` or ``shutdown``.
 

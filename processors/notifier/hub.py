@@ -9,6 +9,11 @@ Publishing never blocks and never waits for a client: each connection has a boun
 connection whose queue is full is dropped (its ``on_drop`` callback closes the socket). The
 client reconnects with ``Last-Event-ID`` and resumes from the replay buffer, so a slow client
 costs itself a reconnect and costs the others nothing.
+
+Subscribing is refused over two limits, so one user (or a crowd) cannot take every socket and
+buffer of an instance: ``max_connections_per_user`` (``UserConnectionLimitReached``, HTTP 429)
+and ``max_connections`` in all (``ServerConnectionLimitReached``, HTTP 503). A refused connection
+holds nothing, and a closed one frees its slot at once.
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ from types import TracebackType
 from typing import Self
 
 from processors.notifier.buffer import Replay, ReplayBuffer
-from processors.notifier.exceptions import SubscriptionClosed
+from processors.notifier.exceptions import (
+    ServerConnectionLimitReached,
+    SubscriptionClosed,
+    UserConnectionLimitReached,
+)
 from processors.notifier.notifications import Notification
 from processors.notifier.settings import NotifierSettings
 
@@ -99,19 +108,44 @@ class Subscription:
 class NotificationHub:
     """Per-user replay buffers plus the live subscriptions of this instance."""
 
-    def __init__(self, *, buffer_size: int, queue_size: int, buffered_users: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        buffer_size: int,
+        queue_size: int,
+        buffered_users: int = 10_000,
+        buffer_budget_bytes: int | None = None,
+        max_connections: int | None = None,
+        max_connections_per_user: int | None = None,
+    ) -> None:
+        """Limits left ``None`` are not enforced (``from_settings`` sets every one)."""
         if queue_size < 1:
             raise ValueError("queue_size must be positive")
-        self._buffer = ReplayBuffer(size=buffer_size, max_users=buffered_users)
-        self._queue_size = queue_size
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self._buffer = ReplayBuffer(
+            size=buffer_size, max_users=buffered_users, budget_bytes=buffer_budget_bytes,
+            is_active=self._subscriptions.__contains__,
+        )
+        self._queue_size = queue_size
+        self._max_connections = max_connections
+        self._max_per_user = max_connections_per_user
+        self._open = 0
         self.published = 0
         self.duplicates = 0
         self.dropped = 0
+        self.refused_user_limit = 0
+        self.refused_server_limit = 0
 
     @classmethod
     def from_settings(cls, settings: NotifierSettings) -> Self:
-        return cls(buffer_size=settings.buffer_size, queue_size=settings.queue_size, buffered_users=settings.buffered_users)
+        return cls(
+            buffer_size=settings.buffer_size,
+            queue_size=settings.queue_size,
+            buffered_users=settings.buffered_users,
+            buffer_budget_bytes=settings.buffer_budget_bytes,
+            max_connections=settings.max_connections,
+            max_connections_per_user=settings.max_connections_per_user,
+        )
 
     def publish(self, notification: Notification) -> int:
         """Buffer the notification and queue it for each of its user's connections.
@@ -133,15 +167,33 @@ class NotificationHub:
         return delivered
 
     def subscribe(self, user_id: str, *, last_event_id: str | None = None) -> Subscription:
-        """Open a connection's subscription; its ``replay`` holds what it missed since ``last_event_id``."""
+        """Open a connection's subscription; its ``replay`` holds what it missed since ``last_event_id``.
+
+        Raises ``UserConnectionLimitReached`` or ``ServerConnectionLimitReached`` (nothing is
+        kept for a refused connection).
+        """
+        self._admit(user_id)
+        self._buffer.touch(user_id)
         replay = NO_REPLAY if last_event_id is None else self._buffer.after(user_id, last_event_id)
         subscription = Subscription(self, user_id, maxsize=self._queue_size, replay=replay)
         self._subscriptions.setdefault(user_id, set()).add(subscription)
+        self._open += 1
         log.info(
             "notifier subscribed subscription=%d user=%s replay=%d exact=%s",
             subscription.id, user_ref(user_id), len(replay.notifications), replay.exact,
         )
         return subscription
+
+    def _admit(self, user_id: str) -> None:
+        """Refuse a connection over a limit; the user's own limit first (it names their fault)."""
+        if self._max_per_user is not None and self.connections(user_id) >= self._max_per_user:
+            self.refused_user_limit += 1
+            log.warning("notifier refused connection user=%s limit=max_connections_per_user(%d)", user_ref(user_id), self._max_per_user)
+            raise UserConnectionLimitReached(f"{self._max_per_user} connections of this user are open already")
+        if self._max_connections is not None and self._open >= self._max_connections:
+            self.refused_server_limit += 1
+            log.warning("notifier refused connection user=%s limit=max_connections(%d)", user_ref(user_id), self._max_connections)
+            raise ServerConnectionLimitReached(f"this instance holds {self._max_connections} connections already")
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget a connection (idempotent); called when its handler ends, however it ends."""
@@ -149,6 +201,7 @@ class NotificationHub:
         if subscriptions is None or subscription not in subscriptions:
             return
         subscriptions.discard(subscription)
+        self._open -= 1
         if not subscriptions:
             del self._subscriptions[subscription.user_id]
         subscription._close(subscription.closed_reason or "unsubscribed")
@@ -159,10 +212,18 @@ class NotificationHub:
     def connections(self, user_id: str | None = None) -> int:
         if user_id is not None:
             return len(self._subscriptions.get(user_id, ()))
-        return sum(len(subscriptions) for subscriptions in self._subscriptions.values())
+        return self._open
 
     def buffered_users(self) -> int:
         return self._buffer.users()
+
+    def buffered_bytes(self) -> int:
+        """What the replay buffers count against ``buffer_budget_bytes`` now."""
+        return self._buffer.bytes
+
+    def evicted(self) -> int:
+        """Notifications the replay buffers let go to stay within their limits (``buffer_size`` aside)."""
+        return self._buffer.evicted
 
     def close_all(self, reason: str = SHUTDOWN) -> None:
         """Close every subscription (on shutdown), so long-lived handlers return promptly."""

@@ -26,8 +26,11 @@ class NotifierSettings(EnvSettings):
     """Where the notifier listens, how it signs stream tokens, and how much it keeps per user.
 
     ``buffer_size`` notifications per user are kept for ``Last-Event-ID`` resumption, for at most
-    ``buffered_users`` users (least recently notified first out). Each connection may have
-    ``queue_size`` notifications waiting; one more and that connection is dropped.
+    ``buffered_users`` users and ``buffer_budget_bytes`` in all (the least recently active
+    user's oldest notifications go first; processors/notifier/buffer.py). Each connection may
+    have ``queue_size`` notifications waiting; one more and that connection is dropped. A user
+    may hold ``max_connections_per_user`` connections (beyond: HTTP 429) and the instance
+    ``max_connections`` (beyond: HTTP 503), both refused with ``Retry-After: retry_after_s``.
     ``allowed_origins`` (comma-separated, e.g. ``https://app.example.com``) may read ``/events``
     from pages served elsewhere (CORS); none by default, i.e. same origin only.
     """
@@ -43,6 +46,12 @@ class NotifierSettings(EnvSettings):
     token_ttl_s: PositiveInt = 3600
     buffer_size: PositiveInt = 500
     buffered_users: PositiveInt = 10_000
+    #: Every instance buffers every user: 500 notifications x 10,000 users would be gigabytes.
+    #: Each notification counts its JSON size plus ~1 KiB of Python objects around it.
+    buffer_budget_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    max_connections: PositiveInt = 10_000
+    max_connections_per_user: PositiveInt = 10
+    retry_after_s: PositiveInt = 10
     queue_size: PositiveInt = 128
     heartbeat_s: PositiveFloat = 15.0
     write_timeout_s: PositiveFloat = 10.0

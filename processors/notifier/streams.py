@@ -5,6 +5,10 @@ send the replay, then live notifications and a heartbeat whenever ``heartbeat_s`
 one. A connection ends when the hub drops it (slow consumer) or shuts down, when its token
 expires (the client reconnects and must present a fresh one), or when a write fails or takes
 longer than ``write_timeout_s`` — the last is how vanished clients are found and cleaned up.
+
+A connection over the hub's limits is refused before the stream starts (before the WebSocket
+upgrade): 429 when the user holds ``max_connections_per_user`` already, 503 when the instance
+holds ``max_connections``, each with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ from aiohttp import WSMsgType, web
 
 from processors.notifier import sse
 from processors.notifier.auth import authorize
-from processors.notifier.exceptions import SubscriptionClosed
+from processors.notifier.exceptions import ConnectionLimitReached, SubscriptionClosed, UserConnectionLimitReached
 from processors.notifier.hub import NotificationHub, Subscription, user_ref
 from processors.notifier.notifications import Notification
 from processors.notifier.settings import NotifierSettings
-from processors.notifier.tokens import StreamTokens
+from processors.notifier.tokens import StreamTokens, VerifiedToken
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,22 @@ async def outgoing(subscription: Subscription, *, heartbeat_s: float, seconds_le
             yield HEARTBEAT
 
 
+def subscribe(request: web.Request, services: StreamServices, verified: VerifiedToken) -> Subscription:
+    """The connection's subscription, or a 429 / 503 with ``Retry-After`` over a limit (module docstring)."""
+    resume_from = last_event_id(request)
+    try:
+        subscription = services.hub.subscribe(verified.user_id, last_event_id=resume_from)
+    except ConnectionLimitReached as exc:
+        refusal = web.HTTPTooManyRequests if isinstance(exc, UserConnectionLimitReached) else web.HTTPServiceUnavailable
+        raise refusal(
+            headers={"Retry-After": str(services.settings.retry_after_s)},
+            text=json.dumps({"error": "too_many_connections", "detail": str(exc)}),
+            content_type="application/json",
+        ) from exc
+    subscription.on_drop = lambda: _abort(request)
+    return subscription
+
+
 def _abort(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
@@ -125,13 +145,11 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     """``GET /events``: the user's notifications as server-sent events."""
     services = request.app[SERVICES]
     verified = authorize(request, services.tokens)
-    resume_from = last_event_id(request)
     response = web.StreamResponse(
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
     )
     response.content_type = "text/event-stream"
-    with services.hub.subscribe(verified.user_id, last_event_id=resume_from) as subscription:
-        subscription.on_drop = lambda: _abort(request)
+    with subscribe(request, services, verified) as subscription:
         try:
             await response.prepare(request)
             await response.write(sse.retry(services.settings.client_retry_ms))
@@ -166,16 +184,15 @@ def _ws_message(item: Outgoing) -> str:
 async def stream_websocket(request: web.Request) -> web.WebSocketResponse:
     """``GET /ws``: the same stream as JSON messages; resume with ``?last_event_id=``.
 
-    Auth happens before the upgrade, so refusals are plain 401/403 responses. Besides the JSON
-    heartbeats (visible to page scripts), aiohttp's ping/pong heartbeat finds dead peers.
+    Auth and the connection limits are checked before the upgrade, so refusals are plain
+    401/403/429/503 responses. Besides the JSON heartbeats (visible to page scripts),
+    aiohttp's ping/pong heartbeat finds dead peers.
     """
     services = request.app[SERVICES]
     verified = authorize(request, services.tokens)
-    resume_from = last_event_id(request)
     settings = services.settings
     ws = web.WebSocketResponse(heartbeat=settings.heartbeat_s, timeout=settings.write_timeout_s, max_msg_size=4096)
-    with services.hub.subscribe(verified.user_id, last_event_id=resume_from) as subscription:
-        subscription.on_drop = lambda: _abort(request)
+    with subscribe(request, services, verified) as subscription:
         await ws.prepare(request)
 
         async def send(item: Outgoing) -> None:

@@ -98,6 +98,9 @@ async def healthz(request: web.Request) -> web.Response:
             "published": hub.published,
             "duplicates_skipped": hub.duplicates,
             "dropped_slow_connections": hub.dropped,
+            "refused_connections": {"user_limit": hub.refused_user_limit, "server_limit": hub.refused_server_limit},
+            "buffered_bytes": hub.buffered_bytes(),
+            "evicted_notifications": hub.evicted(),
         }
     )
 

@@ -20,7 +20,7 @@ from connectors.kafka.settings import KafkaSettings
 from producers.backfill.store import read_job
 from schemas.models import EmailBackfillEvent
 from tests.emulator_process import start_emulator
-from tests.kafka_helpers import read_to_end
+from tests.kafka_helpers import read_all
 from tests.waiting import wait_for
 
 EMAILS = 120
@@ -61,7 +61,7 @@ def mailbox_ids(mailbox: str) -> set[str]:
 def published_email_ids(env: dict[str, str], serde) -> list[str]:
     kafka = KafkaSettings.from_env({}, bootstrap_servers=env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
                                    topic_prefix=env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
-    events = [serde.decode(m.value()) for m in read_to_end(kafka, kafka.topic("email-backfill"))]
+    events = [serde.decode(m.value()) for m in read_all(kafka, kafka.topic("email-backfill"))]
     return [email.id for event in events if isinstance(event, EmailBackfillEvent) for email in event.emails]
 
 

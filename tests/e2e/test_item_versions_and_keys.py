@@ -13,7 +13,7 @@ from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
-from tests.kafka_helpers import consume, produce, values_for_key
+from tests.kafka_helpers import consume, produce, read_all
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -82,7 +82,7 @@ def test_a_deleted_items_ledger_tombstone_is_dropped_once_kept_for_the_retention
     t0 = factories.T0
 
     def ledger_values() -> list[bytes | None]:
-        return values_for_key(kafka, changelog, key, group=f"read-{uuid.uuid4().hex[:6]}")
+        return [m.value() for m in read_all(kafka, changelog) if m.key() == key]
 
     with FaustWorker("vespa_loader", env, tmp_path / "loader.log").start():
         produce(kafka, updates, [

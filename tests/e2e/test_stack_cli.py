@@ -5,6 +5,7 @@ The second stack shares the download cache with the session's stack, so it start
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -46,7 +47,7 @@ def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 def pids(stack_dir: Path) -> dict[str, int]:
-    return {p.stem: int(p.read_text()) for p in (stack_dir / "run").glob("*.pid")}
+    return {p.stem: json.loads(p.read_text())["pid"] for p in (stack_dir / "run").glob("*.pid")}
 
 
 def alive(pid: int) -> bool:
@@ -66,23 +67,39 @@ def second_stack(stack, tmp_path):
     officestream("stack", "down", env=env)
 
 
-def test_up_is_idempotent_status_reports_and_down_stops_everything(second_stack):
+def environ_of(pid: int) -> dict[str, str]:
+    entries = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
+def test_up_is_idempotent_status_reports_and_down_stops_only_what_up_started(second_stack):
     stack_dir, env = second_stack
+    env["OFFICESTREAM_REDIS_PASSWORD"] = "not-for-the-stack"  # a secret of another boundary
     first = officestream("stack", "up", env=env)
     assert first.returncode == 0, first.stderr
     for component, version in (("kafka", "4.0.2"), ("registry", "3.3.3"), ("redis", "7.")):
         assert any(l.startswith(component) and "healthy" in l and f"version={version}" in l for l in first.stdout.splitlines())
     started = pids(stack_dir)
     assert set(started) == {"kafka", "registry", "redis"}
+    for pid in started.values():  # only what each needs: no secrets of other systems
+        assert "OFFICESTREAM_REDIS_PASSWORD" not in environ_of(pid) and "PATH" in environ_of(pid)
+    # An operator watching a log from inside the stack directory: not the stack's to stop.
+    tail = subprocess.Popen(["tail", "-f", str(stack_dir / "logs" / "kafka.log")], cwd=stack_dir,
+                            start_new_session=True, stdout=subprocess.DEVNULL)
 
     again = officestream("stack", "up", env=env)
     assert again.returncode == 0 and pids(stack_dir) == started
     assert "already running" in again.stderr
     assert officestream("stack", "status", env=env).returncode == 0
 
-    down = officestream("stack", "down", env=env)
-    assert down.returncode == 0
-    assert not any(alive(pid) for pid in started.values())
+    try:
+        down = officestream("stack", "down", env=env)
+        assert down.returncode == 0
+        assert not any(alive(pid) for pid in started.values())
+        assert tail.poll() is None, "stack down stopped a tail of its log"
+    finally:
+        tail.kill()
+        tail.wait(10)
     status = officestream("stack", "status", env=env)
     assert status.returncode == 1 and status.stdout.count("DOWN") == 3
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-from confluent_kafka import Consumer, TopicPartition
-
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from connectors.vespa.operations import DocumentId
@@ -14,7 +12,7 @@ from connectors.vespa.testing import FakeVespa, serve_fake_vespa
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, ContactUpdateEvent, EmailBackfillEvent
 from tests import factories
-from tests.kafka_helpers import consume, produce
+from tests.kafka_helpers import committed_total, consume, produce
 from tests.waiting import wait_for
 from tests.vespa_package import vespa_document_fields
 from tests.workers import FaustWorker, worker_env
@@ -132,18 +130,8 @@ def test_batches_span_messages_and_each_ledger_entry_lands_in_its_messages_parti
     produce(kafka, emails, messages)  # everything again
     worker = FaustWorker("vespa_loader", env, tmp_path / "loader-2.log").start()
     try:
-        wait_for(lambda: committed_total(kafka, emails) >= 2 * len(messages), timeout_s=60,
+        wait_for(lambda: committed_total(kafka, kafka.group("vespa-loader"), emails) >= 2 * len(messages), timeout_s=60,
                  what="the redelivered messages committed")
     finally:
         worker.stop()
     assert len(fed()) == expected  # the recovered ledger knew every item
-
-
-def committed_total(kafka: KafkaSettings, topic: str) -> int:
-    consumer = Consumer(kafka.librdkafka_config(**{"group.id": kafka.group("vespa-loader")}))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        offsets = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
-        return sum(max(tp.offset, 0) for tp in offsets)
-    finally:
-        consumer.close()

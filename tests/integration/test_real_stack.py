@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import aiokafka
 import pytest
@@ -86,7 +87,12 @@ def test_redis_set_with_ttl_get_and_expiry(stack, unique):
     assert client.get(key) is None
 
 
-def test_the_registry_probe_counts_every_subject(stack, registry, unique):
+#: More subjects than the Confluent-compatible /subjects listing returns (1,000), whatever the
+#: registry held before.
+OVER_THE_LISTING_CAP = 1_001
+
+
+def test_the_registry_probe_counts_every_subject_beyond_the_listing_cap(stack, registry, unique):
     """``stack status`` counts subjects with Apicurio's own search: its /subjects lists 1,000 at most."""
     from ops.stack.process import ProcessTable
     from ops.stack.registry import ApicurioRegistry
@@ -98,7 +104,7 @@ def test_the_registry_probe_counts_every_subject(stack, registry, unique):
         # start; `stack status` probes only the project's own Apicurio (CI runs this test).
         pytest.skip("an external stack is configured: `stack status` probes only the project's own Apicurio")
     settings = StackSettings.from_env()
-    probe = ApicurioRegistry(settings, ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir, marker=settings.dir))
+    probe = ApicurioRegistry(settings, ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir))
 
     def counted() -> int:
         result = probe.probe()
@@ -107,7 +113,18 @@ def test_the_registry_probe_counts_every_subject(stack, registry, unique):
 
     before = counted()
     schema = Schema(json.dumps({"type": "record", "name": f"Count{unique}", "fields": []}), "AVRO")
-    registry.register_schema(f"count-{unique}-value", schema)
-    assert counted() == before + 1
-    registry.delete_subject(f"count-{unique}-value")
-    registry.delete_subject(f"count-{unique}-value", permanent=True)
+    subjects = [f"count-{unique}-{n}-value" for n in range(OVER_THE_LISTING_CAP)]
+
+    def delete(subject: str) -> None:
+        registry.delete_subject(subject)
+        registry.delete_subject(subject, permanent=True)
+
+    with ThreadPoolExecutor(8) as pool:  # one registration each: the registry has no bulk call
+        try:
+            list(pool.map(lambda subject: registry.register_schema(subject, schema), subjects))
+            assert counted() == before + OVER_THE_LISTING_CAP
+            # What the probe avoids: the Confluent-compatible listing stops at its cap.
+            assert len(registry.get_subjects()) < before + OVER_THE_LISTING_CAP
+        finally:
+            list(pool.map(delete, subjects))
+    assert counted() == before

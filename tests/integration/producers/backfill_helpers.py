@@ -16,7 +16,7 @@ from producers.settings import ProducerSettings
 from producers.stamping import MetadataStamper
 from schemas.models import CalendarBatchEvent, ContactBatchEvent, DocType, EmailBackfillEvent
 from schemas.serde import AvroEventSerde
-from tests.kafka_helpers import read_to_end
+from tests.kafka_helpers import read_all
 
 TOPIC_OF = {DocType.email: "email-backfill", DocType.calendar_event: "calendar-updates", DocType.contact: "contact-updates"}
 
@@ -40,7 +40,7 @@ class Published:
 async def published(kafka: KafkaSettings, serde: AvroEventSerde, payloads: PayloadStore, job: BackfillJob,
                     doc_type: DocType) -> Published:
     kinds = {DocType.email: EmailBackfillEvent, DocType.calendar_event: CalendarBatchEvent, DocType.contact: ContactBatchEvent}
-    events = [serde.decode(m.value()) for m in read_to_end(kafka, kafka.topic(TOPIC_OF[doc_type]))]
+    events = [serde.decode(m.value()) for m in read_all(kafka, kafka.topic(TOPIC_OF[doc_type]))]
     events = [e for e in events if isinstance(e, kinds[doc_type]) and e.job_id == job.job_id]
     ids: list[str] = []
     field = {DocType.email: "emails", DocType.calendar_event: "calendar_events", DocType.contact: "contacts"}[doc_type]

@@ -19,7 +19,7 @@ from producers.backfill.providers import ProviderCrawlers
 from producers.backfill.store import JobStore
 from schemas.models import BackfillCompletedEvent, BackfillProgressEvent, BackfillStatus, DocType, Provider
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
-from tests.kafka_helpers import read_to_end
+from tests.kafka_helpers import read_all
 
 if TYPE_CHECKING:
     from tests.integration.microsoft.harness import Emulator
@@ -82,7 +82,7 @@ async def test_a_backfill_publishes_exactly_the_mailbox_and_reports_progress(emu
         assert done.doc(doc_type).sync_cursor  # where the live side continues
     stored = JobStore(kafka, publisher).get(done.job_id)
     assert stored == done
-    progress = [serde.decode(m.value()) for m in read_to_end(kafka, kafka.topic("backfill-progress"))]
+    progress = [serde.decode(m.value()) for m in read_all(kafka, kafka.topic("backfill-progress"))]
     completed = [e for e in progress if isinstance(e, BackfillCompletedEvent)]
     assert {(e.doc_type, e.status) for e in completed} == {(t, BackfillStatus.succeeded) for t in ALL}
     bars = [e for e in progress if isinstance(e, BackfillProgressEvent) and e.doc_type is DocType.email]

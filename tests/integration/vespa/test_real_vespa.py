@@ -1,9 +1,9 @@
-"""The feed client against a real Vespa: runs when VESPA_URL is set (docker-compose's vespa
-service, with processors/vespa_loader/application deployed), skipped otherwise."""
+"""The feed client against a real Vespa: runs when OFFICESTREAM_VESPA_URL is set (the setting the
+loader itself reads; docker-compose's vespa service, with processors/vespa_loader/application
+deployed), skipped otherwise. The other OFFICESTREAM_VESPA_* settings apply too (an auth token)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -13,15 +13,15 @@ from processors.vespa_loader.documents import put_operation, remove_operation
 from schemas.models import DocType
 from tests import factories
 
-VESPA_URL = os.environ.get("VESPA_URL")
-pytestmark = pytest.mark.skipif(not VESPA_URL, reason="VESPA_URL is not set: no real Vespa to feed")
+REAL_VESPA = VespaSettings.from_env()
+pytestmark = pytest.mark.skipif(REAL_VESPA.mode != "http", reason="OFFICESTREAM_VESPA_URL is not set: no real Vespa to feed")
 
 
 async def test_documents_of_every_type_round_trip_through_a_real_vespa() -> None:
     user = f"test-{uuid.uuid4().hex[:10]}"
     records = [factories.email(f"m-{user}"), factories.calendar_event(f"e-{user}"), factories.contact(f"people/{user}")]
     puts = [put_operation(record, user_id=user, namespace="officestream") for record in records]
-    async with HttpFeedClient(VespaSettings.from_env({}, url=VESPA_URL)) as client:
+    async with HttpFeedClient(REAL_VESPA) as client:
         results = await client.feed(puts)
         assert [r.outcome for r in results] == [FeedOutcome.applied] * 3, [r.message for r in results]
         for put in puts:
@@ -42,7 +42,7 @@ async def test_a_real_vespa_rejects_an_undeclared_field_and_keeps_the_others() -
     good = put_operation(factories.email(f"ok-{user}"), user_id=user, namespace="officestream")
     bad_id = put_operation(factories.email(f"bad-{user}"), user_id=user, namespace="officestream").doc_id
     bad = FeedOperation.put(bad_id, {"no_such_field": "x"})
-    async with HttpFeedClient(VespaSettings.from_env({}, url=VESPA_URL)) as client:
+    async with HttpFeedClient(REAL_VESPA) as client:
         results = await client.feed([good, bad])
         assert [r.outcome for r in results] == [FeedOutcome.applied, FeedOutcome.rejected]
         assert results[1].http_status == 400

@@ -7,18 +7,8 @@ import datetime as dt
 import pytest
 
 from processors.notifier.buffer import ReplayBuffer
-from processors.notifier.notifications import Notification, notification_id
-
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def note(user_id: str, n: int) -> Notification:
-    created = T0 + dt.timedelta(seconds=n)
-    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
-
-
-def numbers(notifications: tuple[Notification, ...]) -> list[object]:
-    return [n.payload["n"] for n in notifications]
+from processors.notifier.notifications import notification_id
+from tests.unit.notifier.samples import T0, note, numbers
 
 
 def test_resuming_after_a_buffered_id_replays_exactly_what_followed() -> None:
@@ -91,10 +81,23 @@ def test_a_redelivered_notification_is_not_kept_twice() -> None:
     assert numbers(buffer.recent("ada")) == [1]
 
 
-def test_an_id_pushed_out_of_the_ring_can_be_kept_again() -> None:
+def test_a_redelivery_of_a_notification_pushed_out_of_the_ring_is_refused() -> None:
+    """Appended again it would be the newest, and resuming from it would skip 1 and 2 as "exact"."""
     buffer = ReplayBuffer(size=2, max_users=10)
     oldest = note("ada", 0)
     for n in (oldest, note("ada", 1), note("ada", 2)):
         buffer.append(n)
+    assert not buffer.append(oldest)
+    assert numbers(buffer.recent("ada")) == [1, 2]
+    replay = buffer.after("ada", oldest.id)
+    assert numbers(replay.notifications) == [1, 2] and not replay.exact
+
+
+def test_an_id_that_left_long_ago_can_be_kept_again() -> None:
+    """Ids that left are remembered for as many notifications as the ring holds, not forever."""
+    buffer = ReplayBuffer(size=2, max_users=10)
+    oldest = note("ada", 0)
+    for n in (oldest, *(note("ada", k) for k in range(1, 5))):
+        buffer.append(n)
     assert buffer.append(oldest)
-    assert numbers(buffer.recent("ada")) == [2, 0]
+    assert numbers(buffer.recent("ada")) == [4, 0]

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import pytest
 
 from processors.notifier.exceptions import SubscriptionClosed
 from processors.notifier.hub import SHUTDOWN, SLOW_CONSUMER, NotificationHub
-from processors.notifier.notifications import Notification, notification_id
-
-T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
-
-
-def note(user_id: str, n: int) -> Notification:
-    created = T0 + dt.timedelta(seconds=n)
-    return Notification(id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created", payload={"n": n}, created_at=created)
+from tests.unit.notifier.samples import note
 
 
 def drain(subscription) -> list[object]:  # type: ignore[no-untyped-def]

@@ -50,3 +50,18 @@ def test_allowed_origins_are_read_comma_separated() -> None:
 def test_an_allowed_origin_that_is_not_an_origin_is_refused(origin: str) -> None:
     with pytest.raises(SettingsError, match="OFFICESTREAM_NOTIFIER_ALLOWED_ORIGINS"):
         NotifierSettings.from_env({"OFFICESTREAM_NOTIFIER_TOKEN_SECRET": SECRET, "OFFICESTREAM_NOTIFIER_ALLOWED_ORIGINS": origin})
+
+
+def test_connection_limits_and_the_buffer_budget_are_read_from_the_environment() -> None:
+    settings = NotifierSettings.from_env({
+        "OFFICESTREAM_NOTIFIER_TOKEN_SECRET": SECRET, "OFFICESTREAM_NOTIFIER_MAX_CONNECTIONS": "50",
+        "OFFICESTREAM_NOTIFIER_MAX_CONNECTIONS_PER_USER": "2", "OFFICESTREAM_NOTIFIER_RETRY_AFTER_S": "7",
+        "OFFICESTREAM_NOTIFIER_BUFFER_BUDGET_BYTES": "1048576",
+    })
+    assert (settings.max_connections, settings.max_connections_per_user, settings.retry_after_s) == (50, 2, 7)
+    assert settings.buffer_budget_bytes == 1048576
+
+
+def test_a_buffer_budget_too_small_for_one_notification_is_refused() -> None:
+    with pytest.raises(SettingsError, match="OFFICESTREAM_NOTIFIER_BUFFER_BUDGET_BYTES"):
+        NotifierSettings.from_env({"OFFICESTREAM_NOTIFIER_TOKEN_SECRET": SECRET, "OFFICESTREAM_NOTIFIER_BUFFER_BUDGET_BYTES": "1000"})

@@ -1,5 +1,13 @@
-"""The vespa-loader's logic without faust: batches across messages, new versions fed once,
-rejections dead-lettered per message, the ledger written in each message's own context."""
+"""The vespa-loader's batching rules as unit tests (processors/vespa_loader/loading.py): batches
+across messages, new versions fed once, failures dead-lettered per message, the ledger written in
+each message's own context.
+
+No I/O: the feed is in memory, a dict stands for the ledger's faust table (noting the message
+context each write ran in, which is what faust's table goes by) and a list for the dead-letter
+topic. The same paths on the real stack, through the worker: tests/e2e/test_vespa_loader_worker.py
+(rejections to the real dead-letter topic, ledger entries in the changelog partition of their
+message, a replay that feeds nothing), tests/e2e/test_vespa_loader_rejections.py (a refused
+document left out of the real changelog) and tests/e2e/test_worker_crashes.py (a crash)."""
 
 from __future__ import annotations
 
@@ -11,8 +19,7 @@ import pytest
 
 from connectors.vespa.exceptions import VespaUnavailable
 from connectors.vespa.feed import FeedClient
-from connectors.vespa.http_feed import HttpFeedClient
-from connectors.vespa.operations import DocumentId, FeedOperation, FeedOutcome, FeedResult
+from connectors.vespa.operations import FeedOperation, FeedOutcome, FeedResult
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.idempotence import VersionLedger
 from processors.common.inbound import InboundRecord
@@ -21,7 +28,6 @@ from processors.common.retry import RetryPolicy
 from processors.vespa_loader.loading import VespaLoader
 from schemas.models import DocType
 from tests import factories
-from tests.integration.vespa.fixtures import fake_vespa, settings_for  # noqa: F401  (fixture)
 
 #: Which message a ledger write belongs to, as faust's current event tells its tables.
 MESSAGE: contextvars.ContextVar[int] = contextvars.ContextVar("message")
@@ -40,10 +46,6 @@ def unmappable(doc_id: str) -> ItemChange:
 
 def record(offset: int) -> InboundRecord:
     return InboundRecord(topic="email-backfill", partition=offset % 3, offset=offset, key=b"u1", value=b"v%d" % offset)
-
-
-def email_doc(local_id: str) -> str:
-    return str(DocumentId(namespace="officestream", doctype="email", group="u1", local_id=local_id))
 
 
 class ContextLedgerTable(dict):
@@ -224,21 +226,6 @@ async def test_a_failure_to_dead_letter_stops_the_next_load_and_flush() -> None:
     with pytest.raises(WorkerMustStop, match="dead-letter topic is gone"):
         await loader.load([upsert("b")], record(2))
     assert len(reported) == 1 and isinstance(reported[0], WorkerMustStop)
-
-
-async def test_vespa_rejections_are_dead_lettered_per_message_and_the_others_land(fake_vespa):  # noqa: F811
-    table, dead = ContextLedgerTable(), DeadLetters()
-    fake_vespa.fail(400, doc_id=email_doc("bad"), times=5, message="bad field")
-    async with HttpFeedClient(settings_for(fake_vespa)) as feed:
-        loader = make_loader(feed, table, dead)
-        await load_as(loader, 1, [upsert("ok1"), upsert("bad")])
-        await load_as(loader, 2, [upsert("ok2")])
-        await loader.flush()
-    assert len(dead.letters) == 1 and dead.letters[0][0] == 1
-    assert "1 of 2 documents refused by Vespa: bad:" in dead.letters[0][1] and "HTTP 400" in dead.letters[0][1]
-    assert fake_vespa.document(email_doc("ok1")) is not None and fake_vespa.document(email_doc("ok2")) is not None
-    ledger = VersionLedger(table)
-    assert not ledger.should_apply(upsert("ok1")) and ledger.should_apply(upsert("bad"))  # only the refused one is retried
 
 
 async def test_unreadable_references_are_named_once_with_the_messages_other_refusals() -> None:
