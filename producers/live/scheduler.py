@@ -45,7 +45,8 @@ class Coalescer(Generic[K, R]):
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot()
-            slot.task = asyncio.get_running_loop().create_task(self._drive(key, slot), name=f"live-sync {key}")
+            slot.task = asyncio.get_running_loop().create_task(self._drive(key, slot), name="live-sync")
+            slot.task.add_done_callback(lambda _: self._finished(key, slot))
             return True
         merged = slot.again
         slot.again = True
@@ -69,6 +70,7 @@ class Coalescer(Generic[K, R]):
         while self._slots:
             tasks = [slot.task for slot in list(self._slots.values()) if slot.task is not None]
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)  # their done callbacks free the slots
 
     async def stop(self) -> None:
         """Cancel every run (a run cancelled before its cursor is stored is repeated later)."""
@@ -77,28 +79,30 @@ class Coalescer(Generic[K, R]):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0)
 
     async def _drive(self, key: K, slot: _Slot[R]) -> None:
-        try:
-            while True:
-                slot.again = False
-                waiters, slot.waiters = slot.waiters, []
-                try:
-                    result = await self._run(key)
-                except BaseException as exc:
-                    _fail(waiters, exc)
-                    if not isinstance(exc, Exception):
-                        raise  # cancelled: stopping
-                    log.exception("live sync run crashed key=%s", _safe(key))
-                    result = None
-                else:
-                    _succeed(waiters, result)
-                if not slot.again:
-                    return
-        finally:
-            _fail(slot.waiters, asyncio.CancelledError())
-            if self._slots.get(key) is slot:
-                del self._slots[key]
+        while True:
+            slot.again = False
+            waiters, slot.waiters = slot.waiters, []
+            try:
+                result = await self._run(key)
+            except Exception as exc:  # noqa: BLE001 - the run's own bug: its waiters hear of it, the key runs on
+                log.exception("live sync run crashed key=%s", _safe(key))
+                _fail(waiters, exc)
+            except BaseException as exc:
+                _fail(waiters, exc)
+                raise  # cancelled: stopping
+            else:
+                _succeed(waiters, result)
+            if not slot.again:
+                return
+
+    def _finished(self, key: K, slot: _Slot[R]) -> None:
+        """The slot's task ended (even cancelled before it began): the key is free again."""
+        _fail(slot.waiters, asyncio.CancelledError())
+        if self._slots.get(key) is slot:
+            del self._slots[key]
 
 
 def _succeed(waiters: list[asyncio.Future[R]], result: R) -> None:
