@@ -9,6 +9,3 @@ class ProviderNotConfigured(ProducerError):
     """A provider's settings are missing: the message names them. Retried with backoff (an
     operator may fix the settings and restart), never a reason to drop the sync."""
 
-
-class SyncStopped(ProducerError):
-    """The live sync is stopping: a sync in progress ends without storing its cursors."""

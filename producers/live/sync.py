@@ -130,7 +130,9 @@ class LiveSync:
         return {(slot.key, slot.resource) for slot in self._held}
 
     async def start(self) -> None:
-        """Start the People poller and the reconciliation backstop."""
+        """Start the People poller and the reconciliation backstop; a first round of the
+        backstop right away catches up with what changed while the bridge was down."""
+        self._reconcile()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._every(self._settings.people_poll_interval_s, self._poll_people), name="people-poller"),
@@ -168,6 +170,7 @@ class LiveSync:
         for integration in self._store.all():
             if integration.status not in _SYNCING:
                 self._paused.pop(integration.key, None)
+                self._forget(integration.key)  # its worker thread and folder names, until it syncs again
             else:
                 for resource, doc_type in RESOURCES.items():
                     if doc_type in integration.doc_types:
@@ -246,11 +249,17 @@ class LiveSync:
             return graph_calendar_steps(client, context)
         return graph_contact_steps(client, context)
 
+    def _forget(self, key: str) -> None:
+        """Drop an integration's worker thread and folder names, unless one of its syncs runs."""
+        if not any(self._slots.running(SyncKey(key, resource)) for resource in RESOURCES):
+            self._google.forget(key)
+            self._mail.forget(key)
+
     async def _reauth(self, slot: SyncKey, integration: Integration, exc: Exception) -> SyncResult:
         reason = str(getattr(exc, "reason", None) or "invalid_grant")
         log.warning("grant revoked, integration paused %s reason=%s", slot.ref, reason)
         self._paused[slot.key] = integration.refresh_token
-        self._google.forget(slot.key)
+        self._google.forget(slot.key)  # built with the refused grant
         self._mail.forget(slot.key)
         self._clients.forget(integration)
         self.metrics.finished(integration.provider.value, slot.resource, "reauth")
