@@ -13,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-import redis.asyncio as aioredis
 from cryptography.fernet import Fernet
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.payload_store import PayloadStore
 from processors.common.items import item_changes
@@ -44,6 +42,7 @@ from schemas.models import (
     Provider,
 )
 from schemas.serde import AvroEventSerde
+from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401 - re-exported to the test modules
 from tests.kafka_helpers import read_all
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
@@ -51,20 +50,6 @@ RESOURCE_OF = {DocType.email: "mail", DocType.calendar_event: "calendar", DocTyp
 _TOPICS = {DocType.email: ("email-backfill", "email-updates"), DocType.calendar_event: ("calendar-updates",),
            DocType.contact: ("contact-updates",)}
 _UPDATE_EVENTS = (EmailUpdateEvent, CalendarUpdateEvent, ContactUpdateEvent)
-
-
-@pytest.fixture
-def kafka(stack, topic_prefix) -> KafkaSettings:
-    settings = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(settings)
-    return settings
-
-
-@pytest.fixture
-async def payloads(stack):
-    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    yield PayloadStore(client)
-    await client.aclose()
 
 
 @pytest.fixture
