@@ -3,10 +3,11 @@ folder tree followed by its own delta (``mail-folders``).
 
 - Folders: the ``mail-folders`` delta from its stored link says which folders appeared and
   which went away. A new folder's messages start fresh (an initial round, its messages
-  published as changes); a removed folder's cursor is dropped. The first mail sync of a
-  process reads the whole tree (the folder names are kept in memory: ``Email.folder`` is the
-  folder's name, as the backfill writes it), and so does a sync without a ``mail-folders``
-  cursor (right after the backfill's hand-off).
+  published as changes; with no folder cursor at all, the whole mailbox is a listing); a
+  removed folder's cursor is dropped. The first mail sync of a process reads the whole tree
+  (the folder names are kept in memory: ``Email.folder`` is the folder's name, as the backfill
+  writes it), and so does a sync without a ``mail-folders`` cursor (right after the backfill's
+  hand-off).
 - Messages: each folder's round from its ``mail:<folder>`` link, several folders read at once
   (the Graph client bounds the requests per mailbox) and consumed in folder order.
 - Moves: Graph's message delta is per folder, so a move shows as ``@removed`` in one folder and
@@ -47,6 +48,8 @@ class _Tree:
     names: dict[str, str]
     #: Cursor changes for the tree: its new link, the dropped folders' links removed.
     cursors: dict[str, str | None]
+    #: No folder had a cursor: the whole mailbox is read from scratch, a listing.
+    from_scratch: bool
 
 
 class GraphMail:
@@ -68,7 +71,8 @@ class GraphMail:
             records = page.normalized(folder_names=tree.names, on_error=on_error(context))
             live |= {r.id for r in records if not isinstance(r, RemovedItem)}
             removed.update((r.id, None) for r in records if isinstance(r, RemovedItem))
-            for step in steps_of([r for r in records if not isinstance(r, RemovedItem)], listing=page.resync):
+            listing = page.resync or tree.from_scratch
+            for step in steps_of([r for r in records if not isinstance(r, RemovedItem)], listing=listing):
                 yield step
             if page.is_last:
                 cursors[PREFIX + folder] = page.delta_link
@@ -96,7 +100,7 @@ class GraphMail:
         self._names[integration.key] = names
         cursors: dict[str, str | None] = {PREFIX + folder: None for folder in dropped}
         cursors[FOLDERS] = following or link
-        return _Tree({folder: known.get(folder) for folder in folders}, names, cursors)
+        return _Tree({folder: known.get(folder) for folder in folders}, names, cursors, from_scratch=not known)
 
 
 async def _read_ahead(client: GraphClient, mailbox: str,

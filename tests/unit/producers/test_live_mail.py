@@ -126,3 +126,10 @@ async def test_after_a_restart_the_whole_tree_is_read_and_folders_no_longer_ther
     assert "deltatoken" not in graph.paths()[0]  # names unknown in this process: the whole tree
     [advance] = [step for step in found if isinstance(step, Advance)]
     assert advance.cursors["mail:gone"] is None and advance.cursors["mail-folders"].endswith("$deltatoken=f2")
+
+
+async def test_a_mailbox_without_any_folder_cursor_is_read_whole_as_a_listing() -> None:
+    graph = FakeGraph([folder("inbox", "Inbox")], {"inbox": [message("m1", "inbox")]})
+    found = await steps(graph, {})
+    assert [r.id for step in found if isinstance(step, Listing) for r in step.records] == ["m1"]
+    assert changes(found) == []
