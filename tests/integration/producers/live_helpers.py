@@ -177,8 +177,6 @@ async def sync_all(live: LiveSync, key: str, resources=("mail", "calendar", "con
     return {resource: (await live.sync_now(key, resource)).outcome for resource in resources}
 
 
-Expected = Callable[[], dict[DocType, set[str]]]
-
 
 async def eventually(probe: Callable[[], object], *, timeout_s: float = 30.0, what: str = "condition") -> None:
     """``tests.waiting.wait_for`` for async tests whose emulator shares the event loop."""
