@@ -8,15 +8,10 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import pytest
-import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from connectors.emulator.google import refresh_token_for
 from connectors.emulator.google.calendar_render import instance_id
-from connectors.kafka.admin import ensure_topics
-from connectors.kafka.settings import KafkaSettings
-from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import ProviderCrawlers, StaticGoogleTokens
 from schemas.models import DocType, Provider
@@ -24,25 +19,12 @@ from schemas.models import DocType, Provider
 # module): the Microsoft harness has fixtures of the same names.
 from tests.integration.google.fixtures import emulator, pristine_world, sleep  # noqa: F401
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
+from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
 
 if TYPE_CHECKING:
     from tests.integration.google.fixtures import RunningEmulator
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
-
-
-@pytest.fixture
-def kafka(stack, topic_prefix) -> KafkaSettings:
-    settings = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(settings)
-    return settings
-
-
-@pytest.fixture
-async def payloads(stack):
-    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    yield PayloadStore(client)
-    await client.aclose()
 
 
 def crawlers_for(emulator: RunningEmulator, **settings: object) -> ProviderCrawlers:
