@@ -41,28 +41,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import redis.asyncio as aioredis
 from harness.emulator import running_emulator
+from harness.publishing import BACKFILL_TOPICS, run_publisher
 from harness.report import RESULTS_DIR, load_line, machine_info, write_json
-from harness.stack import Stack, cleanup, open_stack
+from harness.stack import Stack, stack_for_run
 
-from connectors.kafka.admin import ensure_topics
-from connectors.kafka.topics import BACKFILL_JOBS, BACKFILL_PROGRESS, EMAIL_BACKFILL, OFFICE_BRIDGE, TOPICS, dead_letter_topic
-from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import ProviderCrawlers
 from producers.backfill.runner import BackfillRunner, CrawlHooks
 from producers.backfill.store import JobStore
 from producers.publisher import Publisher
-from producers.settings import ProducerSettings
-from producers.stamping import MetadataStamper
 from schemas.models import DocType, Provider
-from schemas.registry_client import registry_client
-from schemas.serde import AvroEventSerde
 
 TARGET_RATIO = 0.8
 VARIANTS = ("bare crawl", "runner")
-TOPIC_NAMES = {EMAIL_BACKFILL, BACKFILL_JOBS, BACKFILL_PROGRESS, dead_letter_topic(OFFICE_BRIDGE)}
 
 
 @dataclass(frozen=True)
@@ -115,13 +107,16 @@ async def runner_pass(backfills: Backfills) -> Pass:
 
 
 async def measure(stack: Stack, args: argparse.Namespace, emulator: Any) -> dict[str, Any]:
-    redis_client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    publisher = Publisher(kafka=stack.kafka, settings=ProducerSettings.from_env(),
-                          serde=AvroEventSerde(registry_client(stack.registry), auto_register=True),
-                          payloads=PayloadStore(redis_client),
-                          stamper=MetadataStamper(source_service="office-backfill", source_version="bench"))
-    crawlers = ProviderCrawlers(microsoft=emulator.microsoft_settings(max_page_size=args.page_size))
-    backfills = Backfills(crawlers, publisher, JobStore(stack.kafka, publisher), emulator.user, args.batch_size)
+    async with run_publisher(stack) as publisher:
+        crawlers = ProviderCrawlers(microsoft=emulator.microsoft_settings(max_page_size=args.page_size))
+        try:
+            return await measure_with(Backfills(crawlers, publisher, JobStore(stack.kafka, publisher), emulator.user,
+                                                args.batch_size), args)
+        finally:
+            await crawlers.aclose()
+
+
+async def measure_with(backfills: Backfills, args: argparse.Namespace) -> dict[str, Any]:
     profiler = cProfile.Profile() if args.profile else None
 
     async def run(variant: str) -> Pass:
@@ -135,26 +130,20 @@ async def measure(stack: Stack, args: argparse.Namespace, emulator: Any) -> dict
             if profiler is not None:
                 profiler.disable()
 
-    await publisher.start()
     rounds: list[dict[str, Any]] = []
-    try:
-        warm = {variant: await run(variant) for variant in VARIANTS}  # token, connections, registry ids
-        expected = warm["bare crawl"].emails
-        for index in range(args.rounds):
-            order = VARIANTS if index % 2 == 0 else VARIANTS[::-1]
-            passes = {variant: await run(variant) for variant in order}
-            wrong = {name: p.emails for name, p in passes.items() if p.emails != expected}
-            if wrong or warm["runner"].emails != expected:
-                raise RuntimeError(f"passes saw {wrong or warm['runner'].emails} emails, the mailbox has {expected}")
-            rate = {name: p.emails / p.seconds for name, p in passes.items()}
-            rounds.append({"order": list(order), **{name: p.as_dict() for name, p in passes.items()},
-                           "ratio": rate["runner"] / rate["bare crawl"]})
-            print(f"round {index + 1}/{args.rounds}: bare crawl {rate['bare crawl']:,.0f} emails/s, runner "
-                  f"{rate['runner']:,.0f} emails/s, ratio {rounds[-1]['ratio']:.2f}", flush=True)
-    finally:
-        await crawlers.aclose()
-        await publisher.close()
-        await redis_client.aclose()
+    warm = {variant: await run(variant) for variant in VARIANTS}  # token, connections, registry ids
+    expected = warm["bare crawl"].emails
+    for index in range(args.rounds):
+        order = VARIANTS if index % 2 == 0 else VARIANTS[::-1]
+        passes = {variant: await run(variant) for variant in order}
+        wrong = {name: p.emails for name, p in passes.items() if p.emails != expected}
+        if wrong or warm["runner"].emails != expected:
+            raise RuntimeError(f"passes saw {wrong or warm['runner'].emails} emails, the mailbox has {expected}")
+        rate = {name: p.emails / p.seconds for name, p in passes.items()}
+        rounds.append({"order": list(order), **{name: p.as_dict() for name, p in passes.items()},
+                       "ratio": rate["runner"] / rate["bare crawl"]})
+        print(f"round {index + 1}/{args.rounds}: bare crawl {rate['bare crawl']:,.0f} emails/s, runner "
+              f"{rate['runner']:,.0f} emails/s, ratio {rounds[-1]['ratio']:.2f}", flush=True)
     if profiler is not None:
         path = RESULTS_DIR / "backfill.prof"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,17 +183,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_info()
-    stack = open_stack("backfill")
-    ensure_topics(stack.kafka, specs=[spec for spec in TOPICS if spec.name in TOPIC_NAMES])
-    print(f"topic prefix {stack.prefix}", flush=True)
-    try:
-        with running_emulator(messages=args.messages, faces=("microsoft",), ready_timeout_s=args.ready_timeout_s) as emulator:
-            print(f"emulator ready: world {'loaded' if emulator.world_cached else 'generated'} in "
-                  f"{emulator.world_generation_s} s (untimed)", flush=True)
-            figures = asyncio.run(measure(stack, args, emulator))
-    finally:
-        if not args.keep:
-            cleanup(stack, [])
+    with (stack_for_run("backfill", BACKFILL_TOPICS, keep=args.keep) as stack,
+          running_emulator(messages=args.messages, faces=("microsoft",), ready_timeout_s=args.ready_timeout_s) as emulator):
+        print(f"emulator ready: world {'loaded' if emulator.world_cached else 'generated'} in "
+              f"{emulator.world_generation_s} s (untimed)", flush=True)
+        figures = asyncio.run(measure(stack, args, emulator))
     result = summary(figures["rounds"])
     report = {
         "benchmark": "backfill", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

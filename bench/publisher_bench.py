@@ -39,19 +39,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import redis.asyncio as aioredis
 from confluent_kafka import Producer
+from harness.publishing import run_publisher
 from harness.report import RESULTS_DIR, load_line, machine_info, write_json
-from harness.stack import Stack, cleanup, open_stack
+from harness.stack import Stack, stack_for_run
 from serde_bench import make_email  # one record generator for the benches
 
-from connectors.kafka.admin import ensure_topics
-from connectors.kafka.topics import EMAIL_UPDATES, TOPICS
-from connectors.redis.payload_store import PayloadStore
+from connectors.kafka.topics import EMAIL_UPDATES
 from producers.embedding import UPDATES
 from producers.publisher import Publisher
 from producers.settings import ProducerSettings
-from producers.stamping import MetadataStamper
 from schemas.models import ChangeType, DocType, Email, Event
 from schemas.registry_client import registry_client
 from schemas.serde import AvroEventSerde
@@ -178,18 +175,18 @@ VARIANTS = ("raw", "encode+produce", "publisher")
 
 
 async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    redis_client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
+    async with run_publisher(stack, source_service="bench") as publisher:
+        return await measure_with(publisher, stack, args)
+
+
+async def measure_with(publisher: Publisher, stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     serde = AvroEventSerde(registry_client(stack.registry), auto_register=True)
-    settings = ProducerSettings.from_env()
-    publisher = Publisher(kafka=stack.kafka, settings=settings, serde=serde, payloads=PayloadStore(redis_client),
-                          stamper=MetadataStamper(source_service="bench", source_version="0"))
     topic = stack.kafka.topic(EMAIL_UPDATES)
     emails, users = make_workload(args.events)
     events = events_like_the_publisher(publisher, emails, users)
     outgoing = [outgoing_of(event, serde.encode(topic, event)) for event in events]
     value_bytes = sum(len(record.value) for record in outgoing)
     raw = RawProducer(publisher.producer_config, topic)
-    await publisher.start()
     profiler = cProfile.Profile() if args.profile else None
 
     async def run(variant: str) -> Pass:
@@ -221,15 +218,13 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         raw.producer.flush(10)
         del raw  # no producer of the run outlives its topics
-        await publisher.close()
-        await redis_client.aclose()
     if profiler is not None:
         path = RESULTS_DIR / "publisher.prof"
         path.parent.mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(path)
         print(f"cProfile stats of the publisher passes: {path}")
     return {"rounds": rounds, "value_bytes_per_event": value_bytes / len(outgoing),
-            "producer_settings": settings.librdkafka_overrides()}
+            "producer_settings": ProducerSettings.from_env().librdkafka_overrides()}
 
 
 def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -264,14 +259,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_info()
-    stack = open_stack("publisher")
-    ensure_topics(stack.kafka, specs=[spec for spec in TOPICS if spec.name == EMAIL_UPDATES])
-    print(f"topic prefix {stack.prefix}", flush=True)
-    try:
+    with stack_for_run("publisher", {EMAIL_UPDATES}, keep=args.keep) as stack:
         figures = asyncio.run(measure(stack, args))
-    finally:
-        if not args.keep:
-            cleanup(stack, [])
     result = summary(figures["rounds"])
     report = {
         "benchmark": "publisher", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

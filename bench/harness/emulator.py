@@ -95,10 +95,12 @@ class RunningEmulator:
 
         return SecretStr(refresh_token_for(self.user))
 
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to the emulator's control API (``/_emulator/...``) over plain HTTP."""
+    def control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST ``body`` to the emulator's control API (``/_emulator/...``) over plain HTTP, or
+        GET ``path`` (a query string included) without one."""
         assert self.http_url is not None, "the control API is reached over the Google face's HTTP site"
-        request = urllib.request.Request(f"{self.http_url}{path}", data=json.dumps(body).encode(), method="POST",
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.http_url}{path}", data=data, method="GET" if data is None else "POST",
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback only
             return json.loads(answer.read() or b"{}")
