@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from tests.integration.microsoft.harness import Emulator
 
 pytest_plugins = ("tests.integration.microsoft.harness",)
+# The Google backfill tests load the Google emulator's fixtures of the same names as a plugin too:
+# named here, this module's are the Microsoft ones whatever the suite loaded last.
+from tests.integration.microsoft.harness import emulator, pristine_world, tls  # noqa: E402, F401 - fixtures
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
 
