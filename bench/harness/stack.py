@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,8 +17,10 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from connectors.kafka.admin import ensure_topics
 from connectors.kafka.event_subjects import event_subjects
 from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import TOPICS
 from connectors.redis.settings import RedisSettings
 from schemas.avsc import load_event_schemas
 from schemas.registry_client import registry_client
@@ -58,6 +62,20 @@ def open_stack(bench: str) -> Stack:
     if problem:
         raise SystemExit(f"{bench}: {problem}; {STACK_HINT}")
     return stack
+
+
+@contextmanager
+def stack_for_run(bench: str, topics: Collection[str], *, keep: bool, groups: Sequence[str] = ()) -> Iterator[Stack]:
+    """``open_stack`` with the catalogue's ``topics`` created under the run's prefix (printed);
+    at the end the run's topics, ``groups`` and subjects are deleted unless ``keep``."""
+    stack = open_stack(bench)
+    ensure_topics(stack.kafka, specs=[spec for spec in TOPICS if spec.name in topics])
+    print(f"topic prefix {stack.prefix}", flush=True)
+    try:
+        yield stack
+    finally:
+        if not keep:
+            cleanup(stack, list(groups))
 
 
 def _unreachable(stack: Stack) -> str | None:

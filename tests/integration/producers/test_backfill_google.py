@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -20,6 +21,7 @@ from schemas.models import DocType, Provider
 from tests.integration.google.fixtures import emulator, pristine_world, sleep  # noqa: F401
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
 from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
+from tests.waiting import wait_for
 
 if TYPE_CHECKING:
     from tests.integration.google.fixtures import RunningEmulator
@@ -123,4 +125,8 @@ async def _run_pages(runner, job: BackfillJob, *, pages: int) -> BackfillJob:
         await asyncio.sleep(0.005)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    # The crawl's blocking Google call runs on in its thread after the cancel: a fault injected
+    # before it ends would be taken by that call instead of the resumed crawl's.
+    await asyncio.to_thread(wait_for, lambda: not any(t.name.startswith("officestream-google-crawl")
+                                                      for t in threading.enumerate()), what="the crawl thread to end")
     return [j for j in saved if j.doc(doc_type).batches][-1]
