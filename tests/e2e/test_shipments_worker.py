@@ -12,7 +12,7 @@ from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
-from tests.kafka_helpers import consume, consume_until, deduplicated, produce
+from tests.kafka_helpers import consume, consume_until, deduplicated, produce, read_plainly, register_derived_schemas
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.workers import FaustWorker, worker_env
@@ -34,9 +34,10 @@ def update(email, at: dt.datetime) -> EmailUpdateEvent:
     )
 
 
-def test_shipments_worker_tracks_packages_idempotently(stack, serde, topic_prefix, tmp_path):
+def test_shipments_worker_tracks_packages_idempotently(stack, serde, registry, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     t0 = factories.T0
     shipped = update(ups_mail("m-shipped", "UPS Update: your package has shipped", t0), t0)
     delivered = update(ups_mail("m-delivered", "Delivered: your UPS package", t0 + dt.timedelta(days=2)), t0 + dt.timedelta(days=2))
@@ -54,16 +55,18 @@ def test_shipments_worker_tracks_packages_idempotently(stack, serde, topic_prefi
     ])
     worker = FaustWorker("shipments", worker_env(stack, topic_prefix, tmp_path / "data"), tmp_path / "shipments.log").start()
     try:
-        done = lambda got: any(json.loads(m.value())["kind"] == "shipment.delivered" for m in got)
+        # Read as a consumer in another language would: a plain Confluent deserializer, the registry alone.
+        done = lambda got: any(e.kind.value == "delivered" for e in read_plainly(registry, got))
         messages = consume_until(kafka, kafka.topic("shipment-updates"), done)
-        copies = [json.loads(m.value()) for m in messages]
+        copies = read_plainly(registry, messages)
         events = deduplicated(copies)
-        assert [e["kind"] for e in events] == ["shipment.created", "shipment.delivered"]
+        assert [(type(e).__name__, e.kind.value) for e in events] == [("ShipmentUpdateEvent", "created"), ("ShipmentUpdateEvent", "delivered")]
         # The redelivered e-mail announced its package again, under the same id.
-        assert [e["event_id"] for e in copies] == [events[0]["event_id"]] * 2 + [events[1]["event_id"]]
-        package = events[-1]["payload"]
-        assert (package["carrier"], package["tracking_number"], package["status"]) == ("ups", numbers.UPS, "delivered")
-        assert package["source_email_ids"] == ["m-shipped", "m-delivered"]
+        assert [e.metadata.event_id for e in copies] == [events[0].metadata.event_id] * 2 + [events[1].metadata.event_id]
+        package = events[-1].package
+        assert (package.carrier.value, package.tracking_number, package.status.value) == ("ups", numbers.UPS, "delivered")
+        assert package.source_email_ids == ["m-shipped", "m-delivered"]
+        assert package.last_event_id == str(delivered.metadata.event_id)
         assert [m.key() for m in messages] == [USER.encode()] * 3
         [dead] = consume(kafka, kafka.topic("shipments-dlq"), 1, group="s2")
         assert reason_headers(dead.headers())["error.class"] == "BadMagicByte"
