@@ -41,9 +41,12 @@ def test_shipments_worker_tracks_packages_idempotently(stack, serde, registry, t
     t0 = factories.T0
     shipped = update(ups_mail("m-shipped", "UPS Update: your package has shipped", t0), t0)
     delivered = update(ups_mail("m-delivered", "Delivered: your UPS package", t0 + dt.timedelta(days=2)), t0 + dt.timedelta(days=2))
+    # A seller's notice that only pastes the USPS label's barcode string (420 + ZIP+4 + IMpb).
+    label_notice = mail(sender="hello@nordicknits.example", name="Nordic Knits", subject="Shipped: 2 items",
+                        text=f"It's on the way!\n\nScan at any Post Office:\n{numbers.USPS_LABEL_34}\n", email_id="m-usps")
     backfill = EmailBackfillEvent(
         metadata=factories.metadata("EmailBackfillEvent", user_id=USER, occurred_at=t0), job_id="job-1", batch_index=0,
-        emails=[factories.email("newsletter", subject="Weekly news", body_text="Order #123456789012 ships soon")],
+        emails=[factories.email("newsletter", subject="Weekly news", body_text="Order #123456789012 ships soon"), label_notice],
     )
     updates, backfills = kafka.topic("email-updates"), kafka.topic("email-backfill")
     produce(kafka, backfills, [(USER.encode(), serde.encode(backfills, backfill), [])])
@@ -56,8 +59,15 @@ def test_shipments_worker_tracks_packages_idempotently(stack, serde, registry, t
     worker = FaustWorker("shipments", worker_env(stack, topic_prefix, tmp_path / "data"), tmp_path / "shipments.log").start()
     try:
         # Read as a consumer in another language would: a plain Confluent deserializer, the registry alone.
-        done = lambda got: any(e.kind.value == "delivered" for e in read_plainly(registry, got))
+        def done(got) -> bool:  # the UPS package delivered, and the USPS one announced
+            events = read_plainly(registry, got)
+            return any(e.kind.value == "delivered" for e in events) and any(e.package.carrier.value == "usps" for e in events)
+
         messages = consume_until(kafka, kafka.topic("shipment-updates"), done)
+        # The backfill (another topic) may come before, between or after the updates.
+        [usps] = [e for e in read_plainly(registry, messages) if e.package.carrier.value == "usps"]
+        assert (usps.kind.value, usps.package.tracking_number, usps.package.merchant) == ("created", numbers.USPS_IMPB_92, "Nordic Knits")
+        messages = [m for m, e in zip(messages, read_plainly(registry, messages)) if e.package.carrier.value == "ups"]
         copies = read_plainly(registry, messages)
         events = deduplicated(copies)
         assert [(type(e).__name__, e.kind.value) for e in events] == [("ShipmentUpdateEvent", "created"), ("ShipmentUpdateEvent", "delivered")]

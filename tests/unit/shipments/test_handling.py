@@ -174,3 +174,17 @@ async def test_an_update_carries_the_stored_package_under_the_id_its_cause_gives
     assert (done.caused_by, done.metadata.event_id) == (cause, derived_event_id("shipments", USER, "shipment.delivered", cause))
     assert (done.metadata.event_type, done.metadata.source_service) == ("ShipmentUpdateEvent", "shipments")
     assert (done.metadata.occurred_at, done.metadata.trace_id) == (DELIVERED.sent_at, delivered.metadata.trace_id)
+
+
+async def test_a_usps_label_barcode_without_a_tracking_label_becomes_a_usps_package():
+    """The shipments result of a seller's notice that only pastes the label's barcode string
+    (420 + ZIP+4 + IMpb): a USPS package under the 22-digit tracking number, announced."""
+    text = f"It's on the way!\n\nScan at any Post Office:\n{numbers.USPS_LABEL_34}\n"
+    notice = mail(sender="hello@nordicknits.example", name="Nordic Knits", subject="Shipped: 2 items", text=text,
+                  email_id="m-usps").model_copy(update={"sent_at": T0, "received_at": T0})
+    service = Service()
+    [announced] = await service.run(update(notice))
+    package = announced.package
+    assert (announced.kind.value, package.carrier.value, package.tracking_number) == ("created", "usps", numbers.USPS_IMPB_92)
+    assert (package.status.value, package.merchant, package.source_email_ids) == ("shipped", "Nordic Knits", ["m-usps"])
+    assert service.packages[f"{USER}:{numbers.USPS_IMPB_92}"]["tracking_number"] == numbers.USPS_IMPB_92
