@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import NonNegativeInt, model_validator
 
-from schemas.models.base import AvroModel
+from schemas.models.base import AvroModel, with_named_branches
 from schemas.models.common import (
     BackfillStatus,
     ChangeType,
@@ -150,6 +150,12 @@ class BackfillCompletedEvent(Event):
 class _DerivedEvent(Event):
     """An event a service derived from another (``caused_by``): its id depends on that cause
     alone, so a service that announces it again after a crash gives it the same id."""
+
+    def to_avro(self) -> dict[str, Any]:
+        """``AvroModel.to_avro`` with the branch of every ``["null", record]`` union named:
+        fastavro otherwise finds it by validating the datum against each branch, which is most
+        of the cost of writing a meeting context (the services write one per change)."""
+        return with_named_branches(self, self.model_dump())
 
     def _require_users_record(self, record: MeetingContext | MeetingTombstone | Package) -> None:
         if record.user_id != self.metadata.user_id:
