@@ -3,7 +3,7 @@ other officestream event.
 
 The services announce what they derived as ``MeetingUpdateEvent`` / ``MeetingsSyncedEvent``
 and ``ShipmentUpdateEvent`` (``schemas/avro/``), written in the Confluent wire format by the
-schemas serde (``faust_wiring.derived_sender``), so a consumer in any language reads them with
+schemas serde (``derived_sender.py``), so a consumer in any language reads them with
 the registry alone. Their ``metadata`` is built here from the event that caused them: its
 ``occurred_at`` (unless the service dates the change itself), ``correlation_id``, provider and
 trace (a new span in it).
@@ -43,7 +43,7 @@ from importlib import metadata as distribution
 
 from schemas.models import Event, EventMetadata
 
-#: ``send(event)``: announce one derived event (``faust_wiring.derived_sender``: encoded with
+#: ``send(event)``: announce one derived event (``derived_sender.derived_sender``: encoded with
 #: the serde, keyed by ``metadata.user_id``).
 Send = Callable[[Event], Awaitable[None]]
 
