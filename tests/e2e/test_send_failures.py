@@ -120,7 +120,7 @@ def test_a_derived_event_the_producer_refuses_stops_the_worker_and_is_replayed_a
     kafka = setup(stack, topic_prefix)
     updates = kafka.topic(EMAIL_UPDATES)
     # A long e-mail id: the ledger entry (~1.2 kB) and the package (~2.4 kB) fit the worker's
-    # limit, the shipment-updates event naming the package and its cause (~3.4 kB) does not.
+    # limit, the shipment-updates event naming the package and its cause (~3.3 kB of Avro) does not.
     email_id = "m-" + "x" * 1000
     produce(kafka, updates, [(USER.encode(), serde.encode(updates, tracked_update(email_id)), [])])
     env = worker_env(stack, topic_prefix, tmp_path / "data")
