@@ -6,7 +6,7 @@ and ``ShipmentUpdateEvent`` (``schemas/avro/``), written in the Confluent wire f
 schemas serde (``derived_sender.py``), so a consumer in any language reads them with
 the registry alone. Their ``metadata`` is built here from the event that caused them: its
 ``occurred_at`` (unless the service dates the change itself), ``correlation_id``, provider and
-trace (a new span in it).
+trace (with a span of its own).
 
 Crash safety: a derived event and the state write it announces (a table's changelog record, the
 idempotence ledger) are separate records on separate partitions, so a worker that dies between
@@ -27,7 +27,7 @@ what at-least-once delivery already asks of them: drop an event id they have see
 
 That works because ids depend on the cause alone: ``uuid5`` of the service, the user, the kind
 (``meeting.created``, ``shipment.delivered``...) and ``caused_by`` (the source event id and the
-item), never on ``produced_at``, the span or the payload, which a re-emission rebuilds from
+item), never on ``produced_at`` or the payload, which a re-emission rebuilds from
 stored state at another time. One cause makes one event of a kind; callers name causes
 precisely enough for that.
 """
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from importlib import metadata as distribution
@@ -68,13 +67,16 @@ def derived_metadata(
     by ``caused_by``: its id follows from that cause alone (module docstring); the user,
     ``occurred_at``, correlation id, provider and trace are the cause's unless given."""
     user_id = user_id or cause.user_id
+    event_id = derived_event_id(source_service, user_id, kind, caused_by)
     return EventMetadata(
-        event_id=derived_event_id(source_service, user_id, kind, caused_by),
+        event_id=event_id,
         event_type=event_type,
         occurred_at=occurred_at or cause.occurred_at,
         produced_at=now,
         trace_id=cause.trace_id,
-        span_id=secrets.token_hex(8),
+        # The span of announcing this event, as stable as its id (no random bytes per emission):
+        # the id's last 64 bits, never all zero (they start with the UUID variant bits, 10xx).
+        span_id=event_id.hex[16:],
         correlation_id=cause.correlation_id,
         user_id=user_id,
         provider=cause.provider,
