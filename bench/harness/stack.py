@@ -23,6 +23,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import TOPICS
 from connectors.redis.settings import RedisSettings
 from schemas.avsc import load_event_schemas
+from schemas.registry_admin import SchemaRegistrar, register_all
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
 
@@ -94,6 +95,17 @@ def _unreachable(stack: Stack) -> str | None:
     except redis.RedisError as exc:
         return f"Redis unreachable at {stack.redis.url} ({type(exc).__name__})"
     return None
+
+
+def register_schemas(stack: Stack) -> None:
+    """Register every event schema under the run's prefix, as ``officestream schemas register``
+    does before workers start: the meetings and shipments workers write their derived events
+    only with registered schemas."""
+    plan = event_subjects(stack.kafka, load_event_schemas())
+    reports = register_all(SchemaRegistrar(registry_client(stack.registry)), plan.subjects)
+    refused = [r.describe() for r in reports if r.status == "incompatible"]
+    if refused:
+        raise SystemExit("schemas not registered:\n" + "\n".join(refused))
 
 
 def worker_env(stack: Stack, data_dir: Path, **extra: str) -> dict[str, str]:
