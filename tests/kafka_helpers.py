@@ -86,6 +86,9 @@ def read_all(kafka: KafkaSettings, topic: str) -> list[Message]:
                 assert message is not None, f"{topic}[{tp.partition}] ended before offset {high - 1}"
                 if message.error() is None:
                     messages.append(message)
+    finally:
+        consumer.close()
+    return messages
 
 
 def consume_until(
