@@ -87,13 +87,19 @@ class Bridge:
     _queue: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Start everything, or (on failure) stop what had started and raise."""
         await self.backfill.start()
-        for integration in (await self.integrations.load()).values():
-            self.tokens.register(integration)
-        jobs = await asyncio.to_thread(self.backfill.store.all)
-        await self.orchestrator.catch_up(jobs, at_start=True)
-        self._queue = asyncio.create_task(self._run_queue(asyncio.get_running_loop()), name="officestream-backfill-queue")
-        await self.live.start()
+        try:
+            for integration in (await self.integrations.load()).values():
+                self.tokens.register(integration)
+            jobs = await asyncio.to_thread(self.backfill.store.all)
+            await self.orchestrator.catch_up(jobs, at_start=True)
+            self._queue = asyncio.create_task(self._run_queue(asyncio.get_running_loop()),
+                                              name="officestream-backfill-queue")
+            await self.live.start()
+        except BaseException:
+            await self.stop()
+            raise
         log.info("bridge started integrations=%d", len(self.integrations.all()))
 
     async def stop(self) -> None:

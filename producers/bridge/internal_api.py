@@ -173,7 +173,8 @@ class InternalApi:
             if record is not None:
                 log.info("content served user=%s type=%s", user_ref(user), doc_type.value)
                 return web.Response(body=encode_record(record), content_type=content_type(doc_type))
-        paused = candidates and not any(i.active for i in candidates)
+        now = [i for i in self.integrations.all() if i.user_id == user]  # a revoked grant paused one meanwhile
+        paused = bool(now) and not any(i.active for i in now)
         return web.json_response({"error": "the user's integration is not connected" if paused else "not found"},
                                  status=410 if paused else 404)
 

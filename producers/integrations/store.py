@@ -20,7 +20,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from connectors.backoff import Backoff
 from connectors.kafka.compacted import read_compacted
+from connectors.kafka.exceptions import KafkaUnavailable
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import INTEGRATION_STATE
 from producers.exceptions import ProducerError
@@ -29,6 +31,7 @@ from producers.integrations.state import Integration
 from producers.publisher import Publisher
 
 _SEALED = "sealed"
+_LOAD_BACKOFF = Backoff(initial_s=0.25, max_s=5.0, retry_after_max_s=5.0)
 
 
 class IntegrationNotFound(ProducerError):
@@ -47,9 +50,18 @@ class IntegrationStore:
         self._integrations: dict[str, Integration] = {}
         self._lock = asyncio.Lock()
 
-    async def load(self) -> dict[str, Integration]:
-        """Read every integration from the topic (at start)."""
-        values = await asyncio.to_thread(read_compacted, self._kafka, self._kafka.topic(INTEGRATION_STATE))
+    async def load(self, *, attempts: int = 8) -> dict[str, Integration]:
+        """Read every integration from the topic (at start). Brokers still electing leaders
+        (``KafkaUnavailable``: a cluster starting, a topic just created) are waited for."""
+        topic = self._kafka.topic(INTEGRATION_STATE)
+        for attempt in range(1, attempts + 1):
+            try:
+                values = await asyncio.to_thread(read_compacted, self._kafka, topic)
+                break
+            except KafkaUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(_LOAD_BACKOFF.delay(attempt))
         self._integrations = {key.decode(): decode_integration(value, self._box) for key, value in values.items()}
         return dict(self._integrations)
 

@@ -1,0 +1,143 @@
+"""Connecting a Google account through the bridge's internal API, against the emulator's Google
+face (real google-auth and google-api-python-client) on the real stack: the Gmail watch and the
+Calendar channel first, then the backfill and the hand-off; the content endpoint serves expired
+references; a revoked grant pauses the integration; disconnecting removes the registrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from connectors.emulator.google import refresh_token_for
+from connectors.emulator.google.state import GOOGLE
+from connectors.google.push import pubsub_push_token
+from connectors.kafka.topics import CALENDAR_UPDATES, CONTACT_UPDATES, EMAIL_BACKFILL
+from connectors.redis.payload_store import PayloadStore
+from producers.backfill.job import JobStatus
+from producers.integrations.secret_box import SecretBox
+from producers.integrations.store import decode_integration
+from schemas.models import DocType, IntegrationConnectedEvent, IntegrationNeedsReauthEvent
+from tests.integration.bridge.harness import INTERNAL_TOKEN, RunningBridge, running_bridge
+from tests.integration.google.fixtures import RunningEmulator, emulator, pristine_world  # noqa: F401
+from tests.kafka_helpers import read_all
+
+TOPIC = "projects/officestream-tests/topics/gmail-push"
+ALL = ["email", "calendar_event", "contact"]
+REFS = {DocType.email: (EMAIL_BACKFILL, "emails_refs"), DocType.calendar_event: (CALENDAR_UPDATES, "calendar_events_refs"),
+        DocType.contact: (CONTACT_UPDATES, "contacts_refs")}
+
+
+def google_state(emulator: RunningEmulator):
+    return emulator.runners[0].app[GOOGLE]
+
+
+async def connected(running: RunningBridge, emulator: RunningEmulator) -> str:
+    """Connect the emulator's first user with the refresh token the emulator issued; the job id."""
+    secret = emulator.settings().push_token_secret
+    await asyncio.to_thread(emulator.control, "/_emulator/google/pubsub", {
+        "topic": TOPIC, "push_endpoint": f"{running.url}/webhooks/google/gmail?token={pubsub_push_token(secret)}"})
+    answer = await running.connect(provider="google", user=emulator.user, doc_types=ALL,
+                                   grant=refresh_token_for(emulator.user))
+    assert answer.status_code == 201, answer.text
+    return answer.json()["job_id"]
+
+
+async def test_connect_watches_first_backfills_hands_off_and_serves_expired_content(emulator, stack, topic_prefix,
+                                                                                      serde, caplog):
+    caplog.set_level(logging.DEBUG)
+    async with running_bridge(stack, topic_prefix, serde, google=emulator.settings(gmail_push_topic=TOPIC),
+                              embed_max_bytes=0) as running:
+        registered_before_job: list[tuple[JobStatus, bool, int]] = []
+        store, state = running.bridge.backfill.store, google_state(emulator)
+        original_save = store.save
+
+        async def watching_save(job):
+            registered_before_job.append((job.status, emulator.user in state.watches, len(state.channels)))
+            await original_save(job)
+
+        store.save = watching_save  # type: ignore[method-assign]
+        job_id = await connected(running, emulator)
+        assert registered_before_job[0] == (JobStatus.pending, True, 1)
+        [event] = running.integration_events()
+        assert isinstance(event, IntegrationConnectedEvent) and event.integration_id == f"google:{emulator.user}"
+
+        await running.wait_for_job(job_id)
+        live = await running.wait_for_status("google", emulator.user, "live")
+        assert live["cursors"] == ["calendar", "contacts", "gmail"]
+        assert {r[1] for r in running.live.requests} == {"mail", "calendar", "contacts"}
+
+        await expired_references_are_served_again(running, emulator.user)
+
+        gone = await running.http.delete(f"/internal/integrations/google/{emulator.user}")
+        assert gone.status_code == 200 and gone.json()["status"] == "disconnected", gone.text
+        assert emulator.user not in state.watches and not state.channels and gone.json()["last_error"] is None
+
+        raw = b"".join(running.raw_state())
+        assert refresh_token_for(emulator.user).encode() not in raw  # the grant is sealed on the topic
+        box = SecretBox(running.bridge.settings.state_key)
+        first = decode_integration(running.raw_state()[0], box)
+        assert first.refresh_token.get_secret_value() == refresh_token_for(emulator.user)
+    assert INTERNAL_TOKEN not in caplog.text
+    assert refresh_token_for(emulator.user) not in caplog.text and "ya29." not in caplog.text
+
+
+async def expired_references_are_served_again(running: RunningBridge, user: str) -> None:
+    """One referenced record of each doc type, its Redis copy expired, read back through the
+    bridge's content endpoint as consumers read it: PayloadStore checks size and hash."""
+    headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    async with httpx.AsyncClient(headers=headers) as http:
+        payloads = PayloadStore(running.redis, content_endpoint=f"{running.url}/internal", http=http)
+        for doc_type, (topic, field) in REFS.items():
+            events = [running.serde.decode(m.value()) for m in read_all(running.kafka, running.kafka.topic(topic))]
+            ref = next(ref for event in events for ref in getattr(event, field, []))
+            original = await payloads.get(ref, user_id=user, doc_type=doc_type)
+            await running.redis.pexpire(ref.key, 1)
+            while await running.redis.exists(ref.key):
+                await asyncio.sleep(0.01)
+            assert await payloads.get(ref, user_id=user, doc_type=doc_type) == original, doc_type
+        gone = await http.get(f"{running.url}/internal/content/{user}/email/no-such-message")
+        assert gone.status_code == 404
+
+
+async def test_a_revoked_grant_pauses_the_integration_and_asks_for_reauthorization(emulator, stack, topic_prefix,
+                                                                                  serde):
+    async with running_bridge(stack, topic_prefix, serde, google=emulator.settings(gmail_push_topic=TOPIC),
+                              embed_max_bytes=0) as running:
+        job_id = await connected(running, emulator)
+        await running.wait_for_job(job_id)
+        await running.wait_for_status("google", emulator.user, "live")
+        some_message = next(iter(emulator.world.mailbox(emulator.user).emails))
+        await asyncio.to_thread(emulator.control, "/_emulator/google/revoke", {"user": emulator.user})
+
+        answer = await running.http.get(f"/internal/content/{emulator.user}/email/{some_message}")
+        assert answer.status_code == 410, answer.text
+        paused = await running.integration("google", emulator.user)
+        assert paused["status"] == "needs-reauth" and "invalid_grant" in paused["last_error"]
+        connected_event, reauth = running.integration_events(count=2)
+        assert isinstance(reauth, IntegrationNeedsReauthEvent)
+        assert reauth.integration_id == f"google:{emulator.user}" and reauth.reason == "invalid_grant"
+        again = await running.http.get(f"/internal/content/{emulator.user}/email/{some_message}")
+        assert again.status_code == 410
+        assert len(running.integration_events(count=2)) == 2  # paused once, announced once
+
+
+BAD_HEADERS = [None, "Bearer wrong-token-of-enough-length", f"Basic {INTERNAL_TOKEN}", f"Bearer {INTERNAL_TOKEN}x",
+               f"Bearer {INTERNAL_TOKEN[:-1]}"]
+
+
+async def test_internal_routes_refuse_a_missing_or_wrong_token(stack, topic_prefix, serde):
+    async with running_bridge(stack, topic_prefix, serde) as running:
+        for header in BAD_HEADERS:
+            async with httpx.AsyncClient(base_url=running.url, headers={"Authorization": header} if header else {}) as http:
+                answers = await asyncio.gather(
+                    http.get("/internal/integrations"), http.post("/internal/integrations", json={}),
+                    http.delete("/internal/integrations/google/ada@example.com"),
+                    http.post("/internal/backfill/start", json={}), http.get("/internal/backfill/bf-1"),
+                    http.get("/internal/content/ada@example.com/email/m-1"))
+            assert [answer.status_code for answer in answers] == [401] * 6, header
+            assert all(answer.headers["WWW-Authenticate"].startswith("Bearer") for answer in answers)
+        assert (await running.http.get("/internal/integrations")).json() == {"integrations": []}
+        unknown = await running.http.get("/internal/backfill/bf-none")
+        assert unknown.status_code == 404
