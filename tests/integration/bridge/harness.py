@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,18 +19,30 @@ from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.compacted import read_compacted
 from connectors.kafka.exceptions import KafkaUnavailable
-from connectors.kafka.topics import BACKFILL_JOBS, INTEGRATION_EVENTS, INTEGRATION_STATE
+from connectors.kafka.topics import (
+    BACKFILL_JOBS,
+    CALENDAR_UPDATES,
+    CONTACT_UPDATES,
+    EMAIL_BACKFILL,
+    INTEGRATION_EVENTS,
+    INTEGRATION_STATE,
+)
 from connectors.microsoft.settings import MicrosoftSettings
+from connectors.redis.payload_store import PayloadStore
 from producers.bridge.app import Bridge, run_bridge
 from producers.bridge.settings import BridgeSettings
 from producers.bridge.wiring import build_bridge
 from producers.settings import ProducerSettings
+from schemas.models import DocType
 from schemas.serde import AvroEventSerde
 from tests.kafka_helpers import read_all
 from tests.stack import StackEndpoints
 from tests.waiting import wait_for
 
 INTERNAL_TOKEN = "internal-token-for-tests-0123456789"
+#: Where the backfill's references of each doc type are, and in which field.
+REFS = {DocType.email: (EMAIL_BACKFILL, "emails_refs"), DocType.calendar_event: (CALENDAR_UPDATES, "calendar_events_refs"),
+        DocType.contact: (CONTACT_UPDATES, "contacts_refs")}
 
 
 def free_port() -> int:
@@ -95,6 +107,25 @@ class RunningBridge:
         topic = self.kafka.topic(INTEGRATION_EVENTS)
         return wait_for(lambda: [self.serde.decode(m.value()) for m in read_all(self.kafka, topic)]
                         if len(read_all(self.kafka, topic)) >= count else None, what=f"{count} integration events")
+
+    async def expired_references_are_served_again(
+            self, user: str, *, usable: Callable[[DocType, str], bool] = lambda doc_type, doc_id: True) -> None:
+        """One referenced record of each doc type (``usable`` picks by id), its Redis copy
+        expired, read back through the bridge's content endpoint as consumers read it:
+        ``PayloadStore`` checks the size and the hash."""
+        headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+        async with httpx.AsyncClient(headers=headers) as http:
+            payloads = PayloadStore(self.redis, content_endpoint=f"{self.url}/internal", http=http)
+            for doc_type, (topic, field) in REFS.items():
+                events = [self.serde.decode(m.value()) for m in read_all(self.kafka, self.kafka.topic(topic))]
+                ref = next(ref for event in events for ref in getattr(event, field, []) if usable(doc_type, ref.doc_id))
+                original = await payloads.get(ref, user_id=user, doc_type=doc_type)
+                await self.redis.pexpire(ref.key, 1)  # its TTL runs out
+                while await self.redis.exists(ref.key):
+                    await asyncio.sleep(0.01)
+                assert await payloads.get(ref, user_id=user, doc_type=doc_type) == original, doc_type
+            gone = await http.get(f"{self.url}/internal/content/{user}/email/no-such-message")
+            assert gone.status_code == 404
 
     def raw_state(self) -> list[bytes]:
         return [m.value() for m in read_all(self.kafka, self.kafka.topic(INTEGRATION_STATE)) if m.value()]

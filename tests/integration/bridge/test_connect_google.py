@@ -13,20 +13,15 @@ import httpx
 from connectors.emulator.google import refresh_token_for
 from connectors.emulator.google.state import GOOGLE
 from connectors.google.push import pubsub_push_token
-from connectors.kafka.topics import CALENDAR_UPDATES, CONTACT_UPDATES, EMAIL_BACKFILL
-from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import JobStatus
 from producers.integrations.secret_box import SecretBox
 from producers.integrations.store import decode_integration
-from schemas.models import DocType, IntegrationConnectedEvent, IntegrationNeedsReauthEvent
+from schemas.models import IntegrationConnectedEvent, IntegrationNeedsReauthEvent
 from tests.integration.bridge.harness import INTERNAL_TOKEN, RunningBridge, running_bridge
 from tests.integration.google.fixtures import RunningEmulator, emulator, pristine_world  # noqa: F401
-from tests.kafka_helpers import read_all
 
 TOPIC = "projects/officestream-tests/topics/gmail-push"
 ALL = ["email", "calendar_event", "contact"]
-REFS = {DocType.email: (EMAIL_BACKFILL, "emails_refs"), DocType.calendar_event: (CALENDAR_UPDATES, "calendar_events_refs"),
-        DocType.contact: (CONTACT_UPDATES, "contacts_refs")}
 
 
 def google_state(emulator: RunningEmulator):
@@ -68,7 +63,7 @@ async def test_connect_watches_first_backfills_hands_off_and_serves_expired_cont
         assert live["cursors"] == ["calendar", "contacts", "gmail"]
         assert {r[1] for r in running.live.requests} == {"mail", "calendar", "contacts"}
 
-        await expired_references_are_served_again(running, emulator.user)
+        await running.expired_references_are_served_again(emulator.user)
 
         gone = await running.http.delete(f"/internal/integrations/google/{emulator.user}")
         assert gone.status_code == 200 and gone.json()["status"] == "disconnected", gone.text
@@ -81,24 +76,6 @@ async def test_connect_watches_first_backfills_hands_off_and_serves_expired_cont
         assert first.refresh_token.get_secret_value() == refresh_token_for(emulator.user)
     assert INTERNAL_TOKEN not in caplog.text
     assert refresh_token_for(emulator.user) not in caplog.text and "ya29." not in caplog.text
-
-
-async def expired_references_are_served_again(running: RunningBridge, user: str) -> None:
-    """One referenced record of each doc type, its Redis copy expired, read back through the
-    bridge's content endpoint as consumers read it: PayloadStore checks size and hash."""
-    headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
-    async with httpx.AsyncClient(headers=headers) as http:
-        payloads = PayloadStore(running.redis, content_endpoint=f"{running.url}/internal", http=http)
-        for doc_type, (topic, field) in REFS.items():
-            events = [running.serde.decode(m.value()) for m in read_all(running.kafka, running.kafka.topic(topic))]
-            ref = next(ref for event in events for ref in getattr(event, field, []))
-            original = await payloads.get(ref, user_id=user, doc_type=doc_type)
-            await running.redis.pexpire(ref.key, 1)
-            while await running.redis.exists(ref.key):
-                await asyncio.sleep(0.01)
-            assert await payloads.get(ref, user_id=user, doc_type=doc_type) == original, doc_type
-        gone = await http.get(f"{running.url}/internal/content/{user}/email/no-such-message")
-        assert gone.status_code == 404
 
 
 async def test_a_revoked_grant_pauses_the_integration_and_asks_for_reauthorization(emulator, stack, topic_prefix,

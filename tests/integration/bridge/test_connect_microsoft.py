@@ -7,11 +7,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import pytest
-
 from producers.backfill.job import JobStatus
 from producers.integrations.cursors import handoff_cursors
-from schemas.models import DocType, IntegrationConnectedEvent, Provider
+from producers.integrations.tokens import is_token_cache
+from schemas.models import DocType, IntegrationConnectedEvent, IntegrationNeedsReauthEvent, Provider
 from tests.integration.bridge.harness import INTERNAL_TOKEN, running_bridge
 
 # Imported into this module, so they win over the Google fixtures of the same names.
@@ -68,3 +67,34 @@ async def test_connect_registers_first_then_backfills_and_hands_off_to_the_live_
     text = caplog.text
     assert INTERNAL_TOKEN not in text
     assert "eyJ0eXAi." not in text  # the emulator's Graph access tokens
+
+
+async def test_a_delegated_grant_is_kept_as_a_rotating_token_cache_and_its_revocation_pauses(
+        emulator: Emulator, stack, topic_prefix, serde, caplog):
+    caplog.set_level(logging.DEBUG)
+    grant = await emulator.refresh_token(emulator.user)  # what a consent flow would leave behind
+    async with running_bridge(stack, topic_prefix, serde, microsoft=emulator.settings(), embed_max_bytes=0) as running:
+        answer = await running.connect(provider="microsoft", user=emulator.user, doc_types=list(ALL), grant=grant)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["integration"]["has_grant"]
+        await running.wait_for_job(answer.json()["job_id"])
+        await running.wait_for_status("microsoft", emulator.user, "live")
+        stored = running.bridge.integrations.get(f"microsoft:{emulator.user}").refresh_token.get_secret_value()
+        assert is_token_cache(stored)  # exchanged once, then kept as msal's cache (rotated tokens included)
+        raw = b"".join(running.raw_state())
+        assert grant.encode() not in raw and b"0.ARw" not in raw and b"secret" not in raw  # cache sealed too
+
+        box = emulator.world.mailbox(emulator.user)
+        await running.expired_references_are_served_again(
+            emulator.user, usable=lambda doc_type, doc_id: doc_type is not DocType.calendar_event or doc_id in box.events)
+
+        await emulator.post("/_emulator/microsoft/revoke", {"user": emulator.user})
+        message = next(iter(box.emails))
+        refused = await running.http.get(f"/internal/content/{emulator.user}/email/{message}")
+        assert refused.status_code == 410, refused.text
+        paused = await running.integration("microsoft", emulator.user)
+        assert paused["status"] == "needs-reauth"
+        _, reauth = running.integration_events(count=2)
+        assert isinstance(reauth, IntegrationNeedsReauthEvent) and reauth.reason == "invalid_grant"
+        assert reauth.detail and "AADSTS50173" in reauth.detail
+    assert grant not in caplog.text and "0.ARw" not in caplog.text and "eyJ0eXAi." not in caplog.text
