@@ -142,14 +142,16 @@ def _readable(kafka: KafkaSettings, topic: str) -> bool:
 @contextlib.asynccontextmanager
 async def running_bridge(stack: StackEndpoints, topic_prefix: str, serde: AvroEventSerde, *,
                          microsoft: MicrosoftSettings | None = None, google: GoogleSettings | None = None,
-                         **producer: Any) -> AsyncIterator[RunningBridge]:
+                         state_key: str | None = None, **producer: Any) -> AsyncIterator[RunningBridge]:
+    """A bridge on the topics of ``topic_prefix``; the same prefix and ``state_key`` make a
+    restart of an earlier one."""
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     wait_for(lambda: all(_readable(kafka, topic) for topic in (INTEGRATION_STATE, BACKFILL_JOBS)),
              what="the new topics' leaders")
     port = free_port()
     settings = BridgeSettings.from_env({}, host="127.0.0.1", port=port, internal_token=INTERNAL_TOKEN,
-                                       state_key=Fernet.generate_key().decode())
+                                       state_key=state_key or Fernet.generate_key().decode())
     redis = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
     live = RecordingLive()
     bridge = build_bridge(settings=settings, kafka=kafka, serde=serde, redis=redis, redis_settings=stack.redis,
