@@ -103,19 +103,28 @@ class RunningBridge:
             assert asyncio.get_running_loop().time() < deadline, f"job {job_id}: {response.text}"
             await asyncio.sleep(0.2)
 
-    def integration_events(self, count: int = 1) -> list[Any]:
+    async def integration_events(self, count: int = 1, timeout_s: float = 30) -> list[Any]:
+        """The events on ``integration-events`` once there are ``count`` (the loop keeps running
+        meanwhile: the bridge publishes on it)."""
         topic = self.kafka.topic(INTEGRATION_EVENTS)
-        return wait_for(lambda: [self.serde.decode(m.value()) for m in read_all(self.kafka, topic)]
-                        if len(read_all(self.kafka, topic)) >= count else None, what=f"{count} integration events")
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            messages = await asyncio.to_thread(read_all, self.kafka, topic)
+            if len(messages) >= count:
+                return [self.serde.decode(m.value()) for m in messages]
+            assert asyncio.get_running_loop().time() < deadline, f"{len(messages)} integration events, not {count}"
+            await asyncio.sleep(0.1)
 
     async def expired_references_are_served_again(
-            self, user: str, *, usable: Callable[[DocType, str], bool] = lambda doc_type, doc_id: True) -> None:
+            self, user: str, *, usable: Callable[[DocType, str], bool] = lambda doc_type, doc_id: True,
+            payloads: PayloadStore | None = None) -> None:
         """One referenced record of each doc type (``usable`` picks by id), its Redis copy
-        expired, read back through the bridge's content endpoint as consumers read it:
-        ``PayloadStore`` checks the size and the hash."""
+        expired, read back through the bridge's content endpoint as consumers read it
+        (``payloads``: the consumers' store; default one on this Redis): ``PayloadStore``
+        checks the size and the hash."""
         headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
         async with httpx.AsyncClient(headers=headers) as http:
-            payloads = PayloadStore(self.redis, content_endpoint=f"{self.url}/internal", http=http)
+            payloads = payloads or PayloadStore(self.redis, content_endpoint=f"{self.url}/internal", http=http)
             for doc_type, (topic, field) in REFS.items():
                 events = [self.serde.decode(m.value()) for m in read_all(self.kafka, self.kafka.topic(topic))]
                 ref = next(ref for event in events for ref in getattr(event, field, []) if usable(doc_type, ref.doc_id))

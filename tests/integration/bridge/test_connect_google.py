@@ -13,6 +13,8 @@ import httpx
 from connectors.emulator.google import refresh_token_for
 from connectors.emulator.google.state import GOOGLE
 from connectors.google.push import pubsub_push_token
+from processors.common.faust_wiring import create_payload_store
+from processors.common.settings import ProcessorSettings
 from producers.backfill.job import JobStatus
 from producers.integrations.secret_box import SecretBox
 from producers.integrations.store import decode_integration
@@ -28,19 +30,24 @@ def google_state(emulator: RunningEmulator):
     return emulator.runners[0].app[GOOGLE]
 
 
-async def connected(running: RunningBridge, emulator: RunningEmulator) -> str:
-    """Connect the emulator's first user with the refresh token the emulator issued; the job id."""
+async def connected_answer(running: RunningBridge, emulator: RunningEmulator) -> httpx.Response:
+    """Connect the emulator's first user with the refresh token the emulator issued."""
     secret = emulator.settings().push_token_secret
     await asyncio.to_thread(emulator.control, "/_emulator/google/pubsub", {
         "topic": TOPIC, "push_endpoint": f"{running.url}/webhooks/google/gmail?token={pubsub_push_token(secret)}"})
-    answer = await running.connect(provider="google", user=emulator.user, doc_types=ALL,
-                                   grant=refresh_token_for(emulator.user))
+    return await running.connect(provider="google", user=emulator.user, doc_types=ALL,
+                                 grant=refresh_token_for(emulator.user))
+
+
+async def connected(running: RunningBridge, emulator: RunningEmulator) -> str:
+    """``connected_answer``, succeeded; the backfill job's id."""
+    answer = await connected_answer(running, emulator)
     assert answer.status_code == 201, answer.text
     return answer.json()["job_id"]
 
 
 async def test_connect_watches_first_backfills_hands_off_and_serves_expired_content(emulator, stack, topic_prefix,
-                                                                                      serde, caplog):
+                                                                                      serde, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
     async with running_bridge(stack, topic_prefix, serde, google=emulator.settings(gmail_push_topic=TOPIC),
                               embed_max_bytes=0) as running:
@@ -55,7 +62,7 @@ async def test_connect_watches_first_backfills_hands_off_and_serves_expired_cont
         store.save = watching_save  # type: ignore[method-assign]
         job_id = await connected(running, emulator)
         assert registered_before_job[0] == (JobStatus.pending, True, 1)
-        [event] = running.integration_events()
+        [event] = await running.integration_events()
         assert isinstance(event, IntegrationConnectedEvent) and event.integration_id == f"google:{emulator.user}"
 
         await running.wait_for_job(job_id)
@@ -63,7 +70,10 @@ async def test_connect_watches_first_backfills_hands_off_and_serves_expired_cont
         assert live["cursors"] == ["calendar", "contacts", "gmail"]
         assert {r[1] for r in running.live.requests} == {"mail", "calendar", "contacts"}
 
-        await running.expired_references_are_served_again(emulator.user)
+        monkeypatch.setenv("OFFICESTREAM_REDIS_URL", stack.redis.url)  # the workers' store, as they build it
+        consumers = create_payload_store(ProcessorSettings.from_env(
+            {}, content_endpoint=f"{running.url}/internal", content_token=INTERNAL_TOKEN))
+        await running.expired_references_are_served_again(emulator.user, payloads=consumers)
 
         gone = await running.http.delete(f"/internal/integrations/google/{emulator.user}")
         assert gone.status_code == 200 and gone.json()["status"] == "disconnected", gone.text
@@ -92,12 +102,12 @@ async def test_a_revoked_grant_pauses_the_integration_and_asks_for_reauthorizati
         assert answer.status_code == 410, answer.text
         paused = await running.integration("google", emulator.user)
         assert paused["status"] == "needs-reauth" and "invalid_grant" in paused["last_error"]
-        connected_event, reauth = running.integration_events(count=2)
+        connected_event, reauth = await running.integration_events(count=2)
         assert isinstance(reauth, IntegrationNeedsReauthEvent)
         assert reauth.integration_id == f"google:{emulator.user}" and reauth.reason == "invalid_grant"
         again = await running.http.get(f"/internal/content/{emulator.user}/email/{some_message}")
         assert again.status_code == 410
-        assert len(running.integration_events(count=2)) == 2  # paused once, announced once
+        assert len(await running.integration_events(count=2)) == 2  # paused once, announced once
 
 
 BAD_HEADERS = [None, "Bearer wrong-token-of-enough-length", f"Basic {INTERNAL_TOKEN}", f"Bearer {INTERNAL_TOKEN}x",
@@ -118,3 +128,31 @@ async def test_internal_routes_refuse_a_missing_or_wrong_token(stack, topic_pref
         assert (await running.http.get("/internal/integrations")).json() == {"integrations": []}
         unknown = await running.http.get("/internal/backfill/bf-none")
         assert unknown.status_code == 404
+
+
+async def test_a_backfill_refused_for_a_revoked_grant_pauses_the_integration(emulator, stack, topic_prefix, serde):
+    async with running_bridge(stack, topic_prefix, serde, google=emulator.settings(gmail_push_topic=TOPIC)) as running:
+        await asyncio.to_thread(emulator.control, "/_emulator/google/revoke", {"user": emulator.user})
+        # Contacts only: People has no push, so nothing uses the grant before the backfill does.
+        answer = await running.connect(provider="google", user=emulator.user, doc_types=["contact"],
+                                       grant=refresh_token_for(emulator.user))
+        assert answer.status_code == 201, answer.text
+        failed = await running.wait_for_job(answer.json()["job_id"], status="failed")
+        assert failed["last_error"].startswith("ReauthRequired")
+        paused = await running.wait_for_status("google", emulator.user, "needs-reauth")
+        assert paused["backfilled"] == []
+        _, reauth = await running.integration_events(count=2)
+        assert isinstance(reauth, IntegrationNeedsReauthEvent) and reauth.integration_id == f"google:{emulator.user}"
+
+
+async def test_a_grant_refused_while_registering_fails_the_connect_and_asks_for_reauthorization(
+        emulator, stack, topic_prefix, serde):
+    async with running_bridge(stack, topic_prefix, serde, google=emulator.settings(gmail_push_topic=TOPIC)) as running:
+        await asyncio.to_thread(emulator.control, "/_emulator/google/revoke", {"user": emulator.user})
+        answer = await connected_answer(running, emulator)
+        assert answer.status_code == 403 and "invalid_grant" in answer.json()["error"]
+        paused = await running.integration("google", emulator.user)
+        assert paused["status"] == "needs-reauth" and paused["watches"] == []
+        [reauth] = await running.integration_events()
+        assert isinstance(reauth, IntegrationNeedsReauthEvent)
+        assert running.bridge.backfill.store.all() == []  # no job was queued

@@ -42,7 +42,7 @@ async def test_connect_registers_first_then_backfills_and_hands_off_to_the_live_
         assert job_saves[0] == (JobStatus.pending, 3)
         assert {w["resource"] for w in answer.json()["integration"]["watches"]} == {"mail", "calendar", "contacts"}
 
-        [event] = running.integration_events()
+        [event] = await running.integration_events()
         assert isinstance(event, IntegrationConnectedEvent)
         assert event.integration_id == f"microsoft:{emulator.user}" and event.metadata.correlation_id == job_id
         assert event.metadata.source_service == "office-bridge"
@@ -94,7 +94,7 @@ async def test_a_delegated_grant_is_kept_as_a_rotating_token_cache_and_its_revoc
         assert refused.status_code == 410, refused.text
         paused = await running.integration("microsoft", emulator.user)
         assert paused["status"] == "needs-reauth"
-        _, reauth = running.integration_events(count=2)
+        _, reauth = await running.integration_events(count=2)
         assert isinstance(reauth, IntegrationNeedsReauthEvent) and reauth.reason == "invalid_grant"
         assert reauth.detail and "AADSTS50173" in reauth.detail
     assert grant not in caplog.text and "0.ARw" not in caplog.text and "eyJ0eXAi." not in caplog.text
