@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connectors.redis.payload_store import content_type, encode_record
 from producers.backfill.job import BackfillJob
@@ -63,6 +63,20 @@ class _Body(BaseModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     batch_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: Provider) -> Provider:
+        if value is Provider.unknown:
+            raise ValueError("must be microsoft or google")
+        return value
+
+    @field_validator("doc_types")
+    @classmethod
+    def _known_doc_types(cls, value: tuple[DocType, ...]) -> tuple[DocType, ...]:
+        if DocType.unknown in value:
+            raise ValueError("must be email, calendar_event or contact")
+        return tuple(dict.fromkeys(value))
 
 
 class ConnectBody(_Body):
