@@ -13,8 +13,10 @@
   Google refuses the Gmail, Calendar and Contacts scopes in it. ``access_type=offline`` and
   ``prompt=consent`` make Google issue a refresh token every time.
 
-Neither flow can run against the real providers here; the code that parses their answers is
-the libraries' own. Nothing here prints or logs a token.
+Neither flow can reach the real providers from the development machines: both are tested
+against the emulator's OAuth endpoints (its device-code endpoint and sign-in control, its
+authorization endpoint with a loopback redirect), with msal and google-auth-oauthlib doing the
+protocol work as they would with Azure AD and Google. Nothing here prints or logs a token.
 """
 
 from __future__ import annotations
@@ -63,9 +65,10 @@ def microsoft_device_flow(settings: MicrosoftSettings, *, show: Callable[[str], 
 
 
 def google_installed_app_flow(settings: GoogleSettings, *, auth_uri: str = GOOGLE_AUTH_URI, open_browser: bool = True,
-                              port: int = 0, login_hint: str | None = None) -> Grant:
+                              port: int = 0, login_hint: str | None = None, browser: str | None = None) -> Grant:
     """Run the installed-app flow on a loopback port (0: any free one); the user consents in a
-    browser (``open_browser``) or opens the URL printed on stdout."""
+    browser (``open_browser``; ``browser``: a ``webbrowser`` name) or opens the URL printed on
+    stdout."""
     from google_auth_oauthlib.flow import InstalledAppFlow  # imported when used: the CLI only
 
     if settings.client_id is None or settings.client_secret is None:
@@ -76,7 +79,8 @@ def google_installed_app_flow(settings: GoogleSettings, *, auth_uri: str = GOOGL
                             "redirect_uris": ["http://localhost", "http://127.0.0.1"]}}
     flow = InstalledAppFlow.from_client_config(config, scopes=list(settings.scopes))
     extra = {"login_hint": login_hint} if login_hint else {}
-    credentials = flow.run_local_server(host="127.0.0.1", port=port, open_browser=open_browser, access_type="offline",
+    credentials = flow.run_local_server(host="127.0.0.1", port=port, open_browser=open_browser, browser=browser,
+                                        access_type="offline",
                                         prompt="consent",
                                         authorization_prompt_message="Open this URL to let officestream read the account: {url}",
                                         **extra)

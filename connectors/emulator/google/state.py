@@ -53,6 +53,8 @@ class GoogleState:
     #: Thread of every message ever seen: history must still name a deleted message's thread.
     threads: dict[str, str] = field(default_factory=dict)
     pushes_sent: int = 0
+    #: Authorization codes of the installed-app flow: code -> (user, redirect URI, scopes).
+    codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
 
     def issue_access_token(self, user: str) -> str:
