@@ -103,6 +103,7 @@ class WatchRegistrar:
     def check(self, integration: Integration) -> None:
         """``ConfigurationMissing`` unless every registration ``integration`` needs can be made."""
         if integration.provider is not Provider.google:
+            self._providers.check(integration.provider, integration.user_id)  # the Azure AD app's settings
             return
         resources = pushed_resources(integration)
         if "mail" in resources and not self._google.gmail_push_topic:
