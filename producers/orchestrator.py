@@ -118,11 +118,16 @@ class Orchestrator:
             self._watches.check(integration)
             if previous is not None:
                 await self._remove_watches(previous, previous.watches)
+                await self._cancel_backfill(previous)
             await self._integrations.save(integration)
             self._tokens.register(integration)
             integration = await self._register(integration)
-            await self._announce(integration, request, job)
-            await self._jobs.save(job)
+            try:
+                await self._announce(integration, request, job)
+                await self._jobs.save(job)
+            except Exception as exc:  # the caller may connect again at once
+                await self._undo(integration, f"connect failed before its backfill was queued: {type(exc).__name__}")
+                raise
         log.info("integration connected provider=%s user=%s job=%s watches=%d", request.provider.value,
                  user_ref(request.user_id), job.job_id, len(integration.watches))
         return integration, job
@@ -255,12 +260,15 @@ class Orchestrator:
 
     async def _interrupted(self, integration: Integration) -> None:
         async with self._locks[integration.key]:
-            await self._remove_watches(integration, integration.watches)
-            await self._integrations.update(integration.key, lambda current: current.model_copy(update={
-                "status": IntegrationStatus.disconnected, "watches": (), "updated_at": self._now(),
-                "last_error": "connect was interrupted before its backfill was queued: connect again"}))
+            await self._undo(integration, "connect was interrupted before its backfill was queued: connect again")
         log.warning("interrupted connect undone provider=%s user=%s", integration.provider.value,
                     user_ref(integration.user_id))
+
+    async def _undo(self, integration: Integration, error: str) -> None:
+        """A connect that did not queue its backfill: registrations removed, ``disconnected``."""
+        await self._remove_watches(integration, integration.watches)
+        await self._integrations.update(integration.key, lambda current: current.model_copy(update={
+            "status": IntegrationStatus.disconnected, "watches": (), "updated_at": self._now(), "last_error": error}))
 
     async def store_token_cache(self, key: str, cache: SecretStr) -> None:
         """msal rotated a user's tokens: keep the new cache (sealed) for the next start."""

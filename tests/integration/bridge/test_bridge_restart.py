@@ -4,11 +4,15 @@ queued has its registrations removed. Emulator's Microsoft face, real stack."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
+import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 from producers.backfill.job import BackfillJob
+from producers.exceptions import PublishFailed
 from tests.integration.bridge.harness import running_bridge
 
 # Imported into this module, so they win over the Google fixtures of the same names.
@@ -42,17 +46,37 @@ async def test_a_connect_cut_short_before_its_job_is_undone_at_the_next_start(em
                                                                              serde):
     key = Fernet.generate_key().decode()
     async with running_bridge(stack, topic_prefix, serde, microsoft=emulator.settings(), state_key=key) as first:
-        async def crash(job: BackfillJob) -> None:
-            raise RuntimeError("the bridge died here")
+        async def die(job: BackfillJob) -> None:
+            raise asyncio.CancelledError  # the process stops here: no handler of ours runs after it
 
-        first.bridge.backfill.store.save = crash  # type: ignore[method-assign]
-        answer = await first.connect(provider="microsoft", user=emulator.user)
-        assert answer.status_code == 500 and "RuntimeError" in answer.text
+        first.bridge.backfill.store.save = die  # type: ignore[method-assign]
+        with pytest.raises(httpx.HTTPError):
+            await first.connect(provider="microsoft", user=emulator.user)
         assert (await emulator.stats())["subscriptions"] == 3
+        assert (await first.integration("microsoft", emulator.user))["status"] == "backfilling"
     async with running_bridge(stack, topic_prefix, serde, microsoft=emulator.settings(), state_key=key) as second:
         undone = await second.integration("microsoft", emulator.user)
         assert undone["status"] == "disconnected" and undone["watches"] == []
         assert "connect again" in undone["last_error"]
         assert (await emulator.stats())["subscriptions"] == 0
         again = await second.connect(provider="microsoft", user=emulator.user)
+        assert again.status_code == 201, again.text
+
+
+async def test_a_connect_whose_job_cannot_be_queued_is_undone_at_once(emulator: Emulator, stack, topic_prefix, serde):
+    async with running_bridge(stack, topic_prefix, serde, microsoft=emulator.settings()) as running:
+        store = running.bridge.backfill.store
+        working_save = store.save
+
+        async def refused(job: BackfillJob) -> None:
+            raise PublishFailed("the brokers did not take it", topic="backfill-jobs")
+
+        store.save = refused  # type: ignore[method-assign]
+        failed = await running.connect(provider="microsoft", user=emulator.user)
+        assert failed.status_code == 503, failed.text
+        undone = await running.integration("microsoft", emulator.user)
+        assert undone["status"] == "disconnected" and "PublishFailed" in undone["last_error"]
+        assert (await emulator.stats())["subscriptions"] == 0
+        store.save = working_save  # type: ignore[method-assign]
+        again = await running.connect(provider="microsoft", user=emulator.user)
         assert again.status_code == 201, again.text
