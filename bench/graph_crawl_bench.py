@@ -3,7 +3,7 @@
     .venv/bin/python bench/graph_crawl_bench.py                       # 20,000 messages, pages of 100
     .venv/bin/python bench/graph_crawl_bench.py --messages 5000 --page-size 250
 
-The emulator (Microsoft face, over TLS as msal requires) runs in a child process so the
+The emulator (Microsoft face, over TLS as msal requires) runs in a child process (``harness/emulator.py``) so the
 provider's rendering does not share the connector's event loop; generating its world is timed
 apart and not part of the crawl. The crawl is what the backfill runs: the mail folder tree
 (``mailFolders/delta``), then a message delta round per folder, all folders concurrently under
@@ -19,82 +19,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
-import pickle
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from harness.emulator import running_emulator
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from connectors.emulator import microsoft as ms_face
-from connectors.emulator import world as world_module
-from connectors.emulator.server import create_app
-from connectors.emulator.world import World
 from connectors.microsoft import delta
 from connectors.microsoft.auth import AppCredentials
 from connectors.microsoft.graph_client import GraphClient
 from connectors.microsoft.settings import MicrosoftSettings
 from schemas.models import Email
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "graph_crawl.json"
-
-
-# -- the emulator, in its own process -------------------------------------------------------
-
-def load_world(messages: int) -> tuple[World, float, bool]:
-    """The world, from a pickle in the temp dir when an earlier run made it: generating 20,000
-    messages with the stdlib email package takes about two minutes on a 2-core machine. The
-    key covers world.py's source, so a changed generator never serves a stale world."""
-    key = hashlib.sha256(Path(world_module.__file__).read_bytes() + str(messages).encode()).hexdigest()[:16]
-    cached = Path(tempfile.gettempdir()) / "officestream-bench" / f"world-{messages}-{key}.pickle"
-    started = time.perf_counter()
-    if cached.exists():
-        return pickle.loads(cached.read_bytes()), time.perf_counter() - started, True
-    world = World(users=1, emails_per_user=messages)
-    elapsed = time.perf_counter() - started
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(pickle.dumps(world))
-    return world, elapsed, False
-
-
-async def serve(messages: int, tls_dir: Path) -> None:
-    """Child process: build the world, serve it over TLS, print one JSON line, run until stdin closes."""
-    world, generated_s, from_cache = load_world(messages)
-    context, ca_file = ms_face.self_signed_tls(tls_dir)
-    runner, base_url = await ms_face.start_https(create_app(world, faces=[ms_face.microsoft_face]), context)
-    print(json.dumps({"base_url": base_url, "ca_file": str(ca_file), "user": next(iter(world.mailboxes)),
-                      "world_generation_s": round(generated_s, 2), "world_cached": from_cache}), flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # parent gone or done
-    await runner.cleanup()
-
-
-def start_emulator(messages: int, tls_dir: Path, timeout_s: float) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    child = subprocess.Popen([sys.executable, __file__, "--serve", str(messages), "--tls-dir", str(tls_dir)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + timeout_s
-    assert child.stdout is not None
-    os.set_blocking(child.stdout.fileno(), False)
-    while time.monotonic() < deadline:
-        line = child.stdout.readline()
-        if line:
-            return child, json.loads(line)
-        if child.poll() is not None:
-            raise SystemExit(f"the emulator exited with {child.returncode} before it was ready")
-        time.sleep(0.1)
-    child.kill()
-    raise SystemExit(f"the emulator was not ready within {timeout_s:.0f}s")
 
 
 # -- the crawl --------------------------------------------------------------------------------
@@ -140,30 +84,17 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100, help="Prefer: odata.maxpagesize")
     parser.add_argument("--ready-timeout-s", type=float, default=170.0, help="world generation and start-up")
     parser.add_argument("--timeout-s", type=float, default=120.0, help="the crawl")
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--tls-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve is not None:
-        asyncio.run(serve(args.serve, args.tls_dir))
-        return
     machine_info = machine()
-    with tempfile.TemporaryDirectory(prefix="graph-crawl-bench-") as tls_dir:
-        child, ready = start_emulator(args.messages, Path(tls_dir), args.ready_timeout_s)
-        try:
-            settings = MicrosoftSettings(
-                tenant_id=ms_face.DEMO_TENANT, client_id=ms_face.DEMO_CLIENT_ID, client_secret=SecretStr(ms_face.DEMO_CLIENT_SECRET),
-                authority_url=ready["base_url"], graph_url=f"{ready['base_url']}/v1.0", validate_authority=False,
-                ca_bundle=Path(ready["ca_file"]), max_page_size=args.page_size)
-            figures = asyncio.run(asyncio.wait_for(crawl(settings, ready["user"]), timeout=args.timeout_s))
-        finally:
-            child.stdin.close()  # type: ignore[union-attr]
-            child.wait(timeout=10)
+    with running_emulator(messages=args.messages, faces=("microsoft",), ready_timeout_s=args.ready_timeout_s) as ready:
+        settings = ready.microsoft_settings(max_page_size=args.page_size)
+        figures = asyncio.run(asyncio.wait_for(crawl(settings, ready.user), timeout=args.timeout_s))
     report = {
         "benchmark": "graph_crawl", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": {"messages": args.messages, "page_size": args.page_size, "users": 1,
                        "mailbox_concurrency": settings.mailbox_concurrency,
-                       "emulator": "separate process, TLS, Microsoft face", "world_generation_s": ready["world_generation_s"],
-                       "world_cached": ready["world_cached"]},
+                       "emulator": "separate process, TLS, Microsoft face", "world_generation_s": ready.world_generation_s,
+                       "world_cached": ready.world_cached},
         "results": figures, "machine": machine_info,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -171,8 +102,8 @@ def main() -> None:
     print(f"graph delta crawl: {figures['messages']} messages in {figures['seconds']} s = {figures['messages_per_s']} messages/s, "
           f"{figures['http_requests']} HTTP requests ({figures['message_pages']} message pages of <= {args.page_size}, "
           f"{figures['folders']} folders); connector CPU {figures['connector_cpu_s']} s "
-          f"({figures['messages_per_connector_cpu_s']} messages per CPU-second); world {'loaded' if ready['world_cached'] else 'generated'} "
-          f"in {ready['world_generation_s']} s (untimed)")
+          f"({figures['messages_per_connector_cpu_s']} messages per CPU-second); world {'loaded' if ready.world_cached else 'generated'} "
+          f"in {ready.world_generation_s} s (untimed)")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -58,7 +58,7 @@ from harness.progress import (
     watch,
 )
 from harness.report import RESULTS_DIR, free_port, load_line, machine_info, write_json
-from harness.stack import Stack, cleanup, open_stack, worker_env
+from harness.stack import Stack, cleanup, open_stack, register_schemas, worker_env
 from harness.worker import WorkerProcess
 from harness.workload import (
     USERS,
@@ -413,6 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = machine_info()
     stack = open_stack("processors")
     ensure_topics(stack.kafka)
+    register_schemas(stack)
     print(f"topic prefix {stack.prefix}", flush=True)
     groups = [stack.kafka.group(g) for s in args.service_list
               for g in (SERVICES[s].group, f"ceiling-{s}-1", f"ceiling-{s}-2")]

@@ -80,6 +80,11 @@ class KafkaSender:
         self._poller.start()
 
     @property
+    def config(self) -> dict[str, Any]:
+        """Its producer's librdkafka configuration (a copy)."""
+        return dict(self._config)
+
+    @property
     def pending(self) -> int:
         """Records handed over and not acknowledged yet."""
         return len(self._pending)

@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.exceptions import PayloadStoreError
@@ -69,6 +70,12 @@ class Publisher:
     @property
     def pending(self) -> int:
         return self._sender.pending
+
+    @property
+    def producer_config(self) -> dict[str, Any]:
+        """The librdkafka configuration it produces with (a copy: what a benchmark's raw
+        producer is given, to compare like with like)."""
+        return self._sender.config
 
     # -- updates and batches ---------------------------------------------------------------
 

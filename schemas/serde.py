@@ -40,6 +40,7 @@ from schemas.exceptions import (
 from schemas.models import EVENT_MODELS, AvroModel, Event
 from schemas.registry_client import NOT_FOUND_CODES, call_registry
 from schemas.subjects import subject_name
+from schemas.union_hints import UnionHints
 
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">bI")
@@ -83,6 +84,7 @@ class AvroEventSerde:
         self._writer_overrides = dict(writer_schemas or {})
         self._write_ids: dict[tuple[str, str], int] = {}
         self._writer_schemas: dict[str, Any] = {}
+        self._writer_hints: dict[str, UnionHints] = {}
         self._read_plans: dict[int, _ReadPlan] = {}
 
     # -- writing ---------------------------------------------------------------------------
@@ -99,7 +101,7 @@ class AvroEventSerde:
         buffer = io.BytesIO()
         buffer.write(_HEADER.pack(MAGIC_BYTE, schema_id))
         try:
-            fastavro.schemaless_writer(buffer, self._writer_schemas[record_name], datum)
+            fastavro.schemaless_writer(buffer, self._writer_schemas[record_name], self._writer_hints[record_name](datum))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise SerializationError(f"{record_name} does not fit its schema: {type(exc).__name__}: {exc}") from exc
         return buffer.getvalue()
@@ -129,6 +131,7 @@ class AvroEventSerde:
                 raise
             schema_id = found.schema_id
         self._writer_schemas[record_name] = fastavro.parse_schema(schema)
+        self._writer_hints[record_name] = UnionHints(schema)
         self._write_ids[(topic, record_name)] = schema_id
         return schema_id
 

@@ -9,6 +9,7 @@ from typing import Any
 from connectors.redis.payload_store import payload_key
 from schemas.models import (
     Address,
+    AppliedChange,
     Attachment,
     Attendee,
     AttendeeType,
@@ -18,6 +19,7 @@ from schemas.models import (
     CalendarBatchEvent,
     CalendarEvent,
     CalendarUpdateEvent,
+    Carrier,
     ChangeType,
     Contact,
     ContactBatchEvent,
@@ -25,9 +27,9 @@ from schemas.models import (
     ContactPhone,
     ContactUpdateEvent,
     DocType,
+    Email,
     EmailBackfillEvent,
     EmailUpdateEvent,
-    Email,
     Event,
     EventKind,
     EventMetadata,
@@ -35,9 +37,20 @@ from schemas.models import (
     EventTime,
     IntegrationConnectedEvent,
     IntegrationNeedsReauthEvent,
+    MeetingContext,
+    MeetingKindCount,
+    MeetingsSyncedEvent,
+    MeetingTombstone,
+    MeetingUpdateEvent,
+    MeetingUpdateKind,
+    Package,
     PayloadRef,
     Provider,
     ResponseStatus,
+    ShipmentStatus,
+    ShipmentUpdateEvent,
+    ShipmentUpdateKind,
+    StatusChange,
 )
 
 T0 = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
@@ -150,6 +163,54 @@ def email_update(change: ChangeType = ChangeType.created, *, user_id: str = "use
     )
 
 
+def meeting_update(*, user_id: str = "user-1", deleted: bool = False) -> MeetingUpdateEvent:
+    """A meetings-service update as it announces one: a created meeting, or a deleted one's tombstone."""
+    applied = AppliedChange(event_id="9f0c1b9e-0000-4000-8000-000000000001", kind="deleted" if deleted else "created")
+    if deleted:
+        carried: dict[str, Any] = {"tombstone": MeetingTombstone(
+            user_id=user_id, event_id="evt-1_20261109", deleted_at=T0, series_master_id="evt-1",
+            original_start=EventTime(at=T0 + dt.timedelta(days=7), time_zone="Europe/Berlin"),
+            last_version_marker="ck-2", stored_at=T0 + dt.timedelta(seconds=5), applied=applied,
+        )}
+    else:
+        item = calendar_event()
+        carried = {"context": MeetingContext(
+            user_id=user_id, event_id=item.id, provider=item.provider, ical_uid=item.ical_uid, title=item.title,
+            start=item.start, end=item.end, kind=item.kind, recurrence=item.recurrence, status=item.status,
+            organizer=item.organizer, attendees=item.attendees, version_marker=item.version_marker,
+            provider_updated_at=item.updated_at, occurred_at=T0, applied=applied,
+        )}
+    return MeetingUpdateEvent(
+        metadata=metadata("MeetingUpdateEvent", user_id=user_id, source_service="meetings"),
+        kind=MeetingUpdateKind.deleted if deleted else MeetingUpdateKind.created,
+        caused_by=f"{applied.event_id}:{'evt-1_20261109' if deleted else 'evt-1'}", **carried,
+    )
+
+
+def meetings_synced(*, user_id: str = "user-1") -> MeetingsSyncedEvent:
+    return MeetingsSyncedEvent(
+        metadata=metadata("MeetingsSyncedEvent", user_id=user_id, source_service="meetings"),
+        caused_by="9f0c1b9e-0000-4000-8000-000000000002", batch_index=3, count=5,
+        kinds=[MeetingKindCount(kind=MeetingUpdateKind.cancelled, count=1), MeetingKindCount(kind=MeetingUpdateKind.created, count=4)],
+    )
+
+
+def shipment_update(*, user_id: str = "user-1") -> ShipmentUpdateEvent:
+    """A shipments-service update: a UPS package delivered after it shipped, from two e-mails."""
+    shipped, delivered = T0, T0 + dt.timedelta(days=2)
+    package = Package(
+        user_id=user_id, carrier=Carrier.ups, tracking_number="1Z999AA10123456784", status=ShipmentStatus.delivered,
+        status_history=[StatusChange(status=ShipmentStatus.shipped, at=shipped, email_id="m-1"),
+                        StatusChange(status=ShipmentStatus.delivered, at=delivered, email_id="m-2")],
+        source_email_ids=["m-1", "m-2"], merchant="Blue Bottle Coffee", first_seen=shipped, last_updated=delivered,
+        last_event_id="9f0c1b9e-0000-4000-8000-000000000003",
+    )
+    return ShipmentUpdateEvent(
+        metadata=metadata("ShipmentUpdateEvent", user_id=user_id, source_service="shipments", occurred_at=delivered),
+        kind=ShipmentUpdateKind.delivered, caused_by=f"{package.last_event_id}:m-2:{package.tracking_number}", package=package,
+    )
+
+
 def one_of_each_event(user_id: str = "user-1") -> list[Event]:
     """Every event type, with nested records, refs and enums exercised."""
     md = lambda name, **kw: metadata(name, user_id=user_id, **kw)  # noqa: E731
@@ -214,4 +275,8 @@ def one_of_each_event(user_id: str = "user-1") -> list[Event]:
             started_at=T0,
             finished_at=T0 + dt.timedelta(minutes=4),
         ),
+        meeting_update(user_id=user_id),
+        meeting_update(user_id=user_id, deleted=True),
+        meetings_synced(user_id=user_id),
+        shipment_update(user_id=user_id),
     ]

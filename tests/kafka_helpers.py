@@ -9,8 +9,16 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connectors.kafka.event_subjects import event_subjects
 from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import MEETING_UPDATES, SHIPMENT_UPDATES, TOPICS
+from schemas.avsc import load_event_schemas
+from schemas.models import EVENT_MODELS, Event
+from schemas.registry_admin import SchemaRegistrar, register_all
 
 
 def create_topic(settings: KafkaSettings, name: str, *, partitions: int = 1, config: dict[str, str] | None = None) -> None:
@@ -112,10 +120,31 @@ def consume_until(
     return messages
 
 
-def deduplicated(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What a reader that drops the event ids it has seen keeps of derived events (JSON)."""
-    seen: set[str] = set()
-    return [e for e in events if not (e["event_id"] in seen or seen.add(e["event_id"]))]
+def register_derived_schemas(settings: KafkaSettings, registry: SchemaRegistryClient) -> None:
+    """Register the subjects of the derived topics (``meeting-updates``, ``shipment-updates``)
+    under ``settings``' topic prefix, as ``officestream schemas register`` does: the meetings and
+    shipments workers write only with registered schemas."""
+    derived = [spec for spec in TOPICS if spec.name in (MEETING_UPDATES, SHIPMENT_UPDATES)]
+    reports = register_all(SchemaRegistrar(registry), event_subjects(settings, load_event_schemas(), specs=derived).subjects)
+    assert all(r.status in ("registered", "unchanged") for r in reports), [r.describe() for r in reports]
+
+
+def read_plainly(registry: SchemaRegistryClient, messages: list[Message]) -> list[Event]:
+    """``messages`` decoded as a consumer in another language would: confluent-kafka's own
+    ``AvroDeserializer`` with the registry alone (the writer's schema, none of the project's
+    files), each datum typed by the ``metadata.event_type`` it carries."""
+    plain = AvroDeserializer(registry)
+    events: list[Event] = []
+    for message in messages:
+        datum: Any = plain(message.value(), SerializationContext(message.topic(), MessageField.VALUE))
+        events.append(EVENT_MODELS[f"io.officestream.{datum['metadata']['event_type']}"].from_avro(datum))
+    return events
+
+
+def deduplicated(events: list[Event]) -> list[Event]:
+    """What a reader that drops the event ids it has seen keeps of derived events."""
+    seen: set[uuid.UUID] = set()
+    return [e for e in events if not (e.metadata.event_id in seen or seen.add(e.metadata.event_id))]
 
 
 def committed_offsets(kafka: KafkaSettings, group: str, topic: str) -> dict[int, tuple[int, int]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,10 +17,13 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from connectors.kafka.admin import ensure_topics
 from connectors.kafka.event_subjects import event_subjects
 from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topics import TOPICS
 from connectors.redis.settings import RedisSettings
 from schemas.avsc import load_event_schemas
+from schemas.registry_admin import SchemaRegistrar, register_all
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
 
@@ -60,6 +65,20 @@ def open_stack(bench: str) -> Stack:
     return stack
 
 
+@contextmanager
+def stack_for_run(bench: str, topics: Collection[str], *, keep: bool, groups: Sequence[str] = ()) -> Iterator[Stack]:
+    """``open_stack`` with the catalogue's ``topics`` created under the run's prefix (printed);
+    at the end the run's topics, ``groups`` and subjects are deleted unless ``keep``."""
+    stack = open_stack(bench)
+    ensure_topics(stack.kafka, specs=[spec for spec in TOPICS if spec.name in topics])
+    print(f"topic prefix {stack.prefix}", flush=True)
+    try:
+        yield stack
+    finally:
+        if not keep:
+            cleanup(stack, list(groups))
+
+
 def _unreachable(stack: Stack) -> str | None:
     """The first component that does not answer within a few seconds, described; else None."""
     try:
@@ -76,6 +95,17 @@ def _unreachable(stack: Stack) -> str | None:
     except redis.RedisError as exc:
         return f"Redis unreachable at {stack.redis.url} ({type(exc).__name__})"
     return None
+
+
+def register_schemas(stack: Stack) -> None:
+    """Register every event schema under the run's prefix, as ``officestream schemas register``
+    does before workers start: the meetings and shipments workers write their derived events
+    only with registered schemas."""
+    plan = event_subjects(stack.kafka, load_event_schemas())
+    reports = register_all(SchemaRegistrar(registry_client(stack.registry)), plan.subjects)
+    refused = [r.describe() for r in reports if r.status == "incompatible"]
+    if refused:
+        raise SystemExit("schemas not registered:\n" + "\n".join(refused))
 
 
 def worker_env(stack: Stack, data_dir: Path, **extra: str) -> dict[str, str]:

@@ -24,6 +24,9 @@ from schemas.models import (
     EmailUpdateEvent,
     IntegrationConnectedEvent,
     IntegrationNeedsReauthEvent,
+    MeetingsSyncedEvent,
+    MeetingUpdateEvent,
+    ShipmentUpdateEvent,
 )
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -111,8 +114,16 @@ _EVENTS = (
         doc="contact changes and batches, key user_id",
         event_types=(ContactUpdateEvent.avro_name, ContactBatchEvent.avro_name),
     ),
-    TopicSpec(name=SHIPMENT_UPDATES, doc="package state changes from the shipments service, key user_id"),
-    TopicSpec(name=MEETING_UPDATES, doc="meeting context changes from the meetings service, key user_id"),
+    TopicSpec(
+        name=SHIPMENT_UPDATES,
+        doc="package state changes from the shipments service, key user_id",
+        event_types=(ShipmentUpdateEvent.avro_name,),
+    ),
+    TopicSpec(
+        name=MEETING_UPDATES,
+        doc="meeting context changes and batch summaries from the meetings service, key user_id",
+        event_types=(MeetingUpdateEvent.avro_name, MeetingsSyncedEvent.avro_name),
+    ),
     TopicSpec(
         name=BACKFILL_PROGRESS,
         doc="backfill progress and completion, key user_id",

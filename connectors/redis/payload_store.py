@@ -27,6 +27,7 @@ import httpx
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from connectors.key_parts import escape_part
 from connectors.redis.exceptions import PayloadCorrupt, PayloadMissing, PayloadRefused, PayloadStoreUnavailable
 from connectors.redis.failures import redis_failure
 from connectors.redis.settings import DEFAULT_MAX_PAYLOAD_BYTES
@@ -46,11 +47,7 @@ def payload_key(user_id: str, doc_type: DocType, doc_id: str) -> str:
     Each part is escaped (``%`` as ``%25``, then ``:`` as ``%3A``), so a user or document id
     holding ``:`` cannot make one user's key equal another's: ``("a:b", email, "c")`` and
     ``("a", email, "b:c")`` are different keys. The rule is injective; keys are never parsed."""
-    return "office:" + ":".join(_key_part(part) for part in (user_id, doc_type.value, doc_id))
-
-
-def _key_part(part: str) -> str:
-    return part.replace("%", "%25").replace(":", "%3A")
+    return "office:" + ":".join(escape_part(part) for part in (user_id, doc_type.value, doc_id))
 
 
 def content_type(doc_type: DocType) -> str:

@@ -1,8 +1,12 @@
-"""Derived events (``meeting-updates``, ``shipment-updates``): a small JSON envelope.
+"""Derived events (``meeting-updates``, ``shipment-updates``): registered Avro events, like every
+other officestream event.
 
-The services emit what they derived as JSON rather than Avro: the payloads (meeting contexts,
-packages) are the services' own models and still move quickly. The envelope carries the same
-identity and timing as Avro events' metadata, so consumers deduplicate and order them alike.
+The services announce what they derived as ``MeetingUpdateEvent`` / ``MeetingsSyncedEvent``
+and ``ShipmentUpdateEvent`` (``schemas/avro/``), written in the Confluent wire format by the
+schemas serde (``derived_sender.py``), so a consumer in any language reads them with
+the registry alone. Their ``metadata`` is built here from the event that caused them: its
+``occurred_at`` (unless the service dates the change itself), ``correlation_id``, provider and
+trace (with a span of its own).
 
 Crash safety: a derived event and the state write it announces (a table's changelog record, the
 idempotence ledger) are separate records on separate partitions, so a worker that dies between
@@ -22,9 +26,10 @@ with ``isolation.level=read_committed`` or see aborted events. Re-emission asks 
 what at-least-once delivery already asks of them: drop an event id they have seen.
 
 That works because ids depend on the cause alone: ``uuid5`` of the service, the user, the kind
-and ``caused_by`` (the source event id and the item), never on ``produced_at`` or the payload,
-which a re-emission rebuilds from stored state at another time. One cause makes one event of a
-kind; callers name causes precisely enough for that.
+(``meeting.created``, ``shipment.delivered``...) and ``caused_by`` (the source event id and the
+item), never on ``produced_at`` or the payload, which a re-emission rebuilds from
+stored state at another time. One cause makes one event of a kind; callers name causes
+precisely enough for that.
 """
 
 from __future__ import annotations
@@ -32,82 +37,55 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from importlib import metadata as distribution
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from schemas.models import Event, EventMetadata
 
-from processors.common.exceptions import PoisonMessage
-
-
-class DerivedEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    event_id: str
-    #: e.g. ``meeting.created``, ``shipment.delivered``.
-    kind: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
-    user_id: str = Field(min_length=1)
-    occurred_at: AwareDatetime
-    produced_at: AwareDatetime
-    source_service: str
-    #: The event this was derived from: correlates the chain across services.
-    caused_by: str | None = None
-    payload: dict[str, Any]
+#: ``send(event)``: announce one derived event (``derived_sender.derived_sender``: encoded with
+#: the serde, keyed by ``metadata.user_id``).
+Send = Callable[[Event], Awaitable[None]]
 
 
-def derived_event(
-    *, kind: str, user_id: str, payload: dict[str, Any], occurred_at: dt.datetime, source_service: str,
-    caused_by: str | None, now: dt.datetime,
-) -> DerivedEvent:
-    """A new derived event. Its id is derived from what caused it (module docstring), so a
-    replayed cause yields the same id and consumers drop the duplicate; without a cause, a
-    random id."""
-    return DerivedEvent(
-        event_id=derived_event_id(source_service, user_id, kind, caused_by) if caused_by else str(uuid.uuid4()),
-        kind=kind, user_id=user_id, occurred_at=occurred_at, produced_at=now,
-        source_service=source_service, caused_by=caused_by, payload=payload,
+def _source_version() -> str:
+    try:
+        return distribution.version("officestream")
+    except distribution.PackageNotFoundError:  # run from a source tree that is not installed
+        return "0+unknown"
+
+
+#: ``metadata.source_version`` of the services' derived events: the installed officestream.
+SOURCE_VERSION = _source_version()
+
+
+def derived_metadata(
+    *, event_type: str, kind: str, cause: EventMetadata, caused_by: str, source_service: str, now: dt.datetime,
+    user_id: str | None = None, occurred_at: dt.datetime | None = None,
+) -> EventMetadata:
+    """The metadata of the ``kind`` event (``meeting.created``...) of type ``event_type`` that
+    ``source_service`` derives from the event whose metadata is ``cause``, for the item named
+    by ``caused_by``: its id follows from that cause alone (module docstring); the user,
+    ``occurred_at``, correlation id, provider and trace are the cause's unless given."""
+    user_id = user_id or cause.user_id
+    event_id = derived_event_id(source_service, user_id, kind, caused_by)
+    return EventMetadata(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred_at or cause.occurred_at,
+        produced_at=now,
+        trace_id=cause.trace_id,
+        # The span of announcing this event, as stable as its id (no random bytes per emission):
+        # the id's last 64 bits, never all zero (they start with the UUID variant bits, 10xx).
+        span_id=event_id.hex[16:],
+        correlation_id=cause.correlation_id,
+        user_id=user_id,
+        provider=cause.provider,
+        source_service=source_service,
+        source_version=SOURCE_VERSION,
     )
 
 
-def derived_event_id(source_service: str, user_id: str, kind: str, caused_by: str) -> str:
+def derived_event_id(source_service: str, user_id: str, kind: str, caused_by: str) -> uuid.UUID:
     """The id of the ``kind`` event ``source_service`` derives for ``user_id`` from ``caused_by``:
     the same on every emission, whatever the payload or the time."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([source_service, user_id, kind, caused_by])))
-
-
-def encode_derived(event: DerivedEvent) -> bytes:
-    """The message value of a derived event (UTF-8 JSON, what ``decode_derived`` reads)."""
-    return event.model_dump_json().encode()
-
-
-_EMPTY_PAYLOAD_TAIL = b'"payload":{}}'
-
-
-def encode_derived_with_payload(
-    *, kind: str, user_id: str, payload_json: bytes, occurred_at: dt.datetime, source_service: str,
-    caused_by: str | None, now: dt.datetime,
-) -> bytes:
-    """``encode_derived(derived_event(...))`` for a payload the caller has already encoded as a
-    JSON object (a record's ``model_dump_json``): the envelope is validated and encoded without
-    the payload, which is then put in place as it is, so it is neither parsed nor encoded again."""
-    envelope = derived_event(
-        kind=kind, user_id=user_id, payload={}, occurred_at=occurred_at, source_service=source_service,
-        caused_by=caused_by, now=now,
-    )
-    encoded = encode_derived(envelope)
-    # ``payload`` is the model's last field, so its empty object closes the envelope.
-    assert encoded.endswith(_EMPTY_PAYLOAD_TAIL), "DerivedEvent.payload must stay the last field"
-    if not (payload_json.startswith(b"{") and payload_json.endswith(b"}")):
-        raise ValueError("payload_json must be one JSON object")
-    return encoded[: -len(_EMPTY_PAYLOAD_TAIL)] + b'"payload":' + payload_json + b"}"
-
-
-async def decode_derived(value: bytes | None) -> DerivedEvent:
-    """Parse a derived event; anything else is a PoisonMessage with the reason."""
-    if value is None:
-        raise PoisonMessage("empty message where a derived event was expected")
-    try:
-        return DerivedEvent.model_validate_json(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "message"
-        raise PoisonMessage(f"not a derived event: {where}: {first['msg']}") from exc
+    return uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([source_service, user_id, kind, caused_by]))

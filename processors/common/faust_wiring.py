@@ -109,11 +109,6 @@ def raw_topic(app: faust.App, *names: str) -> Any:
     return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", allow_empty=True)
 
 
-def json_topic(app: faust.App, name: str) -> Any:
-    """A derived-events topic (``meeting-updates``, ``shipment-updates``): JSON values, key user_id."""
-    return app.topic(name, key_type=bytes, key_serializer="raw", value_serializer="json")
-
-
 def before_commit(app: faust.App, hook: Callable[[], Awaitable[None]]) -> None:
     """Run ``hook`` before every offset commit: faust flushes the producer before it commits,
     and the worker's producer awaits these hooks first. For work a service finishes after the
@@ -134,29 +129,6 @@ def crash_app(app: faust.App) -> Callable[[BaseException], None]:
         crashing.append(asyncio.ensure_future(app.crash(exc)))
 
     return crash
-
-
-def derived_sender(app: faust.App, name: str) -> Callable[[bytes, bytes], Awaitable[None]]:
-    """``send(key, value)`` for already encoded derived events on topic ``name``: handed to the
-    worker's librdkafka producer at once, without faust's message machinery (faust flushes that
-    producer before it commits offsets, so the event is on the broker before the record that
-    caused it counts as processed); through faust's topic when the producer is another one.
-    An event the producer refuses (larger than the topics accept) raises ``RecordRefused``, a
-    ``WorkerMustStop``: the worker stops before any commit past the message that caused it."""
-    topic = json_topic(app, name)
-
-    async def send(key: bytes, value: bytes) -> None:
-        producer = app.producer
-        if isinstance(producer, faust_transport.LibrdkafkaProducer) and producer.sends_directly and not app.in_transaction:
-            producer.send_record(name, key, value, None, on_delivered=_delivered)
-        else:
-            await topic.send(key=key, value=value)
-
-    return send
-
-
-def _delivered(topic: str, partition: int, offset: int) -> None:
-    """Nothing to record once a derived event is on the broker (failures stop the worker)."""
 
 
 def avro_decoder() -> Decoder:

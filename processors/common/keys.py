@@ -17,9 +17,8 @@ from schemas.redaction import user_ref
 
 
 def user_of(decoded: Any) -> str | None:
-    """The user an event belongs to: ``metadata.user_id`` (Avro events) or ``user_id`` (derived events)."""
-    metadata = getattr(decoded, "metadata", None)
-    user_id = getattr(metadata, "user_id", None) if metadata is not None else getattr(decoded, "user_id", None)
+    """The user an event belongs to: its ``metadata.user_id`` (derived events' too)."""
+    user_id = getattr(getattr(decoded, "metadata", None), "user_id", None)
     return user_id if isinstance(user_id, str) else None
 
 

@@ -17,15 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
 
 import faust
 
+from processors.common.derived import Send
 from processors.common.settings import ProcessorSettings
+from schemas.models import Event
 
 log = logging.getLogger("officestream.processors")
-
-Send = Callable[[bytes, bytes], Awaitable[None]]
 
 
 def with_kill_switch(app: faust.App, settings: ProcessorSettings, send: Send) -> Send:
@@ -35,12 +34,12 @@ def with_kill_switch(app: faust.App, settings: ProcessorSettings, send: Send) ->
     moment, number = settings.test_kill_at_derived.split(":")
     target, count = int(number), 0
 
-    async def send_then_maybe_die(key: bytes, value: bytes) -> None:
+    async def send_then_maybe_die(event: Event) -> None:
         nonlocal count
         count += 1
         if count == target and moment == "before":
             await _die_once_flushed(app, f"before sending derived event {count}")
-        await send(key, value)
+        await send(event)
         if count == target:
             await _die_once_flushed(app, f"after sending derived event {count}")
 

@@ -74,8 +74,8 @@ def event_id_of(decoded: Any) -> str:
 
 
 class RecordProcessor:
-    """Decodes with ``decode`` (the Avro serde's ``decode``, or a JSON decoder for derived
-    topics) and hands the result to ``handler``."""
+    """Decodes with ``decode`` (the Avro serde's ``decode``, unless a caller gives another) and
+    hands the result to ``handler``."""
 
     def __init__(
         self,

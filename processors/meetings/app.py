@@ -1,8 +1,9 @@
 """meetings: calendar changes into meeting contexts and ``meeting-updates``.
 
-``meeting-updates`` carries one ``meeting.<created|updated|cancelled|deleted>`` event (payload:
-the meeting context) per change from ``CalendarUpdateEvent``, and one ``meeting.synced`` event
-(payload: counts by kind) per ``CalendarBatchEvent`` (``processors/meetings/handling.py``).
+``meeting-updates`` carries one ``MeetingUpdateEvent`` (``created``, ``updated``, ``cancelled``
+with the meeting context, ``deleted`` with its tombstone) per change from ``CalendarUpdateEvent``,
+and one ``MeetingsSyncedEvent`` (counts by kind) per ``CalendarBatchEvent``
+(``processors/meetings/handling.py``): registered Avro, like every other event.
 
 Run with ``faust -A processors.meetings.app worker -l info`` (or ``officestream worker meetings``).
 The meeting records themselves carry the version and tombstone rules, so they are this
@@ -31,9 +32,9 @@ from processors.common.faust_wiring import (
     build_processor,
     create_app,
     create_payload_store,
-    derived_sender,
     json_table,
 )
+from processors.common.derived_sender import derived_sender
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.kill_switch import with_kill_switch

@@ -1,12 +1,11 @@
 """Apply one calendar change to one user's meeting state: upsert, cancel, delete, idempotently.
 
-Ordering rules (a redelivered or older version changes nothing):
-1. an equal provider ``version_marker`` (changeKey / etag) is the same version: a duplicate;
-2. otherwise the provider's ``updated_at`` decides when both sides have one (the provider's clock
-   orders the provider's edits better than ours);
-3. otherwise, or when it ties, the change's ``occurred_at`` decides;
-4. on a full tie, a change whose content differs is applied: the partition's order is the only
-   order left, and it is the same on every replay. Identical content is a duplicate.
+Ordering rules (a redelivered or older version changes nothing): the one version order of
+every service (``processors/common/versions.py``: the provider's ``updated_at``, then the
+version marker — equal ones are the same version, numeric ones such as Google's etags are
+ordered —, then the change's ``occurred_at``); on a full tie, a change whose content differs is
+applied (the partition's order is the only order left, and it is the same on every replay),
+and identical content is a duplicate.
 A delete has no provider time, so it is ordered by ``occurred_at`` alone and wins ties. It leaves
 a ``MeetingTombstone`` that an update must beat on every clock it has to bring the meeting back.
 Series need nothing special here: masters, occurrences and exceptions are stored under their own
@@ -19,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from processors.common.versions import Version, compare_updates
 from processors.meetings.context import MeetingContext, MeetingRecord, MeetingTombstone
 from processors.meetings.exceptions import InvalidCalendarChange
 from processors.meetings.recurrence import check_recurrence
@@ -116,23 +116,22 @@ def _upsert_kind(incoming: MeetingContext, *, live_before: bool) -> MeetingChang
 
 
 def _is_duplicate_or_older(incoming: MeetingContext, existing: MeetingContext) -> bool:
-    if incoming.version_marker is not None and incoming.version_marker == existing.version_marker:
-        return True
-    order = _compare_versions(
-        incoming.provider_updated_at, incoming.occurred_at, existing.provider_updated_at, existing.occurred_at
-    )
-    return order < 0 or incoming.same_content(existing)
+    """The one version order of every service (``processors/common/versions.py``); a newer
+    version with the very same content changes nothing either."""
+    order = compare_updates(_version(incoming), _version(existing))
+    if order is not None and order <= 0:
+        return True  # the same provider version, or an older one
+    return incoming.same_content(existing)
 
 
-def _compare_versions(
-    updated_a: dt.datetime | None, occurred_a: dt.datetime, updated_b: dt.datetime | None, occurred_b: dt.datetime
-) -> int:
-    """-1, 0 or 1 as version a is older than, tied with or newer than version b."""
-    if updated_a is not None and updated_b is not None and updated_a != updated_b:
-        return 1 if updated_a > updated_b else -1
-    if occurred_a != occurred_b:
-        return 1 if occurred_a > occurred_b else -1
-    return 0
+def _version(context: MeetingContext) -> Version:
+    updated = context.provider_updated_at
+    return Version(event_id="", occurred_at_ms=_millis(context.occurred_at),
+                   changed_at_ms=_millis(updated) if updated is not None else None, marker=context.version_marker)
+
+
+def _millis(at: dt.datetime) -> int:
+    return int(at.timestamp() * 1000)
 
 
 def _tombstone_holds(tombstone: MeetingTombstone, incoming: MeetingContext) -> bool:

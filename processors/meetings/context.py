@@ -1,8 +1,10 @@
 """What the meetings service keeps per user and meeting: a ``MeetingContext`` or a tombstone.
 
-Both live in one faust table keyed ``{user_id}:{event_id}`` and travel on ``meeting-updates`` as
-JSON. A delete leaves a ``MeetingTombstone`` instead of removing the key, because a late,
-older update must still find out that the meeting is gone (``changes.py`` compares against it).
+Both live in one faust table keyed ``{user_id}:{event_id}``, as JSON, and are announced on
+``meeting-updates`` as their Avro twins (``schemas.models.MeetingContext``, ``MeetingTombstone``;
+a test keeps the fields aligned). A delete leaves a ``MeetingTombstone`` instead of removing the
+key, because a late, older update must still find out that the meeting is gone (``changes.py``
+compares against it).
 Tombstones can be dropped once no late update can plausibly arrive (``is_expired_tombstone``).
 """
 
@@ -172,7 +174,7 @@ _RECORD_ADAPTER: TypeAdapter[MeetingContext | MeetingTombstone] = TypeAdapter(Me
 
 
 def dump_meeting_record(record: MeetingContext | MeetingTombstone) -> bytes:
-    """UTF-8 JSON for a faust table value or a ``meeting-updates`` message."""
+    """UTF-8 JSON for a faust table value."""
     return record.model_dump_json().encode()
 
 

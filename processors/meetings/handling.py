@@ -2,8 +2,9 @@
 
 Each item change is applied to the stored meeting record (``changes.apply_calendar_change``
 keeps the version and tombstone rules), the new record is stored, and the change announced:
-a ``CalendarUpdateEvent``'s change as ``meeting.<kind>`` with the meeting context, a
-``CalendarBatchEvent`` (backfill, resync) once, as ``meeting.synced`` with counts by kind —
+a ``CalendarUpdateEvent``'s change as a ``MeetingUpdateEvent`` (``meeting.<kind>``) with the
+meeting context or tombstone, a ``CalendarBatchEvent`` (backfill, resync) once, as a
+``MeetingsSyncedEvent`` (``meeting.synced``) with counts by kind —
 50 "meeting created" notifications per batch would bury the user, and every context is in
 the meetings table's changelog for whoever needs them all.
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 
 from connectors.kafka.topics import MEETINGS
-from processors.common.derived import derived_event, encode_derived, encode_derived_with_payload
+from processors.common.derived import Send, derived_metadata
 from processors.common.exceptions import PoisonMessage
 from processors.common.items import ItemChange, apply_each
 from processors.meetings.changes import apply_calendar_change
@@ -35,12 +36,17 @@ from processors.meetings.context import (
 )
 from processors.meetings.exceptions import MeetingsError
 from processors.meetings.expiry import TombstoneIndex, drop_expired_tombstones
-from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event
+from schemas.models import (
+    CalendarBatchEvent,
+    CalendarUpdateEvent,
+    ChangeType,
+    Event,
+    MeetingKindCount,
+    MeetingsSyncedEvent,
+    MeetingUpdateEvent,
+)
 
 log = logging.getLogger("officestream.processors.meetings")
-
-#: ``send(key, value)``: one encoded ``meeting-updates`` message, key ``user_id``.
-Send = Callable[[bytes, bytes], Awaitable[None]]
 
 
 async def handle_calendar_message(
@@ -60,21 +66,17 @@ async def handle_calendar_message(
         announced = store_change(event, item, table=table, now=now(), tombstones=tombstones)
         if announced is None:
             return
-        kind, record_json = announced
+        kind, record = announced
         if batched:
             kinds[kind] += 1
             return
-        await send(item.user_id.encode(), encode_derived_with_payload(
-            kind=f"meeting.{kind}", user_id=item.user_id, payload_json=record_json,
-            occurred_at=event.metadata.occurred_at, source_service=MEETINGS,
-            caused_by=f"{event.metadata.event_id}:{item.doc_id}", now=now(),
-        ))
+        await send(meeting_update(event, item, kind, record, now()))
 
     try:
         await apply_each(changes, apply_one, unreadable=unreadable)
     finally:
         if kinds:
-            await send(event.metadata.user_id.encode(), _batch_summary(event, kinds, now()))
+            await send(_batch_summary(event, kinds, now()))
         if tombstones is not None and tombstone_retention:
             _drop_expired(table, tombstones, event.metadata.user_id, now(), tombstone_retention)
 
@@ -82,9 +84,9 @@ async def handle_calendar_message(
 def store_change(
     event: Event, item: ItemChange, *, table: MutableMapping[str, bytes], now: dt.datetime,
     tombstones: TombstoneIndex | None = None,
-) -> tuple[str, bytes] | None:
+) -> tuple[str, MeetingRecord] | None:
     """Apply one item of ``event`` to ``table``: the change kind to announce and the stored
-    record's JSON, or None when there is nothing to announce (an older or superseded version, or
+    record, or None when there is nothing to announce (an older or superseded version, or
     a duplicate of a change another event stored).
 
     A redelivery or replay of the event that stored the current record is announced again, and
@@ -105,14 +107,27 @@ def store_change(
         if stored is None or existing is None or existing.applied is None or existing.applied.event_id != cause:
             return None
         table[key] = stored  # a compacted, idempotent write: the changelog gets it back if lost
-        return existing.applied.kind, stored
+        return existing.applied.kind, existing
     record = _as_applied(change.record, AppliedChange(event_id=cause, kind=change.kind.value), now)
-    # Encoded once (pydantic, in Rust): the table value and the update's payload.
-    record_json = dump_meeting_record(record)
-    table[change.key] = record_json
+    table[change.key] = dump_meeting_record(record)
     if tombstones is not None:
         tombstones.note(change.key, record)
-    return change.kind.value, record_json
+    return change.kind.value, record
+
+
+def meeting_update(event: Event, item: ItemChange, kind: str, record: MeetingRecord, now: dt.datetime) -> MeetingUpdateEvent:
+    """The ``meeting-updates`` event announcing ``record``, stored as a ``kind`` change by item
+    ``item`` of ``event``: the same id on every emission (processors/common/derived.py)."""
+    caused_by = f"{event.metadata.event_id}:{item.doc_id}"
+    metadata = derived_metadata(
+        event_type="MeetingUpdateEvent", kind=f"meeting.{kind}", cause=event.metadata, caused_by=caused_by,
+        source_service=MEETINGS, now=now, user_id=item.user_id,
+    )
+    carried = {"tombstone": record} if isinstance(record, MeetingTombstone) else {"context": record}
+    # Read from the record's attributes: its nested records are already the schemas' own models.
+    return MeetingUpdateEvent.model_validate(
+        {"metadata": metadata, "kind": kind, "caused_by": caused_by, **carried}, from_attributes=True
+    )
 
 
 def _as_applied(record: MeetingRecord, applied: AppliedChange, now: dt.datetime) -> MeetingRecord:
@@ -138,9 +153,15 @@ def _change_type(event: Event, item: ItemChange) -> ChangeType:
     return event.change_type if isinstance(event, CalendarUpdateEvent) else ChangeType.updated
 
 
-def _batch_summary(event: Event, kinds: Counter[str], now: dt.datetime) -> bytes:
-    summary = {"batch_index": getattr(event, "batch_index", None), "count": sum(kinds.values()), "kinds": dict(sorted(kinds.items()))}
-    return encode_derived(derived_event(
-        kind="meeting.synced", user_id=event.metadata.user_id, payload=summary, occurred_at=event.metadata.occurred_at,
-        source_service=MEETINGS, caused_by=str(event.metadata.event_id), now=now,
-    ))
+def _batch_summary(event: Event, kinds: Counter[str], now: dt.datetime) -> MeetingsSyncedEvent:
+    caused_by = str(event.metadata.event_id)
+    return MeetingsSyncedEvent(
+        metadata=derived_metadata(
+            event_type="MeetingsSyncedEvent", kind="meeting.synced", cause=event.metadata, caused_by=caused_by,
+            source_service=MEETINGS, now=now,
+        ),
+        caused_by=caused_by,
+        batch_index=getattr(event, "batch_index", None),
+        count=sum(kinds.values()),
+        kinds=[MeetingKindCount(kind=kind, count=count) for kind, count in sorted(kinds.items())],  # type: ignore[arg-type]
+    )

@@ -24,14 +24,13 @@ from connectors.kafka.topics import (
     MEETING_UPDATES,
     SHIPMENT_UPDATES,
 )
-from processors.common.derived import DerivedEvent, decode_derived
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import attach_agent, build_processor, create_app
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
-from processors.notifier.notifications import notification_for, notification_for_derived
+from processors.notifier.notifications import notification_for
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.web import create_web_app, start_web_server
 from schemas.models import Event
@@ -46,31 +45,26 @@ hub = NotificationHub.from_settings(notifier)
 app = create_app(f"{CLIENT_SSE}.{notifier.instance_id}", kafka, settings, offset_reset="latest")
 
 
+#: Everything the front end hears of: the services' derived events are Avro events like the rest.
+SOURCE_TOPICS = (
+    EMAIL_UPDATES, EMAIL_BACKFILL, CALENDAR_UPDATES, CONTACT_UPDATES, BACKFILL_PROGRESS, SHIPMENT_UPDATES, MEETING_UPDATES,
+)
+
+
 async def on_event(event: Event, record: InboundRecord) -> None:
-    notification = notification_for(event)
+    try:
+        notification = notification_for(event)
+    except InvalidNotification as exc:
+        raise PoisonMessage(str(exc)) from exc
     if notification is not None:
         hub.publish(notification)
 
 
-async def on_derived(event: DerivedEvent, record: InboundRecord) -> None:
-    try:
-        notification = notification_for_derived(event)
-    except InvalidNotification as exc:
-        raise PoisonMessage(str(exc)) from exc
-    hub.publish(notification)
-
-
 attach_agent(
     app,
-    [kafka.topic(t) for t in (EMAIL_UPDATES, EMAIL_BACKFILL, CALENDAR_UPDATES, CONTACT_UPDATES, BACKFILL_PROGRESS)],
+    [kafka.topic(t) for t in SOURCE_TOPICS],
     build_processor(app, CLIENT_SSE, kafka, settings, on_event),
     name="events",
-)
-attach_agent(
-    app,
-    [kafka.topic(t) for t in (SHIPMENT_UPDATES, MEETING_UPDATES)],
-    build_processor(app, CLIENT_SSE, kafka, settings, on_derived, decode=decode_derived),
-    name="derived",
 )
 
 

@@ -31,7 +31,6 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
 
-from processors.common.derived import DerivedEvent
 from processors.notifier.exceptions import InvalidNotification
 from schemas.models import (
     Address,
@@ -46,6 +45,11 @@ from schemas.models import (
     EmailUpdateEvent,
     Event,
     EventTime,
+    MeetingsSyncedEvent,
+    MeetingUpdateEvent,
+    MeetingUpdateKind,
+    ShipmentUpdateEvent,
+    ShipmentUpdateKind,
 )
 
 KIND_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
@@ -90,14 +94,18 @@ def notification_id(occurred_at: datetime, source_id: str) -> str:
 
 
 def notification_for(event: Event) -> Notification | None:
-    """The notification an event deserves, or ``None`` for events the front end is not told of."""
+    """The notification an event deserves, or ``None`` for events the front end is not told of.
+    Another service's update (meetings, shipments) goes through ``notification_from_update``, so
+    an unfit payload raises ``InvalidNotification``."""
     describe = _DESCRIBERS.get(type(event))
     if describe is None:
         return None
     kind, payload = describe(event)
-    occurred_at = event.metadata.occurred_at
+    occurred_at, source_id = event.metadata.occurred_at, str(event.metadata.event_id)
+    if isinstance(event, _SERVICE_UPDATES):
+        return notification_from_update(event.user_id, kind, payload, source_id=source_id, occurred_at=occurred_at)
     return Notification(
-        id=notification_id(occurred_at, str(event.metadata.event_id)),
+        id=notification_id(occurred_at, source_id),
         user_id=event.user_id,
         kind=kind,
         payload=payload,
@@ -105,18 +113,11 @@ def notification_for(event: Event) -> Notification | None:
     )
 
 
-def notification_for_derived(event: DerivedEvent) -> Notification:
-    """The notification of a ``shipment-updates`` / ``meeting-updates`` event: the same for
-    every emission of it (``notification_from_update``)."""
-    return notification_from_update(
-        event.user_id, event.kind, event.payload, source_id=event.event_id, occurred_at=event.occurred_at
-    )
-
-
 def notification_from_update(
     user_id: str, kind: str, payload: Mapping[str, Any], *, source_id: str, occurred_at: datetime
 ) -> Notification:
-    """A notification from another service's JSON update (shipments, meetings).
+    """A notification from another service's update (shipments, meetings), its payload the
+    record the update carries as JSON.
 
     ``source_id`` is the derived event's id and ``occurred_at`` its ``occurred_at``: both are
     the same on every instance and every re-emission of the update (never a record offset, a
@@ -246,6 +247,27 @@ def _backfill_completed(event: BackfillCompletedEvent) -> Described:
     }
 
 
+def _meeting_update(event: MeetingUpdateEvent) -> Described:
+    # An unknown kind (added after this reader was built) is still a change to the meeting.
+    kind = "updated" if event.kind is MeetingUpdateKind.unknown else event.kind.value
+    if event.context is not None:
+        return f"meeting.{kind}", {"record_type": "meeting", **event.context.model_dump(mode="json")}
+    return f"meeting.{kind}", {"record_type": "tombstone", **event.tombstone.model_dump(mode="json")}  # type: ignore[union-attr]
+
+
+def _meetings_synced(event: MeetingsSyncedEvent) -> Described:
+    kinds: dict[str, JsonValue] = {entry.kind.value: entry.count for entry in event.kinds}
+    return "meeting.synced", {"batch_index": event.batch_index, "count": event.count, "kinds": kinds}
+
+
+def _shipment_update(event: ShipmentUpdateEvent) -> Described:
+    kind = "updated" if event.kind is ShipmentUpdateKind.unknown else event.kind.value
+    return f"shipment.{kind}", event.package.model_dump(mode="json")
+
+
+#: Updates of other services, whose payloads are their records: cleaned and size-checked.
+_SERVICE_UPDATES = (MeetingUpdateEvent, MeetingsSyncedEvent, ShipmentUpdateEvent)
+
 _DESCRIBERS: dict[type[Event], Callable[[Any], Described]] = {
     EmailUpdateEvent: _email_update,
     CalendarUpdateEvent: _calendar_update,
@@ -255,4 +277,7 @@ _DESCRIBERS: dict[type[Event], Callable[[Any], Described]] = {
     ContactBatchEvent: lambda e: _batch("contact.backfill", e, len(e.contacts) + len(e.contacts_refs)),
     BackfillProgressEvent: _backfill_progress,
     BackfillCompletedEvent: _backfill_completed,
+    MeetingUpdateEvent: _meeting_update,
+    MeetingsSyncedEvent: _meetings_synced,
+    ShipmentUpdateEvent: _shipment_update,
 }

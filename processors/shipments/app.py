@@ -15,10 +15,10 @@ from processors.common.faust_wiring import (
     build_processor,
     create_app,
     create_payload_store,
-    derived_sender,
     json_table,
     version_ledger,
 )
+from processors.common.derived_sender import derived_sender
 from processors.common.inbound import InboundRecord
 from processors.common.items import item_changes
 from processors.common.kill_switch import with_kill_switch

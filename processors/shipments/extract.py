@@ -181,8 +181,8 @@ def _accept(occurrence: NumberOccurrence, text: str, links: LinkIndex, facts: _M
     """The reading to keep, or None when the context does not vouch for a tracking number.
 
     Plain digits need a tracking label or a carrier's link right there; self-describing shapes
-    (1Z..., TBA..., S10, JJD...) need only an e-mail about shipping without a contrary label;
-    the weak DHL mod 7 also needs DHL named nearby or as the sender."""
+    (1Z..., TBA..., S10, JJD..., 420 + ZIP + IMpb) need only an e-mail about shipping without a
+    contrary label; the weak DHL mod 7 also needs DHL named nearby or as the sender."""
     local = _local_context(occurrence, text, links)
     if local.label is Label.negative:
         return None

@@ -16,7 +16,7 @@ passes the format's structure and check digit, most likely first; context picks 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from processors.shipments.carriers import Carrier
 from processors.shipments.check_digits import (
@@ -39,7 +39,8 @@ class NumberReading:
     product: str
     #: Whether a check digit was verified (False for formats that have none).
     check_digit: bool
-    #: The shape alone says "parcel" (1Z..., TBA..., S10, JJD...): plain digits never do.
+    #: The shape alone says "parcel" (1Z..., TBA..., S10, JJD..., a USPS label's routed IMpb):
+    #: plain digits otherwise never do.
     self_describing: bool = False
     #: So weak (1 in 7 random numbers pass) that the carrier must be named nearby.
     needs_carrier_named: bool = False
@@ -160,14 +161,23 @@ def _twenty_digits(digits: str) -> list[NumberReading]:
 
 
 def _usps_routed(digits: str) -> list[NumberReading]:
-    """``420`` + a 5- or 9-digit ZIP routes the label; the tracking number is what follows."""
+    """``420`` + a 5- or 9-digit ZIP routes the label; the tracking number is what follows.
+
+    A 22-digit IMpb behind the routing code (the 30- or 34-digit string under a label's barcode)
+    is self-describing, as a 1Z number is: the GS1 postal-code identifier, a ZIP, a channel
+    identifier with its mailer-id structure and a check digit over the 22 digits (the routing
+    code is outside it) do not come together by chance, so no "tracking" label is needed beside
+    it. Every reading of it is (FedEx Ground Economy labels carry the same barcode)."""
     match = _ROUTING.fullmatch(digits)
     if not match:
         return []
     readings: list[NumberReading] = []
     for zip_length in (9, 5):
         rest = match["rest"][zip_length:]
-        readings += [r for r in _usps_impb(rest) + _twenty_digits(rest) if r not in readings]
+        impb = _usps_impb(rest)
+        if len(rest) == 22:
+            impb = [replace(reading, self_describing=True) for reading in impb]
+        readings += [r for r in impb + _twenty_digits(rest) if r not in readings]
     return readings
 
 

@@ -3,8 +3,8 @@
 Each e-mail version is read once (the idempotence ledger): its tracking numbers are found
 (``extract.extract_findings``), each finding is applied to the user's package
 (``package.apply_finding`` keeps the rules), and every package that changed is stored and
-announced on ``shipment-updates``: ``shipment.created`` for a new package, else
-``shipment.<status>`` (``shipment.found`` while it has no status).
+announced on ``shipment-updates`` as a ``ShipmentUpdateEvent``: ``shipment.created`` for a new
+package, else ``shipment.<status>`` (``shipment.found`` while it has no status).
 
 A message that comes again — redelivered, or replayed after a crash between a package write
 and its announcement (processors/common/derived.py) — announces again, with the same event
@@ -19,21 +19,19 @@ second scan of the e-mail, on redeliveries and replays only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 from connectors.kafka.topics import SHIPMENTS
-from processors.common.derived import derived_event, encode_derived
+from processors.common.derived import Send, derived_metadata
 from processors.common.exceptions import PoisonMessage
 from processors.common.idempotence import VersionLedger
 from processors.common.items import ItemChange, apply_each
 from processors.shipments.exceptions import ShipmentsError
 from processors.shipments.extract import TrackingFinding, email_time, extract_findings
 from processors.shipments.package import Package, apply_finding, package_key
-from schemas.models import Email, Event
+from schemas.models import Email, Event, ShipmentUpdateEvent
 
-#: ``send(key, value)``: one encoded ``shipment-updates`` message, key ``user_id``.
-Send = Callable[[bytes, bytes], Awaitable[None]]
 #: ``{user_id}:{tracking_number}`` to the package as JSON-ready data (a faust table).
 Packages = MutableMapping[str, Any]
 
@@ -52,7 +50,7 @@ async def handle_email_message(
         if item.change == "upsert" and isinstance(item.record, Email):
             try:
                 for package in _store_findings(item.record, item, event, packages, apply=new or again):
-                    await send(package.user_id.encode(), _update(package, event, item.record.id, now()))
+                    await send(shipment_update(package, event, item.record.id, now()))
             except ShipmentsError as exc:
                 raise PoisonMessage(str(exc)) from exc
         if new or again:  # again: the same bytes, for a changelog that may have lost them
@@ -95,16 +93,18 @@ def store_finding(
     return existing
 
 
-def _update(package: Package, event: Event, email_id: str, now: dt.datetime) -> bytes:
-    """The ``shipment-updates`` message for ``package`` as changed by ``email_id``: the same kind
-    and id whether it is announced for the first time or again (a new package has one e-mail)."""
+def shipment_update(package: Package, event: Event, email_id: str, now: dt.datetime) -> ShipmentUpdateEvent:
+    """The ``shipment-updates`` event for ``package`` as changed by ``email_id`` of ``event``: the
+    same kind and id whether it is announced for the first time or again (a new package has one
+    e-mail)."""
     status = package.status.value if package.status else "found"
-    return encode_derived(derived_event(
-        kind="shipment.created" if len(package.source_email_ids) == 1 else f"shipment.{status}",
-        user_id=package.user_id,
-        payload=package.model_dump(mode="json"),
-        occurred_at=package.last_updated,
-        source_service=SHIPMENTS,
-        caused_by=f"{event.metadata.event_id}:{email_id}:{package.tracking_number}",
-        now=now,
-    ))
+    kind = "created" if len(package.source_email_ids) == 1 else status
+    caused_by = f"{event.metadata.event_id}:{email_id}:{package.tracking_number}"
+    metadata = derived_metadata(
+        event_type="ShipmentUpdateEvent", kind=f"shipment.{kind}", cause=event.metadata, caused_by=caused_by,
+        source_service=SHIPMENTS, now=now, user_id=package.user_id, occurred_at=package.last_updated,
+    )
+    # Read from the package's attributes: no JSON round trip.
+    return ShipmentUpdateEvent.model_validate(
+        {"metadata": metadata, "kind": kind, "caused_by": caused_by, "package": package}, from_attributes=True
+    )

@@ -40,7 +40,8 @@ class StatusChange(BaseModel):
 
 
 class Package(BaseModel):
-    """A package's state for one user; JSON-serializable for the faust table and ``shipment-updates``."""
+    """A package's state for one user: JSON in the faust table, its Avro twin
+    (``schemas.models.Package``) on ``shipment-updates``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from connectors.key_parts import escape_part
 from connectors.plain_text import html_to_text, text_of
 from connectors.vespa.exceptions import InvalidDocumentId
 from connectors.vespa.operations import DocumentId, FeedOperation
@@ -41,11 +42,14 @@ class UnmappableRecord(PoisonMessage):
 
 
 def document_id(doc_type: DocType, doc_id: str, *, user_id: str, namespace: str) -> DocumentId:
-    """The id of ``doc_id`` of ``user_id``; the user is the streaming group."""
+    """The id of ``doc_id`` of ``user_id``; the user is the streaming group. A group may not hold
+    ``:`` (it separates the id's parts) while user ids may, so the group is the user id escaped
+    (``connectors/key_parts.py``: ``%`` as ``%25``, ``:`` as ``%3A``); queries name the same
+    escaped group (``streaming.groupname``)."""
     if doc_type is DocType.unknown:
         raise UnmappableRecord(f"document {doc_id!r} has doc_type unknown")
     try:
-        return DocumentId(namespace=namespace, doctype=doc_type.value, group=user_id, local_id=doc_id)
+        return DocumentId(namespace=namespace, doctype=doc_type.value, group=escape_part(user_id), local_id=doc_id)
     except InvalidDocumentId as exc:
         raise UnmappableRecord(str(exc)) from exc
 

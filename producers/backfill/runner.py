@@ -60,6 +60,8 @@ class CrawlHooks:
     job: BackfillJob
     dead_letters: list[ProviderDeadLetter] = field(default_factory=list)
     throttled_for_s: float = 0.0
+    #: The last page's progress event, submitted and not yet confirmed (see ``_publish_page``).
+    unconfirmed: list[asyncio.Future] = field(default_factory=list)
 
     def throttled(self, seconds: float) -> None:
         """The provider asked the crawler to wait ``seconds`` (called from any thread)."""
@@ -134,7 +136,7 @@ class BackfillRunner:
                 try:
                     page = await pages.next()
                 except StopAsyncIteration:
-                    return job
+                    break
                 except Exception as exc:  # noqa: BLE001 - sorted by the caller: wait and resume, or fail
                     raise _PageFailed(job, exc) from exc
                 try:
@@ -144,8 +146,15 @@ class BackfillRunner:
                 except Exception as exc:  # noqa: BLE001
                     raise _PageFailed(job, exc) from exc
                 if page.is_last:
-                    return job
+                    break
+            try:
+                await asyncio.gather(*crawl.unconfirmed)
+            except Exception as exc:  # noqa: BLE001
+                raise _PageFailed(job, exc) from exc
+            crawl.unconfirmed = []
+            return job
         finally:
+            _retrieve_later(crawl.unconfirmed)
             await pages.close()
 
     async def _publish_page(self, job: BackfillJob, doc_type: DocType, page: CrawlPage, crawl: CrawlHooks) -> BackfillJob:
@@ -168,7 +177,11 @@ class BackfillRunner:
         ]
         letters, crawl.dead_letters = crawl.dead_letters, []  # the read-ahead may add more meanwhile
         deliveries += [await self._dead_letter(letter) for letter in letters]
-        await asyncio.gather(*deliveries)
+        # The last page's progress event is confirmed with this page's batches: no cursor rides
+        # on it, so the next page need not wait for it (one wait for the brokers per page less);
+        # its delivery is still checked, a failure failing this page like its own batches'.
+        unconfirmed, crawl.unconfirmed = crawl.unconfirmed, []
+        await asyncio.gather(*deliveries, *unconfirmed)
         progress = progress.model_copy(update={
             "cursor": page.cursor, "items": progress.items + len(page.records), "batches": progress.batches + len(chunks),
             "estimated": page.estimated_total if page.estimated_total is not None else progress.estimated,
@@ -179,7 +192,7 @@ class BackfillRunner:
             job = job.with_status(JobStatus.running, now=self._now())
         crawl.throttled_for_s = 0.0
         job = await self._save(job)
-        await self._progress(job, doc_type, progress)
+        crawl.unconfirmed.append(await self._progress(job, doc_type, progress))
         if self._cancel_watch is not None and self._cancel_watch.cancelled(job.job_id):
             raise JobCancelled(job)
         return job
@@ -189,14 +202,14 @@ class BackfillRunner:
                     letter.doc_type.value, letter.item_id, letter.reason[:200])
         return await self._publisher.submit_record(DEAD_LETTERS, letter.user_id.encode(), letter.value(), letter.headers())
 
-    async def _progress(self, job: BackfillJob, doc_type: DocType, progress: DocProgress) -> None:
+    async def _progress(self, job: BackfillJob, doc_type: DocType, progress: DocProgress) -> asyncio.Future:
         event = BackfillProgressEvent(
             metadata=self._publisher.stamper.metadata("BackfillProgressEvent", user_id=job.user_id, provider=job.provider,
                                                       occurred_at=self._now(), correlation_id=job.job_id),
             job_id=job.job_id, doc_type=doc_type, batches_published=progress.batches, items_published=progress.items,
             items_estimated=progress.estimated,
         )
-        await self._publisher.publish_event(BACKFILL_PROGRESS, event)
+        return await self._publisher.submit_event(BACKFILL_PROGRESS, event)
 
     async def _end(self, job: BackfillJob, status: JobStatus, error: str | None) -> BackfillJob:
         job = await self._save(job.with_status(status, now=self._now(), error=error))
@@ -221,6 +234,17 @@ class BackfillRunner:
         await self._store.save(job)
         self._on_update(job)
         return job
+
+
+def _retrieve_later(futures: list[asyncio.Future]) -> None:
+    """Deliveries nobody will wait for any more (the crawl failed or was cancelled first): a
+    failure among them is logged when it comes, not left for asyncio to warn about."""
+    def retrieved(future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("backfill progress event not delivered: %s", future.exception())
+
+    for future in futures:
+        future.add_done_callback(retrieved)
 
 
 class _PageFailed(Exception):

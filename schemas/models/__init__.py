@@ -18,6 +18,18 @@ from schemas.models.common import (
     Provider,
     ResponseStatus,
 )
+from schemas.models.derived import (
+    AppliedChange,
+    Carrier,
+    MeetingContext,
+    MeetingKindCount,
+    MeetingTombstone,
+    MeetingUpdateKind,
+    Package,
+    ShipmentStatus,
+    ShipmentUpdateKind,
+    StatusChange,
+)
 from schemas.models.events import (
     EVENT_MODELS,
     BackfillCompletedEvent,
@@ -31,11 +43,16 @@ from schemas.models.events import (
     Event,
     IntegrationConnectedEvent,
     IntegrationNeedsReauthEvent,
+    MeetingsSyncedEvent,
+    MeetingUpdateEvent,
+    ShipmentUpdateEvent,
 )
 from schemas.models.records import Attendee, CalendarEvent, Contact, Email
 
 __all__ = [
-    "Address", "Attachment", "Attendee", "AttendeeType", "AvroModel", "BackfillCompletedEvent",
+    "Address", "AppliedChange", "Carrier", "MeetingContext", "MeetingKindCount", "MeetingTombstone",
+    "MeetingUpdateEvent", "MeetingUpdateKind", "MeetingsSyncedEvent", "Package", "ShipmentStatus",
+    "ShipmentUpdateEvent", "ShipmentUpdateKind", "StatusChange", "Attachment", "Attendee", "AttendeeType", "AvroModel", "BackfillCompletedEvent",
     "BackfillProgressEvent", "BackfillStatus", "CalendarBatchEvent", "CalendarEvent", "CalendarUpdateEvent",
     "ChangeType", "Contact", "ContactBatchEvent", "ContactEmail", "ContactPhone", "ContactUpdateEvent",
     "DocType", "EVENT_MODELS", "Email", "EmailBackfillEvent", "EmailUpdateEvent", "Event", "EventKind",

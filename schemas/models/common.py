@@ -121,15 +121,18 @@ class EventMetadata(AvroModel):
         correlation_id: str | None = None,
         trace_id: str | None = None,
         sequence: int | None = None,
+        event_id: uuid.UUID | None = None,
+        span_id: str | None = None,
     ) -> Self:
-        """New metadata with a fresh event id and span; ``trace_id`` continues a trace when given."""
+        """New metadata with a fresh event id and span; ``trace_id`` continues a trace when given.
+        ``event_id`` and ``span_id`` are for producers that draw their random ids in bulk."""
         return cls(
-            event_id=uuid.uuid4(),
+            event_id=event_id or uuid.uuid4(),
             event_type=event_type,
             occurred_at=occurred_at,
             produced_at=now or datetime.now(UTC),
             trace_id=trace_id or secrets.token_hex(16),
-            span_id=secrets.token_hex(8),
+            span_id=span_id or secrets.token_hex(8),
             correlation_id=correlation_id,
             user_id=user_id,
             provider=provider,

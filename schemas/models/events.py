@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import NonNegativeInt, model_validator
 
-from schemas.models.base import AvroModel
+from schemas.models.base import AvroModel, with_named_branches
 from schemas.models.common import (
     BackfillStatus,
     ChangeType,
@@ -15,6 +15,14 @@ from schemas.models.common import (
     NonEmpty,
     Timestamp,
     PayloadRef,
+)
+from schemas.models.derived import (
+    MeetingContext,
+    MeetingKindCount,
+    MeetingTombstone,
+    MeetingUpdateKind,
+    Package,
+    ShipmentUpdateKind,
 )
 from schemas.models.records import CalendarEvent, Contact, Email
 
@@ -139,6 +147,53 @@ class BackfillCompletedEvent(Event):
     error: str | None = None
 
 
+class _DerivedEvent(Event):
+    """An event a service derived from another (``caused_by``): its id depends on that cause
+    alone, so a service that announces it again after a crash gives it the same id."""
+
+    def to_avro(self) -> dict[str, Any]:
+        """``AvroModel.to_avro`` with the branch of every ``["null", record]`` union named:
+        fastavro otherwise finds it by validating the datum against each branch, which is most
+        of the cost of writing a meeting context (the services write one per change)."""
+        return with_named_branches(self, self.model_dump())
+
+    def _require_users_record(self, record: MeetingContext | MeetingTombstone | Package) -> None:
+        if record.user_id != self.metadata.user_id:
+            raise ValueError(f"{type(self).__name__} carries a {type(record).__name__} of another user")
+
+
+class MeetingUpdateEvent(_DerivedEvent):
+    kind: MeetingUpdateKind = MeetingUpdateKind.unknown
+    caused_by: NonEmpty
+    context: MeetingContext | None = None
+    tombstone: MeetingTombstone | None = None
+
+    @model_validator(mode="after")
+    def _one_record(self) -> Self:
+        if (self.context is None) == (self.tombstone is None):
+            raise ValueError("a MeetingUpdateEvent carries exactly one of context and tombstone")
+        self._require_users_record(self.context or self.tombstone)  # type: ignore[arg-type]
+        return self
+
+
+class MeetingsSyncedEvent(_DerivedEvent):
+    caused_by: NonEmpty
+    batch_index: NonNegativeInt | None = None
+    count: NonNegativeInt
+    kinds: list[MeetingKindCount] = []
+
+
+class ShipmentUpdateEvent(_DerivedEvent):
+    kind: ShipmentUpdateKind = ShipmentUpdateKind.unknown
+    caused_by: NonEmpty
+    package: Package
+
+    @model_validator(mode="after")
+    def _users_package(self) -> Self:
+        self._require_users_record(self.package)
+        return self
+
+
 #: Every event model by its Avro full name.
 EVENT_MODELS: dict[str, type[Event]] = {
     cls.avro_name: cls
@@ -153,5 +208,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         IntegrationNeedsReauthEvent,
         BackfillProgressEvent,
         BackfillCompletedEvent,
+        MeetingUpdateEvent,
+        MeetingsSyncedEvent,
+        ShipmentUpdateEvent,
     )
 }

@@ -27,6 +27,7 @@ from producers.settings import ProducerSettings
 from producers.stamping import MetadataStamper
 from schemas.models import CalendarEvent, ChangeType, DocType, Provider
 from tests.integration.google.fixtures import RecordingSleep, RunningEmulator, account_for, emulator, sleep
+from tests.kafka_helpers import register_derived_schemas
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -76,9 +77,10 @@ def payloads(stack) -> Iterator[PayloadStore]:
 
 
 def test_cancelled_google_instances_leave_meetings_upcoming_and_busy(
-        stack, serde, topic_prefix, tmp_path, emulator: RunningEmulator, sleep: RecordingSleep, payloads) -> None:
+        stack, serde, registry, topic_prefix, tmp_path, emulator: RunningEmulator, sleep: RecordingSleep, payloads) -> None:
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     user, account = emulator.user, account_for(emulator, sleep)
 
     def publisher() -> Publisher:

@@ -30,6 +30,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import EMAIL_BACKFILL, SHIPMENTS
 from schemas.models import EmailBackfillEvent
 from tests import factories
+from tests.kafka_helpers import register_derived_schemas
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -107,9 +108,10 @@ def longest_gap(advances: list[float], start: float, end: float) -> float:
     return max(b - a for a, b in zip(marks, marks[1:]))
 
 
-def test_committed_offsets_advance_every_few_commit_intervals_under_steady_load(stack, serde, topic_prefix, tmp_path):
+def test_committed_offsets_advance_every_few_commit_intervals_under_steady_load(stack, serde, registry, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)  # every e-mail names a UPS package: announced
     topic = kafka.topic(EMAIL_BACKFILL)
     total = sum(int(rate * seconds) for rate, seconds in PHASES)
     batches = encoded_batches(serde, topic, total)

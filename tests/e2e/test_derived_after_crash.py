@@ -16,15 +16,16 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.compacted import read_compacted
 from connectors.kafka.settings import KafkaSettings
 from processors.meetings.state import MEETINGS_TABLE, changelog_topic
-from schemas.models import CalendarUpdateEvent, ChangeType, EmailUpdateEvent, EventKind, EventTime
+from schemas.models import CalendarUpdateEvent, ChangeType, EmailUpdateEvent, Event, EventKind, EventTime
 from schemas.serde import AvroEventSerde
 from tests import factories
-from tests.kafka_helpers import consume_until, deduplicated, produce
+from tests.kafka_helpers import consume_until, deduplicated, produce, register_derived_schemas
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.waiting import wait_for
@@ -121,12 +122,13 @@ def warm_up(scenario: Scenario, kafka: KafkaSettings, env: dict[str, str], serde
 def crash_then_restart(
     scenario: Scenario, moment: str, stack, serde: AvroEventSerde, topic_prefix: str, tmp_path: Path,
     *, store: str = "memory://",
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Event], list[str]]:
     """Run the scenario: the worker dies at its first derived event, a second worker replays.
     Returns the derived events of the two source events the topic holds once the second is
     announced, and the two source events' ids."""
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, SchemaRegistryClient(stack.registry.client_config()))
     # A crashed worker's partitions come back to its successor after the session timeout.
     env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_PROCESSOR_SESSION_TIMEOUT_S="6",
                      OFFICESTREAM_PROCESSOR_STORE=store)
@@ -150,18 +152,18 @@ def crash_then_restart(
     assert message_count(kafka, kafka.topic(scenario.derived)) == {"before": 1, "after": 2}[moment]
 
     with FaustWorker(scenario.service, env, tmp_path / "restarted.log").start():
-        announced = lambda got: any(json.loads(m.value())["caused_by"].startswith(causes[1]) for m in got)
-        events = [json.loads(m.value()) for m in consume_until(kafka, kafka.topic(scenario.derived), announced)]
-    return [e for e in events if e["caused_by"].split(":")[0] in causes], causes
+        announced = lambda got: any(serde.decode(m.value()).caused_by.startswith(causes[1]) for m in got)
+        events = [serde.decode(m.value()) for m in consume_until(kafka, kafka.topic(scenario.derived), announced)]
+    return [e for e in events if e.caused_by.split(":")[0] in causes], causes
 
 
-def one_id_per_cause(events: list[dict]) -> dict[str, list[dict]]:
+def one_id_per_cause(events: list[Event]) -> dict[str, list[Event]]:
     """The events of each cause; every copy of one cause must carry the same event id."""
-    by_cause: dict[str, list[dict]] = {}
+    by_cause: dict[str, list[Event]] = {}
     for event in events:
-        by_cause.setdefault(event["caused_by"], []).append(event)
+        by_cause.setdefault(event.caused_by, []).append(event)
     for cause, copies in by_cause.items():
-        assert len({e["event_id"] for e in copies}) == 1, f"{cause} announced under several ids: {copies}"
+        assert len({e.metadata.event_id for e in copies}) == 1, f"{cause} announced under several ids: {copies}"
     return by_cause
 
 
@@ -176,8 +178,10 @@ def test_a_derived_event_lost_in_a_crash_after_its_state_write_is_emitted_after_
     # The first source event's derived event was never sent before the kill; the replay found its
     # state already stored and sent it. A deduplicating reader sees one for each source event.
     seen = deduplicated(events)
-    assert [e["caused_by"].split(":")[0] for e in seen] == causes, events
-    assert [e["kind"] for e in seen] == [{"meetings": "meeting.created", "shipments": "shipment.created"}[service]] * 2
+    assert [e.caused_by.split(":")[0] for e in seen] == causes, events
+    assert [(type(e).__name__, e.kind.value) for e in seen] == [
+        ({"meetings": "MeetingUpdateEvent", "shipments": "ShipmentUpdateEvent"}[service], "created")
+    ] * 2
     one_id_per_cause(events)
 
 
@@ -187,9 +191,9 @@ def test_a_message_replayed_after_both_writes_landed_re_emits_its_event_with_the
 ):
     events, causes = crash_then_restart(SCENARIOS[service], "after", stack, serde, topic_prefix, tmp_path)
     seen = deduplicated(events)
-    assert [e["caused_by"].split(":")[0] for e in seen] == causes, events
+    assert [e.caused_by.split(":")[0] for e in seen] == causes, events
     # On the topic at least twice (sent before the kill, again by the replay), under one id and
     # with the same content: a reader that deduplicates sees it once.
-    copies = one_id_per_cause(events)[seen[0]["caused_by"]]
+    copies = one_id_per_cause(events)[seen[0].caused_by]
     assert len(copies) >= 2, events
-    assert all((c["kind"], c["payload"]) == (copies[0]["kind"], copies[0]["payload"]) for c in copies)
+    assert all(c.model_dump(exclude={"metadata"}) == copies[0].model_dump(exclude={"metadata"}) for c in copies)

@@ -17,9 +17,9 @@ from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
 from processors.meetings.state import MEETINGS_TABLE, changelog_topic
-from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, EventKind, EventTime
+from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, Event, EventKind, EventTime
 from tests import factories
-from tests.kafka_helpers import consume, consume_until, deduplicated, produce
+from tests.kafka_helpers import consume, consume_until, deduplicated, produce, read_plainly, register_derived_schemas
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -42,12 +42,17 @@ def single(event_id: str, start_hour: int, *, at: dt.datetime, title: str, marke
     )
 
 
-def updates_of(kafka: KafkaSettings, count: int) -> tuple[list[dict], list[dict]]:
+def updates_of(kafka: KafkaSettings, registry, count: int) -> tuple[list[Event], list[Event]]:
     """The first ``count`` distinct ``meeting-updates`` (as a reader that drops event ids it has
-    seen keeps them), and every copy read up to there."""
-    enough = lambda got: len(deduplicated([json.loads(m.value()) for m in got])) >= count
-    copies = [json.loads(m.value()) for m in consume_until(kafka, kafka.topic("meeting-updates"), enough)]
+    seen keeps them), and every copy read up to there, read with a plain Confluent deserializer."""
+    enough = lambda got: len(deduplicated(read_plainly(registry, got))) >= count
+    copies = read_plainly(registry, consume_until(kafka, kafka.topic("meeting-updates"), enough))
     return deduplicated(copies), copies
+
+
+def record_id(update: Event) -> str:
+    """The calendar item a ``MeetingUpdateEvent`` is about."""
+    return (update.context or update.tombstone).event_id
 
 
 def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -66,9 +71,10 @@ def attendees(env: dict[str, str], *args: str) -> dict[str, list[str]]:
     return {row["email"]: row["meeting_ids"] for row in map(json.loads, result.stdout.splitlines())}
 
 
-def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp_path):
+def test_meetings_worker_end_to_end_with_restart(stack, serde, registry, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     topic = kafka.topic("calendar-updates")
     # RocksDB here (the other worker tests use memory://): state on disk plus the changelog.
     env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_PROCESSOR_STORE="rocksdb://")
@@ -89,13 +95,14 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     produce(kafka, topic, [(USER.encode(), value, []) for value, _ in first])
     worker = FaustWorker("meetings", env, tmp_path / "meetings.log").start()
     try:
-        (created, synced), copies = updates_of(kafka, 2)
-        assert (created["kind"], created["payload"]["title"]) == ("meeting.created", "Standup v2")
+        (created, synced), copies = updates_of(kafka, registry, 2)
+        assert (type(created).__name__, created.kind.value, created.context.title) == ("MeetingUpdateEvent", "created", "Standup v2")
         # The redelivered standup was announced again from the stored record: the same event.
-        standups = [c for c in copies if c["kind"] == "meeting.created"]
-        assert len(standups) == 2 and all((c["event_id"], c["payload"]) == (created["event_id"], created["payload"]) for c in standups)
+        standups = [c for c in copies if getattr(c, "kind", None) == created.kind]
+        assert len(standups) == 2 and all((c.metadata.event_id, c.context) == (created.metadata.event_id, created.context) for c in standups)
         # A batch is announced once, with counts; its contexts are in the table.
-        assert (synced["kind"], synced["payload"]) == ("meeting.synced", {"batch_index": 0, "count": 1, "kinds": {"created": 1}})
+        assert type(synced).__name__ == "MeetingsSyncedEvent"
+        assert (synced.batch_index, synced.count, [(k.kind.value, k.count) for k in synced.kinds]) == (0, 1, [("created", 1)])
         [dead] = consume(kafka, kafka.topic("meetings-dlq"), 1, group="d1")
         assert reason_headers(dead.headers())["error.class"] == "UnknownSchemaId"
         # The CLI reads the table's changelog, which the worker flushes at least every commit interval.
@@ -115,11 +122,12 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     ])
     worker = FaustWorker("meetings", env, tmp_path / "meetings-2.log").start()
     try:
-        seen, copies = updates_of(kafka, 3)
+        seen, copies = updates_of(kafka, registry, 3)
         # Only the delete is new: the redelivered standup was recognised from the recovered table
         # and announced again under the id it had before the restart.
-        assert [(u["kind"], u["payload"]["event_id"]) for u in seen[2:]] == [("meeting.deleted", "review")]
-        assert {c["event_id"] for c in copies if c["payload"].get("event_id") == "standup"} == {seen[0]["event_id"]}
+        assert [(u.kind.value, u.tombstone.event_id) for u in seen[2:]] == [("deleted", "review")]
+        updates = [c for c in copies if type(c).__name__ == "MeetingUpdateEvent"]
+        assert {c.metadata.event_id for c in updates if record_id(c) == "standup"} == {seen[0].metadata.event_id}
         wait_for(lambda: [i["meeting_ids"] for i in busy_on_nov_2(env)] == [["standup"]], timeout_s=20, what="the delete in the changelog")
         assert attendees(env) == {"ada@example.com": ["standup"], "bob@example.com": ["standup"]}
         # Resumed from the committed offset: the poison before the restart was not read again.
@@ -134,9 +142,10 @@ def test_meetings_worker_end_to_end_with_restart(stack, serde, topic_prefix, tmp
     assert config["cleanup.policy"].value == "compact"
 
 
-def test_a_deleted_meetings_tombstone_is_dropped_once_kept_for_the_retention(stack, serde, topic_prefix, tmp_path):
+def test_a_deleted_meetings_tombstone_is_dropped_once_kept_for_the_retention(stack, serde, registry, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     topic = kafka.topic("calendar-updates")
     retention_s = 2.0
     env = worker_env(stack, topic_prefix, tmp_path / "data",

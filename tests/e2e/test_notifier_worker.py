@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
-from processors.common.derived import derived_event
 from processors.notifier.tokens import StreamTokens
+from schemas.models import ShipmentUpdateKind
 from tests import factories
 from tests.integration.notifier.serving import SseReader
 from tests.kafka_helpers import consume, produce
@@ -50,25 +50,19 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
             stream = SseReader(response)
             await stream.frame()  # the retry frame: subscribed
             updates = kafka.topic("email-updates")
-            shipment = derived_event(
-                kind="shipment.updated", user_id="user-a", payload={"carrier": "ups", "status": "delivered"},
-                occurred_at=factories.T0, source_service="shipments", caused_by="e-1", now=factories.T0,
-            )
+            shipment = factories.shipment_update(user_id="user-a").model_copy(update={"kind": ShipmentUpdateKind.out_for_delivery})
             produce(kafka, updates, [
                 (b"user-a", b"\x00\x00\x00\x00", []),  # truncated: poison
                 (b"user-b", serde.encode(updates, factories.email_update(user_id="user-b", email_id="b-1")), []),
                 (b"user-a", serde.encode(updates, factories.email_update(user_id="user-a", email_id="a-1")), []),
             ])
-            # The shipments worker emitting the event again after a crash: new produced_at and
-            # record timestamp, same event id. Then another event, to see what comes after it.
-            again = shipment.model_copy(update={"produced_at": factories.T0 + dt.timedelta(hours=1)})
-            later = derived_event(
-                kind="shipment.delivered", user_id="user-a", payload={"carrier": "ups", "status": "delivered"},
-                occurred_at=factories.T0, source_service="shipments", caused_by="e-2", now=factories.T0,
-            )
-            produce(kafka, kafka.topic("shipment-updates"), [
-                (b"user-a", event.model_dump_json().encode(), []) for event in (shipment, again, later)
-            ])
+            # The shipments worker emitting the event again after a crash: new produced_at, span
+            # and record timestamp, same event id. Then another event, to see what comes after it.
+            again = shipment.model_copy(update={"metadata": shipment.metadata.model_copy(
+                update={"produced_at": factories.T0 + dt.timedelta(hours=1), "span_id": "0123456789abcdef"})})
+            later = factories.shipment_update(user_id="user-a")
+            shipments = kafka.topic("shipment-updates")
+            produce(kafka, shipments, [(b"user-a", serde.encode(shipments, event), []) for event in (shipment, again, later)])
             first = await stream.notification(timeout=30)
             second = await stream.notification(timeout=30)
             third = await stream.notification(timeout=30)
@@ -78,8 +72,8 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
         assert on_other_instance == first  # same notification, same id: resumable on either instance
         assert (first["user_id"], first["kind"]) == ("user-a", "email.created")
         assert first["payload"]["email_id"] == "a-1"
-        assert (second["kind"], second["payload"]["status"]) == ("shipment.updated", "delivered")
-        assert third["kind"] == "shipment.delivered"  # the re-emitted shipment.updated was a duplicate
+        assert (second["kind"], second["payload"]["tracking_number"]) == ("shipment.out_for_delivery", "1Z999AA10123456784")
+        assert third["kind"] == "shipment.delivered"  # the re-emitted shipment.out_for_delivery was a duplicate
         [dead] = consume(kafka, kafka.topic("client-sse-dlq"), 1, group=f"dlq-{topic_prefix}")
         reason = reason_headers(dead.headers())
         assert (reason["error.class"], reason["source.topic"], dead.value()) == ("TruncatedPayload", updates, b"\x00\x00\x00\x00")

@@ -10,7 +10,6 @@ worker with a message naming the settings, and nothing is dead-lettered or commi
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
@@ -25,7 +24,7 @@ from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
 from tests.e2e.worker_faults import committed_offset, high_watermark, metric_value, ups_mail
 from tests.http_fakes import free_port, gateway_to, http_server
-from tests.kafka_helpers import consume, produce
+from tests.kafka_helpers import consume, produce, register_derived_schemas
 from tests.stack import external_stack_configured
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
@@ -50,11 +49,14 @@ def retries_of(worker: FaustWorker, error_class: str) -> int:
 
 
 @pytest.mark.parametrize("path", ["direct", "gateway"])
-def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(stack, serde, topic_prefix, tmp_path, path):
+def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(
+    stack, serde, registry, topic_prefix, tmp_path, path,
+):
     if external_stack_configured():
         pytest.skip("stops the registry process, which only the local stack lets a test do")
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     updates, backfills = kafka.topic("email-updates"), kafka.topic("email-backfill")
     t0 = factories.T0
     first = EmailUpdateEvent(
@@ -84,7 +86,7 @@ def test_a_registry_stopped_mid_run_dead_letters_nothing_and_processing_resumes(
                 wait_for(lambda: retries_of(worker, "RegistryUnavailable") >= 5, timeout_s=60, what="retries while the registry is down")
                 assert (metric_value(web_port, "officestream_processor_retries_total", error_class="RegistryUnavailable") or 0) >= 5
             shipments = consume(kafka, kafka.topic("shipment-updates"), 2, group="after", timeout_s=90)
-            assert [json.loads(m.value())["kind"] for m in shipments] == ["shipment.created", "shipment.delivered"]
+            assert [serde.decode(m.value()).kind.value for m in shipments] == ["created", "delivered"]
             produce(kafka, updates, [(USER.encode(), b"not avro: the marker", [])])
             [dead] = consume(kafka, kafka.topic("shipments-dlq"), 1, group="dlq")  # the first dead letter is the marker
             assert dead.value() == b"not avro: the marker" and reason_headers(dead.headers())["error.class"] == "BadMagicByte"

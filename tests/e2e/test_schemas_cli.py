@@ -12,7 +12,8 @@ import pytest
 
 from schemas.avsc import AVRO_DIR
 
-EVENT_SUBJECTS = 10
+#: Ten source events, and the services' three derived events (meeting-updates: two, shipment-updates: one).
+EVENT_SUBJECTS = 13
 
 
 @pytest.fixture
@@ -49,6 +50,9 @@ def test_register_is_idempotent(cli_env, topic_prefix):
     assert first.returncode == 0, first.stderr
     assert statuses(first.stdout) == ["registered"] * EVENT_SUBJECTS
     assert f"{topic_prefix}calendar-updates-io.officestream.CalendarBatchEvent" in first.stdout
+    for subject in ("meeting-updates-io.officestream.MeetingUpdateEvent", "meeting-updates-io.officestream.MeetingsSyncedEvent",
+                    "shipment-updates-io.officestream.ShipmentUpdateEvent"):
+        assert f"registered   {topic_prefix}{subject} " in first.stdout
     again = officestream("schemas", "register", env=cli_env)
     assert again.returncode == 0 and statuses(again.stdout) == ["unchanged"] * EVENT_SUBJECTS
 

@@ -12,6 +12,7 @@ import os
 import redis
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import DEFAULT_MAX_MESSAGE_BYTES, KafkaSettings
@@ -19,7 +20,7 @@ from connectors.kafka.topics import EMAIL_UPDATES, SHIPMENTS
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailUpdateEvent
 from tests import factories
-from tests.kafka_helpers import consume, create_topic, produce
+from tests.kafka_helpers import consume, create_topic, produce, register_derived_schemas
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.waiting import wait_for
@@ -49,6 +50,7 @@ def setup(stack, topic_prefix: str) -> KafkaSettings:
     writes to it fails (faust's PartitionsMismatch), which is not what these tests are about."""
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, SchemaRegistryClient(stack.registry.client_config()))
     for table in ("applied", "packages"):
         create_topic(kafka, kafka.topic(f"{SHIPMENTS}-{table}-changelog"), partitions=6, config={"cleanup.policy": "compact"})
     return kafka
@@ -94,7 +96,7 @@ def test_a_poison_message_of_about_a_megabyte_is_dead_lettered_by_reference(stac
     client = redis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
     assert client.get(reason["original.ref"]) == poison
     assert 0 < client.pttl(reason["original.ref"]) <= 30 * 24 * 3600 * 1000
-    assert json.loads(after.value())["payload"]["source_email_ids"] == ["after-the-poison"]
+    assert serde.decode(after.value()).package.source_email_ids == ["after-the-poison"]
 
 
 def test_a_dead_letter_the_producer_refuses_stops_the_worker_and_is_replayed_after_restart(stack, topic_prefix, tmp_path):
@@ -118,7 +120,7 @@ def test_a_derived_event_the_producer_refuses_stops_the_worker_and_is_replayed_a
     kafka = setup(stack, topic_prefix)
     updates = kafka.topic(EMAIL_UPDATES)
     # A long e-mail id: the ledger entry (~1.2 kB) and the package (~2.4 kB) fit the worker's
-    # limit, the shipment-updates event naming the package and its cause (~3.7 kB) does not.
+    # limit, the shipment-updates event naming the package and its cause (~3.3 kB of Avro) does not.
     email_id = "m-" + "x" * 1000
     produce(kafka, updates, [(USER.encode(), serde.encode(updates, tracked_update(email_id)), [])])
     env = worker_env(stack, topic_prefix, tmp_path / "data")

@@ -5,7 +5,6 @@ worker's /metrics (issue 10, item 5)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 
 from connectors.kafka.admin import ensure_topics
@@ -15,7 +14,7 @@ from schemas.models import ChangeType, DocType, EmailUpdateEvent, PayloadRef
 from tests import factories
 from tests.e2e.worker_faults import high_watermark, metric_value, ups_mail
 from tests.http_fakes import free_port, http_server
-from tests.kafka_helpers import consume, produce
+from tests.kafka_helpers import consume, produce, register_derived_schemas
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -37,9 +36,10 @@ class FlakyContentEndpoint:
         return 200, {"Content-Type": content_type(DocType.email)}, self.served
 
 
-def test_a_message_failing_past_the_limit_is_reported_stalled_and_still_retried(stack, serde, topic_prefix, tmp_path):
+def test_a_message_failing_past_the_limit_is_reported_stalled_and_still_retried(stack, serde, registry, topic_prefix, tmp_path):
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
+    register_derived_schemas(kafka, registry)
     updates = kafka.topic("email-updates")
     email = ups_mail("m-big", factories.T0)
     data = encode_record(email)
@@ -74,7 +74,7 @@ def test_a_message_failing_past_the_limit_is_reported_stalled_and_still_retried(
             assert all(path == "/content/user%3Astalled%25/email/m-big" for path in endpoint.requests)
             endpoint.healed.set()
             [update] = consume(kafka, kafka.topic("shipment-updates"), 1, group="after")
-            assert json.loads(update.value())["kind"] == "shipment.created"
+            assert serde.decode(update.value()).kind.value == "created"
             assert wait_for(lambda: metric_value(web_port, "officestream_processor_stalled_messages", topic=updates) == 0, timeout_s=30, what="the gauge to clear")
             assert "unstalled service=shipments" in worker.log_text()
             assert high_watermark(kafka, kafka.topic("shipments-dlq")) == 0

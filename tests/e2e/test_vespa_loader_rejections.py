@@ -12,10 +12,11 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.vespa.operations import DocumentId
 from connectors.vespa.testing import FakeVespa, serve_fake_vespa
 from processors.common.dead_letters import reason_headers
-from processors.vespa_loader.application_package import all_document_fields
+
 from schemas.models import EmailBackfillEvent
 from tests import factories
 from tests.kafka_helpers import consume, produce, read_all, record_count
+from tests.vespa_package import vespa_document_fields
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
@@ -39,7 +40,7 @@ async def test_a_refused_document_is_dead_lettered_and_left_out_of_the_ledger(st
         ))
 
     produce(kafka, topic, [(USER.encode(), backfill(0, "ok1", "bad"), []), (USER.encode(), backfill(1, "ok2"), [])])
-    async with serve_fake_vespa(FakeVespa(schemas=all_document_fields())) as fake:
+    async with serve_fake_vespa(FakeVespa(schemas=vespa_document_fields())) as fake:
         fake.fail(400, doc_id=doc("bad"), times=100, message="bad field")
         env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_VESPA_URL=fake.url)
         worker = FaustWorker("vespa_loader", env, tmp_path / "loader.log")

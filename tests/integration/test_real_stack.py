@@ -122,9 +122,12 @@ def test_the_registry_probe_counts_every_subject_beyond_the_listing_cap(stack, r
     with ThreadPoolExecutor(8) as pool:  # one registration each: the registry has no bulk call
         try:
             list(pool.map(lambda subject: registry.register_schema(subject, schema), subjects))
-            assert counted() == before + OVER_THE_LISTING_CAP
+            # At least ours more (something else may register meanwhile on a shared registry):
+            # a count capped at the listing's 1,000 would be short of it.
+            during = counted()
+            assert during >= before + OVER_THE_LISTING_CAP
             # What the probe avoids: the Confluent-compatible listing stops at its cap.
-            assert len(registry.get_subjects()) < before + OVER_THE_LISTING_CAP
+            assert len(registry.get_subjects()) < during
         finally:
             list(pool.map(delete, subjects))
-    assert counted() == before
+    assert counted() <= during - OVER_THE_LISTING_CAP

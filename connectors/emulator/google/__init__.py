@@ -5,7 +5,8 @@ Paths mirror Google's so ``googleapiclient`` reaches them with ``client_options.
 set to the emulator (see ``connectors.google.services`` for how each API composes it):
 ``/token``; ``/gmail/v1/users/{userId}/...`` and ``/batch/gmail/v1``;
 ``/calendar/v3/calendars/{calendarId}/events[/watch]`` and ``/calendar/v3/channels/stop``;
-``/v1/people/me/connections``. Control endpoints live under ``/_emulator/google/``.
+``/v1/people/me/connections``. Control endpoints live under ``/_emulator/google/``, among them
+an opt-in Gmail quota (``quota.py``: units per method, 429 past a user's limit per minute).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from connectors.emulator.google.gmail import gmail_answer, remember_threads
 from connectors.emulator.google.oauth import add_oauth_routes, authenticate, unauthenticated
 from connectors.emulator.google.people import add_people_routes
 from connectors.emulator.google.push import add_push_routes, on_advance
+from connectors.emulator.google.quota import add_quota_routes
 from connectors.emulator.google.state import CLIENT_ID, CLIENT_SECRET, GOOGLE, GoogleState, refresh_token_for
 from connectors.emulator.server import ON_ADVANCE, WORLD
 
@@ -39,6 +41,7 @@ def google_face(app: web.Application) -> None:
     add_calendar_routes(app)
     add_people_routes(app)
     add_push_routes(app)
+    add_quota_routes(app)
     app[ON_ADVANCE].append(on_advance)
     app.on_cleanup.append(_close_session)
 

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.emulator.google.errors import Answer, bad_request, error, not_found
 from connectors.emulator.google.gmail_render import render_message
 from connectors.emulator.google.paging import decode_token, encode_token, int_param, page
+from connectors.emulator.google.quota import rate_limit_exceeded
 from connectors.emulator.google.state import GoogleState
 from connectors.emulator.world import Mailbox, World
 
@@ -37,6 +38,8 @@ def gmail_answer(world: World, state: GoogleState, token_user: str, method: str,
     handler = _HANDLERS.get((method, what))
     if handler is None:
         return error(405, f"{method} is not allowed on {path}", reason="methodNotAllowed")
+    if not state.quota.charge(box.user, _METHODS[(method, what)]):
+        return rate_limit_exceeded()
     return handler(box, state, match["id"], query, body or {})
 
 
@@ -150,6 +153,15 @@ def _stop(box: Mailbox, state: GoogleState, *_: Any) -> Answer:
     return 204, None
 
 
+#: The Gmail method each route is, for its quota units.
+_METHODS = {
+    ("GET", "profile"): "getProfile",
+    ("GET", "messages"): "messages.list",
+    ("GET", "message"): "messages.get",
+    ("GET", "history"): "history.list",
+    ("POST", "watch"): "watch",
+    ("POST", "stop"): "stop",
+}
 _HANDLERS = {
     ("GET", "profile"): _profile,
     ("GET", "messages"): _list,

@@ -1,5 +1,5 @@
 """What the Google face remembers besides the world: OAuth grants and access tokens, Pub/Sub
-subscriptions, Gmail watches, Calendar channels."""
+subscriptions, Gmail watches, Calendar channels, Gmail quota usage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+
+from connectors.emulator.google.quota import GmailQuota
 
 #: The emulator's one OAuth client (what OFFICESTREAM_GOOGLE_CLIENT_ID / _SECRET hold for it).
 CLIENT_ID = "officestream-emulator.apps.googleusercontent.com"
@@ -56,6 +58,8 @@ class GoogleState:
     #: Authorization codes of the installed-app flow: code -> (user, redirect URI, scopes).
     codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
+    #: Gmail's per-user quota, off unless a limit is set (``quota.py``).
+    quota: GmailQuota = field(default_factory=GmailQuota)
 
     def issue_access_token(self, user: str) -> str:
         token = f"ya29.emulator-{secrets.token_urlsafe(24)}"

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from typing import TYPE_CHECKING
 
-import pytest
-import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from connectors.emulator.google import refresh_token_for
 from connectors.emulator.google.calendar_render import instance_id
-from connectors.kafka.admin import ensure_topics
-from connectors.kafka.settings import KafkaSettings
-from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import ProviderCrawlers, StaticGoogleTokens
 from schemas.models import DocType, Provider
@@ -24,25 +20,13 @@ from schemas.models import DocType, Provider
 # module): the Microsoft harness has fixtures of the same names.
 from tests.integration.google.fixtures import emulator, pristine_world, sleep  # noqa: F401
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
+from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
+from tests.waiting import wait_for
 
 if TYPE_CHECKING:
     from tests.integration.google.fixtures import RunningEmulator
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
-
-
-@pytest.fixture
-def kafka(stack, topic_prefix) -> KafkaSettings:
-    settings = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(settings)
-    return settings
-
-
-@pytest.fixture
-async def payloads(stack):
-    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    yield PayloadStore(client)
-    await client.aclose()
 
 
 def crawlers_for(emulator: RunningEmulator, **settings: object) -> ProviderCrawlers:
@@ -141,4 +125,8 @@ async def _run_pages(runner, job: BackfillJob, *, pages: int) -> BackfillJob:
         await asyncio.sleep(0.005)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    # The crawl's blocking Google call runs on in its thread after the cancel: a fault injected
+    # before it ends would be taken by that call instead of the resumed crawl's.
+    await asyncio.to_thread(wait_for, lambda: not any(t.name.startswith("officestream-google-crawl")
+                                                      for t in threading.enumerate()), what="the crawl thread to end")
     return [j for j in saved if j.doc(doc_type).batches][-1]

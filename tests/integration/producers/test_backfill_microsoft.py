@@ -7,18 +7,14 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import pytest
-import redis.asyncio as aioredis
 
 from connectors.emulator.microsoft.calendar import _instances
-from connectors.kafka.admin import ensure_topics
-from connectors.kafka.settings import KafkaSettings
-from connectors.redis.payload_store import PayloadStore
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.providers import ProviderCrawlers
 from producers.backfill.store import JobStore
 from schemas.models import BackfillCompletedEvent, BackfillProgressEvent, BackfillStatus, DocType, Provider
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
+from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
 from tests.kafka_helpers import read_all
 
 if TYPE_CHECKING:
@@ -28,20 +24,6 @@ if TYPE_CHECKING:
 from tests.integration.microsoft.harness import emulator, pristine_world, tls  # noqa: E402, F401
 
 ALL = (DocType.email, DocType.calendar_event, DocType.contact)
-
-
-@pytest.fixture
-def kafka(stack, topic_prefix) -> KafkaSettings:
-    settings = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(settings)
-    return settings
-
-
-@pytest.fixture
-async def payloads(stack):
-    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    yield PayloadStore(client)
-    await client.aclose()
 
 
 def window(emulator: Emulator) -> tuple[dt.datetime, dt.datetime]:

@@ -8,34 +8,18 @@ import datetime as dt
 import time
 
 import pytest
-import redis.asyncio as aioredis
 
-from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
-from connectors.redis.payload_store import PayloadStore
 from producers.exceptions import PublishFailed, UndeliveredOnClose
 from producers.publisher import Publisher
 from producers.settings import ProducerSettings
 from producers.stamping import MetadataStamper, TraceContext
 from schemas.models import ChangeType, DocType, EmailBackfillEvent, EmailUpdateEvent, Provider
 from tests import factories
+from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
 from tests.kafka_helpers import consume
 
 USER = "user:pub%1"  # ':' and '%' in a user id: keys are escaped, never parsed
-
-
-@pytest.fixture
-def kafka(stack, topic_prefix) -> KafkaSettings:
-    settings = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(settings)
-    return settings
-
-
-@pytest.fixture
-async def payloads(stack):
-    client = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
-    yield PayloadStore(client)
-    await client.aclose()
 
 
 def publisher(kafka, serde, payloads, **settings) -> Publisher:

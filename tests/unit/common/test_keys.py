@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from processors.common.derived import derived_event
 from processors.common.exceptions import PoisonMessage
 from processors.common.keys import require_user_key, user_of
 from schemas.redaction import user_ref
@@ -20,9 +17,7 @@ def test_an_event_keyed_by_its_user_passes():
 
 
 def test_derived_events_name_their_user_too():
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    event = derived_event(kind="shipment.created", user_id="u-1", payload={}, occurred_at=now, source_service="s",
-                          caused_by="c", now=now)
+    event = factories.shipment_update(user_id="u-1")
     require_user_key(event, b"u-1")
     with pytest.raises(PoisonMessage):
         require_user_key(event, b"u-2")

@@ -153,13 +153,42 @@ def test_error_reason_is_read_from_errors_or_details() -> None:
     assert describe_http_error(HttpError(httplib2.Response({"status": "502"}), b"<html>bad gateway</html>")).reason is None
 
 
-def test_token_bucket_allows_a_burst_then_paces_at_the_budget_rate() -> None:
+def test_token_bucket_allows_a_burst_then_paces_at_what_the_budget_leaves() -> None:
     now = [0.0]
-    pacer = QuotaPacer({"gmail": 600}, burst_s=1.0, clock=lambda: now[0])  # 10 units/s, burst of 10
+    pacer = QuotaPacer({"gmail": 600}, burst_s=1.0, clock=lambda: now[0])  # a burst of 10 ...
+    rate = (600 - 10) / 61  # ... then what is left of the budget, over 60 s and a second in transit
     assert pacer.reserve("gmail", "ada", 10) == 0.0
-    assert pacer.reserve("gmail", "ada", 5) == pytest.approx(0.5)
-    now[0] = 2.0  # refilled 20, capped at the burst, less the 5 owed
-    assert pacer.reserve("gmail", "ada", 5) == 0.0
+    assert pacer.reserve("gmail", "ada", 5) == pytest.approx(5 / rate)
+    now[0] = 3.0  # refilled past the burst, capped at it, less the 5 owed
+    assert pacer.reserve("gmail", "ada", 10) == 0.0
+
+
+def paced_spending(budget: int, costs: list[int]) -> list[tuple[float, int]]:
+    """(when, cost) of each call of a caller that spends as soon as the pacer lets it."""
+    clock = [0.0]
+    pacer = QuotaPacer({"gmail": budget}, clock=lambda: clock[0])
+    spent = []
+    for cost in costs:
+        clock[0] += pacer.reserve("gmail", "ada", cost)
+        spent.append((clock[0], cost))
+    return spent
+
+
+@pytest.mark.parametrize("budget", [3_600, 15_000])
+def test_no_60_s_ever_spends_more_than_the_budget_and_the_long_run_spends_nearly_all_of_it(budget: int) -> None:
+    costs = [5 if i % 3 == 0 else 250 for i in range(600)]  # a Gmail crawl: a listing, two batches of 50, ...
+    spent = paced_spending(budget, costs)
+    for index, (start, _) in enumerate(spent):  # every window of 60 s and the transit second, from each call
+        assert sum(cost for when, cost in spent[index:] if when < start + 61.0) <= budget
+    minutes = spent[-1][0] / 60
+    assert sum(costs) / minutes / budget >= 0.9
+
+
+def test_a_call_costing_more_than_the_burst_is_charged_in_full() -> None:
+    pacer = QuotaPacer({"gmail": 600}, burst_s=1.0, clock=lambda: 0.0)  # a burst of 10
+    rate = (600 - 10) / 61
+    assert pacer.reserve("gmail", "ada", 250) == pytest.approx((250 - 10) / rate)
+    assert pacer.reserve("gmail", "ada", 5) == pytest.approx((255 - 10) / rate)
 
 
 def test_buckets_are_per_user_and_per_api() -> None:
@@ -176,4 +205,4 @@ def test_pacing_waits_are_slept_before_the_call() -> None:
                    backoff=Backoff(initial_s=1, max_s=1, retry_after_max_s=1), max_retries=0, sleep=sleeps.append)
     paced.call(Script(), api="gmail", cost=1, what="t")
     paced.call(Script(), api="gmail", cost=1, what="t")
-    assert sleeps == [pytest.approx(1.0)]
+    assert sleeps == [pytest.approx(1 / ((60 - 1) / 61))]  # a burst of 1, then 59 units every 61 s

@@ -214,3 +214,15 @@ def test_tombstone_expires_only_after_the_retention():
     assert not is_expired_tombstone(gone.record, now=T0 + week - MINUTE, retention=week)
     assert is_expired_tombstone(gone.record, now=T0 + week, retention=week)
     assert not is_expired_tombstone(_stored(1, T0), now=T0 + 10 * week, retention=week)
+
+
+def test_google_etags_order_two_edits_the_provider_clock_leaves_tied():
+    """Same ``updated`` millisecond, numeric etags: the larger etag is the newer edit, however
+    the events' own times fall (the one version order, processors/common/versions.py)."""
+    newer = _stored(2, T0)
+    older = _v(1, updated_at=newer.provider_updated_at, version_marker='"3181161784712000"', title="older")
+    newer = newer.model_copy(update={"version_marker": '"3181161784713000"'})
+    assert upsert(newer, older, T0 + 5 * MINUTE) is None  # delivered later, still older
+    newest = _v(3, updated_at=newer.provider_updated_at, version_marker='"3181161784714000"', title="newest")
+    change = upsert(newer, newest, T0 - MINUTE)
+    assert change is not None and change.record.title == "newest"

@@ -28,7 +28,7 @@ def update(event, change: str) -> list[ItemChange]:
                        event_id=str(event.metadata.event_id), version_marker=getattr(record, "version_marker", None))]
 
 
-async def nothing(key: bytes, value: bytes) -> None:
+async def nothing(event: object) -> None:
     pass
 
 

@@ -10,12 +10,14 @@ import json
 
 import pytest
 
+from processors.common.derived import derived_event_id
 from processors.common.exceptions import PoisonMessage
 from processors.common.items import ItemChange
 from processors.meetings.context import load_meeting_record
 from processors.meetings.handling import handle_calendar_message
 from schemas.models import CalendarBatchEvent, CalendarUpdateEvent, ChangeType, DocType, EventKind
 from tests import factories
+from tests.unit.doubles import through_avro
 from tests.unit.meetings.samples import BERLIN, T0, USER, local, meeting
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -31,8 +33,8 @@ def _items(event, records) -> list[ItemChange]:
 
 
 async def _run(event, records, table, sent):
-    async def send(key: bytes, value: bytes) -> None:
-        sent.append((key, json.loads(value)))
+    async def send(update) -> None:
+        sent.append(through_avro(update))
 
     await handle_calendar_message(event, _items(event, records), table=table, send=send, now=lambda: NOW)
 
@@ -46,10 +48,15 @@ async def test_a_single_change_is_stored_and_announced_with_its_context_once():
     await _run(event, [standup], table, sent)
 
     assert load_meeting_record(table[f"{USER}:standup"]).title == "Standup"
-    [(key, update)] = sent
-    assert key == USER.encode()
-    assert (update["kind"], update["payload"]["title"], update["payload"]["event_id"]) == ("meeting.created", "Standup", "standup")
-    assert update["payload"]["applied"] == {"event_id": str(event.metadata.event_id), "kind": "created"}
+    [update] = sent
+    assert update.metadata.user_id == USER and update.tombstone is None
+    assert (update.kind.value, update.context.title, update.context.event_id) == ("created", "Standup", "standup")
+    assert update.context.applied.model_dump() == {"event_id": str(event.metadata.event_id), "kind": "created"}
+    # Nothing of the stored record is lost to the schema: the event's context is the table's JSON.
+    assert {"record_type": "meeting", **update.context.model_dump(mode="json")} == json.loads(table[f"{USER}:standup"])
+    cause = f"{event.metadata.event_id}:standup"
+    assert (update.caused_by, update.metadata.event_id) == (cause, derived_event_id("meetings", USER, "meeting.created", cause))
+    assert (update.metadata.occurred_at, update.metadata.trace_id) == (T0, event.metadata.trace_id)
 
 
 async def test_a_batch_is_announced_once_with_counts_and_a_bad_item_spares_the_others():
@@ -64,8 +71,10 @@ async def test_a_batch_is_announced_once_with_counts_and_a_bad_item_spares_the_o
         await _run(event, event.calendar_events, table, sent)
 
     assert sorted(table) == [f"{USER}:m0", f"{USER}:m1", f"{USER}:m2"]
-    [(_, summary)] = sent
-    assert (summary["kind"], summary["payload"]) == ("meeting.synced", {"batch_index": 4, "count": 3, "kinds": {"created": 3}})
+    [summary] = sent
+    assert (summary.batch_index, summary.count, [(k.kind.value, k.count) for k in summary.kinds]) == (4, 3, [("created", 3)])
+    cause = str(event.metadata.event_id)
+    assert (summary.caused_by, summary.metadata.event_id) == (cause, derived_event_id("meetings", USER, "meeting.synced", cause))
 
 
 async def test_a_batch_with_unreadable_references_applies_and_announces_the_rest_then_fails():
@@ -75,12 +84,12 @@ async def test_a_batch_with_unreadable_references_applies_and_announces_the_rest
     table: dict[str, bytes] = {}
     sent: list = []
 
-    async def send(key: bytes, value: bytes) -> None:
-        sent.append((key, json.loads(value)))
+    async def send(update) -> None:
+        sent.append(through_avro(update))
 
     with pytest.raises(PoisonMessage, match=r"^1 referenced items unreadable: r9 \(office:k\): payload missing$"):
         await handle_calendar_message(event, _items(event, good), table=table, send=send, now=lambda: NOW,
                                       unreadable=["r9 (office:k): payload missing"])
     assert sorted(table) == [f"{USER}:r0", f"{USER}:r1"]
-    [(_, summary)] = sent
-    assert (summary["kind"], summary["payload"]["count"]) == ("meeting.synced", 2)
+    [summary] = sent
+    assert summary.count == 2

@@ -13,9 +13,9 @@ import pytest
 
 from processors.common.items import ItemChange
 from processors.meetings.handling import handle_calendar_message
-from schemas.models import CalendarBatchEvent, CalendarEvent, CalendarUpdateEvent, ChangeType, DocType
+from schemas.models import CalendarBatchEvent, CalendarEvent, CalendarUpdateEvent, ChangeType, DocType, Event
 from tests import factories
-from tests.unit.doubles import Crash, RecordingTable
+from tests.unit.doubles import Crash, RecordingTable, per_emission_removed, through_avro
 from tests.unit.meetings.samples import BERLIN, T0, USER, local, meeting
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -50,15 +50,16 @@ def items_of(event: CalendarUpdateEvent | CalendarBatchEvent) -> list[ItemChange
     return [change(event, event.calendar_event, event.calendar_event_id)]
 
 
-async def run(event: Any, table: RecordingTable, *, now: dt.datetime = NOW, crash: bool = False) -> list[dict]:
-    """The ``meeting-updates`` events of one pass; with ``crash``, the pass dies at its first send."""
-    sent: list[dict] = []
+async def run(event: Any, table: RecordingTable, *, now: dt.datetime = NOW, crash: bool = False) -> list[Any]:
+    """The ``meeting-updates`` events of one pass (each through its Avro schema); with
+    ``crash``, the pass dies at its first send."""
+    sent: list[Any] = []
 
-    async def send(key: bytes, value: bytes) -> None:
+    async def send(update: Event) -> None:
         if crash:
             raise Crash
-        assert key == USER.encode()
-        sent.append(json.loads(value))
+        assert update.metadata.user_id == USER
+        sent.append(through_avro(update))
 
     if crash:
         with pytest.raises(Crash):
@@ -68,8 +69,8 @@ async def run(event: Any, table: RecordingTable, *, now: dt.datetime = NOW, cras
     return sent
 
 
-def without_produced_at(update: dict) -> dict:
-    return {k: v for k, v in update.items() if k != "produced_at"}
+def without_produced_at(update: Event) -> dict:
+    return per_emission_removed(update)
 
 
 def standup(marker: str | None = "ck-1", title: str = "Standup") -> CalendarEvent:
@@ -85,7 +86,7 @@ async def test_a_crash_between_the_state_write_and_the_event_is_announced_once_o
     [replayed] = await run(event, table, now=LATER)
     [uncrashed] = await run(event, RecordingTable())
     assert without_produced_at(replayed) == without_produced_at(uncrashed)  # same id, kind, payload
-    assert replayed["kind"] == "meeting.created" and replayed["produced_at"] != uncrashed["produced_at"]
+    assert replayed.kind.value == "created" and replayed.metadata.produced_at != uncrashed.metadata.produced_at
 
 
 async def test_a_redelivery_announces_again_with_the_same_id_and_rewrites_the_same_bytes():
@@ -105,9 +106,9 @@ async def test_a_replayed_delete_announces_the_tombstone_it_stored_not_a_new_one
     delete = deletion("standup", at=T0 + dt.timedelta(minutes=5))
     [first] = await run(delete, table, now=NOW)
     [again] = await run(delete, table, now=LATER)  # a new tombstone would say stored_at=LATER
-    assert first["kind"] == again["kind"] == "meeting.deleted"
+    assert first.kind.value == again.kind.value == "deleted"
     assert without_produced_at(again) == without_produced_at(first)
-    assert again["payload"]["stored_at"] == NOW.isoformat().replace("+00:00", "Z")
+    assert again.tombstone.stored_at == NOW and again.context is None
 
 
 async def test_older_superseded_and_other_events_duplicates_announce_nothing():
@@ -122,7 +123,7 @@ async def test_older_superseded_and_other_events_duplicates_announce_nothing():
     assert await run(single(standup("ck-0"), at=T0 - dt.timedelta(minutes=1)), table) == []  # older
     assert len(table.writes) == writes  # and nothing written
     [again] = await run(v2, table)
-    assert again["event_id"] == updated["event_id"] and again["kind"] == "meeting.updated"
+    assert again.metadata.event_id == updated.metadata.event_id and again.kind.value == "updated"
 
 
 async def test_the_same_content_from_another_event_without_a_version_marker_is_still_a_duplicate():
@@ -140,12 +141,12 @@ async def test_a_replayed_batch_announces_its_summary_again_with_the_same_id():
     [replayed] = await run(batch, table, now=LATER)
     [uncrashed] = await run(batch, RecordingTable())
     assert without_produced_at(replayed) == without_produced_at(uncrashed)
-    assert replayed["payload"] == {"batch_index": 2, "count": 3, "kinds": {"created": 3}}
+    assert (replayed.batch_index, replayed.count, [(k.kind.value, k.count) for k in replayed.kinds]) == (2, 3, [("created", 3)])
     # One item changed since by another event: the summary counts what is still the batch's own,
     # under the same id, which a reader that saw the first summary drops.
     await run(single(meeting("m0", local(BERLIN, 2026, 12, 1, 10), title="M0 moved"), at=T0 + dt.timedelta(minutes=1)), table)
     [later] = await run(batch, table)
-    assert later["event_id"] == replayed["event_id"] and later["payload"]["count"] == 2
+    assert later.metadata.event_id == replayed.metadata.event_id and later.count == 2
 
 
 async def test_a_record_stored_before_records_named_their_event_is_not_announced_again():

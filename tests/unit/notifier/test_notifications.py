@@ -7,15 +7,18 @@ import datetime as dt
 import pytest
 
 from processors.notifier.exceptions import InvalidNotification
-from processors.common.derived import derived_event
 from processors.notifier.notifications import (
     MAX_PAYLOAD_BYTES,
     notification_for,
-    notification_for_derived,
     notification_from_update,
     notification_id,
 )
+from processors.shipments.carriers import Carrier
+from processors.shipments.handling import shipment_update
+from processors.shipments.package import Package
+from processors.shipments.status import ShipmentStatus
 from schemas.models import (
+    Attendee,
     BackfillCompletedEvent,
     BackfillProgressEvent,
     CalendarUpdateEvent,
@@ -24,29 +27,33 @@ from schemas.models import (
     EmailBackfillEvent,
     EmailUpdateEvent,
     IntegrationNeedsReauthEvent,
+    MeetingUpdateKind,
+    ShipmentUpdateKind,
 )
 from tests import factories
 
 T0 = factories.T0
 
 
-def test_every_office_and_backfill_event_gets_a_notification_of_its_kind() -> None:
-    kinds = {
-        type(event).__name__ + ":" + (getattr(event, "change_type", None) or ChangeType.unknown).value: n.kind
-        for event in factories.one_of_each_event("ada")
-        if (n := notification_for(event)) is not None
-    }
-    assert kinds == {
-        "EmailBackfillEvent:unknown": "email.backfill",
-        "EmailUpdateEvent:created": "email.created",
-        "EmailUpdateEvent:deleted": "email.deleted",
-        "CalendarUpdateEvent:updated": "calendar.updated",
-        "CalendarBatchEvent:unknown": "calendar.backfill",
-        "ContactUpdateEvent:created": "contact.created",
-        "ContactBatchEvent:unknown": "contact.backfill",
-        "BackfillProgressEvent:unknown": "backfill.progress",
-        "BackfillCompletedEvent:unknown": "backfill.completed",
-    }
+def test_every_office_backfill_and_service_event_gets_a_notification_of_its_kind() -> None:
+    kinds = [
+        (type(event).__name__, n.kind) for event in factories.one_of_each_event("ada") if (n := notification_for(event)) is not None
+    ]
+    assert kinds == [
+        ("EmailBackfillEvent", "email.backfill"),
+        ("EmailUpdateEvent", "email.created"),
+        ("EmailUpdateEvent", "email.deleted"),
+        ("CalendarUpdateEvent", "calendar.updated"),
+        ("CalendarBatchEvent", "calendar.backfill"),
+        ("ContactUpdateEvent", "contact.created"),
+        ("ContactBatchEvent", "contact.backfill"),
+        ("BackfillProgressEvent", "backfill.progress"),
+        ("BackfillCompletedEvent", "backfill.completed"),
+        ("MeetingUpdateEvent", "meeting.created"),
+        ("MeetingUpdateEvent", "meeting.deleted"),
+        ("MeetingsSyncedEvent", "meeting.synced"),
+        ("ShipmentUpdateEvent", "shipment.delivered"),
+    ]
 
 
 def test_notifications_belong_to_the_events_user() -> None:
@@ -156,17 +163,59 @@ def test_the_same_event_gets_the_same_id_on_every_instance_and_others_differ() -
 
 def test_a_derived_event_emitted_again_later_makes_the_same_notification() -> None:
     """A service re-emits a derived event after a crash (same event id and occurred_at, new
-    produced_at and record timestamp): the notification, id included, must not change, so the
-    replay buffer drops it as a duplicate and a client resuming anywhere sees it once."""
-    emit = lambda now: derived_event(
-        kind="shipment.delivered", user_id="ada", payload={"tracking_number": "1Z", "status": "delivered"},
-        occurred_at=T0, source_service="shipments", caused_by="evt-1:m-1:1Z", now=now,
-    )
+    produced_at, span and record timestamp): the notification, id included, must not change, so
+    the replay buffer drops it as a duplicate and a client resuming anywhere sees it once."""
+    package = Package(user_id="ada", carrier=Carrier.ups, tracking_number="1Z999AA10123456784",
+                      status=ShipmentStatus.delivered, source_email_ids=("m-0", "m-1"), first_seen=T0, last_updated=T0)
+    cause = factories.email_update(user_id="ada", email_id="m-1")
+    emit = lambda now: shipment_update(package, cause, "m-1", now)
     first, again = emit(T0 + dt.timedelta(seconds=1)), emit(T0 + dt.timedelta(hours=5))
-    assert first.event_id == again.event_id and first.produced_at != again.produced_at
-    assert notification_for_derived(first) == notification_for_derived(again)
-    assert notification_for_derived(first).id == notification_id(T0, first.event_id)
-    assert notification_for_derived(first).created_at == T0
+    assert first.metadata.event_id == again.metadata.event_id and first.metadata.produced_at != again.metadata.produced_at
+    assert notification_for(first) == notification_for(again)
+    assert notification_for(first).id == notification_id(T0, str(first.metadata.event_id))
+    assert notification_for(first).created_at == T0
+
+
+def test_a_meeting_update_tells_the_record_as_the_json_envelope_did() -> None:
+    """The front end gets the meeting context (or tombstone) with its ``record_type``, as when
+    ``meeting-updates`` carried the table's JSON (tests/unit/meetings/test_handling.py: the
+    event's record is that JSON)."""
+    created, deleted = factories.meeting_update(user_id="ada"), factories.meeting_update(user_id="ada", deleted=True)
+    notification = notification_for(created)
+    assert notification.payload == {"record_type": "meeting", **created.context.model_dump(mode="json")}
+    assert notification.payload["applied"] == {"event_id": created.context.applied.event_id, "kind": "created"}
+    gone = notification_for(deleted)
+    assert (gone.kind, gone.payload["record_type"], gone.payload["event_id"]) == ("meeting.deleted", "tombstone", "evt-1_20261109")
+
+
+def test_a_batch_summary_keeps_its_counts_by_kind() -> None:
+    notification = notification_for(factories.meetings_synced(user_id="ada"))
+    assert (notification.kind, notification.payload) == (
+        "meeting.synced", {"batch_index": 3, "count": 5, "kinds": {"cancelled": 1, "created": 4}}
+    )
+
+
+def test_a_package_update_tells_the_package() -> None:
+    event = factories.shipment_update(user_id="ada")
+    notification = notification_for(event)
+    assert notification.payload == event.package.model_dump(mode="json")
+    assert notification.payload["status_history"][1] == {"status": "delivered", "at": "2026-11-04T09:30:00Z", "email_id": "m-2"}
+
+
+def test_a_kind_this_reader_does_not_know_is_still_an_update() -> None:
+    """A kind added to the schema later reads as ``unknown`` here (the enum's default): the front
+    end is told that the meeting or package changed, and refreshes it."""
+    meeting = factories.meeting_update(user_id="ada").model_copy(update={"kind": MeetingUpdateKind.unknown})
+    package = factories.shipment_update(user_id="ada").model_copy(update={"kind": ShipmentUpdateKind.unknown})
+    assert (notification_for(meeting).kind, notification_for(package).kind) == ("meeting.updated", "shipment.updated")
+
+
+def test_a_meeting_too_large_to_tell_is_refused() -> None:
+    event = factories.meeting_update(user_id="ada")
+    crowd = [Attendee.model_validate({"address": {"email": f"guest-{i}@example.com", "name": "Guest"}}) for i in range(200)]
+    crowded = event.model_copy(update={"context": event.context.model_copy(update={"attendees": crowd})})
+    with pytest.raises(InvalidNotification, match=str(MAX_PAYLOAD_BYTES)):
+        notification_for(crowded)
 
 
 def test_an_event_published_again_with_another_produced_at_keeps_its_notification() -> None:

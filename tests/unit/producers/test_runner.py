@@ -25,6 +25,9 @@ class FakePublisher:
         self.pending: list[asyncio.Future] = []
         self.hold = False
         self.events: list[object] = []
+        #: Progress events submitted and not confirmed yet (all of them, while ``hold_progress``).
+        self.hold_progress = False
+        self.progress_pending: list[asyncio.Future] = []
 
     async def submit_batch(self, *, records, **_: object) -> asyncio.Future:
         self.batches.append([r.id for r in records])
@@ -40,8 +43,17 @@ class FakePublisher:
         future.set_result(None)
         return future
 
-    async def publish_event(self, topic: str, event: object) -> None:
+    async def submit_event(self, topic: str, event: object) -> asyncio.Future:
         self.events.append(event)
+        future = asyncio.get_running_loop().create_future()
+        if self.hold_progress and type(event).__name__ == "BackfillProgressEvent":
+            self.progress_pending.append(future)
+        else:
+            future.set_result(None)
+        return future
+
+    async def publish_event(self, topic: str, event: object) -> None:
+        await (await self.submit_event(topic, event))
 
 
 class FakeStore:
@@ -148,3 +160,40 @@ async def test_large_pages_are_split_into_batches_of_the_jobs_size():
     publisher, store = FakePublisher(), FakeStore()
     done = await runner(publisher, store, ScriptedCrawler([f"m{i}" for i in range(6)])).run(job(batch_size=1))
     assert publisher.batches == [[f"m{i}"] for i in range(6)] and done.doc(DocType.email).batches == 6
+
+
+async def test_the_next_page_does_not_wait_for_the_last_pages_progress_event_but_the_crawl_ends_with_it():
+    publisher, store = FakePublisher(), FakeStore()
+    publisher.hold_progress = True
+    task = asyncio.ensure_future(runner(publisher, store, ScriptedCrawler([f"m{i}" for i in range(6)])).run(job()))
+    for pages in (2, 3):
+        for _ in range(500):
+            if len(publisher.batches) == pages:
+                break
+            await asyncio.sleep(0.001)
+        # page N+1 is published while page N's progress event is unconfirmed ...
+        assert len(publisher.batches) == pages and len(publisher.progress_pending) == pages - 1
+        publisher.progress_pending[-1].set_result(None)
+    for _ in range(500):
+        if len(publisher.progress_pending) == 3:
+            break
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.01)
+    assert not task.done()  # ... and the crawl ends only once the last one is confirmed
+    publisher.progress_pending[-1].set_result(None)
+    done = await task
+    assert done.status is JobStatus.completed
+
+
+async def test_a_progress_event_that_is_not_delivered_fails_its_page_which_is_published_again():
+    publisher, store = FakePublisher(), FakeStore()
+    publisher.hold_progress = True
+    task = asyncio.ensure_future(runner(publisher, store, ScriptedCrawler([f"m{i}" for i in range(4)])).run(job()))
+    while not publisher.progress_pending:
+        await asyncio.sleep(0.001)
+    publisher.hold_progress = False
+    publisher.progress_pending[0].set_exception(Transient("progress not delivered"))
+    done = await task
+    assert done.status is JobStatus.completed
+    assert [batch for batch in publisher.batches] == [["m0", "m1"], ["m2", "m3"], ["m2", "m3"]]  # page 2 again
+    assert any(saved.last_error and "progress not delivered" in saved.last_error for saved in store.saved)

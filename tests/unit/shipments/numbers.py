@@ -59,6 +59,14 @@ def wrong_check(number: str, *, position: int = -1) -> str:
     return number[:index] + str(digit) + number[index + 1 :]
 
 
+def usps_label(zip_code: str, impb: str) -> str:
+    """The string a USPS label's IMpb barcode carries: ``420`` (the GS1 postal-code identifier),
+    the 5- or 9-digit destination ZIP, then the tracking number, whose check digit covers only
+    itself (USPS Publication 199)."""
+    assert len(zip_code) in (5, 9)
+    return f"420{zip_code}{impb}"
+
+
 def grouped(number: str, size: int = 4) -> str:
     """The number in blocks of ``size`` separated by spaces, as carriers print long numbers."""
     return " ".join(number[i : i + size] for i in range(0, len(number), size))
@@ -73,6 +81,8 @@ FEDEX_96 = fedex96("961102098765431234567")
 USPS_IMPB = gs1("940011120108080548301")  # 22 digits, AI 94
 USPS_IMPB_92 = gs1("926129270076871194802")  # AI 92 with a 9-digit mailer id (starts with 9)
 USPS_IMPB_26 = gs1("9274893150770851301805006")
+USPS_LABEL_30 = usps_label("62704", USPS_IMPB)  # ZIP 62704: 30 digits
+USPS_LABEL_34 = usps_label("627041234", USPS_IMPB_92)  # ZIP+4 62704-1234: 34 digits
 USPS_S10 = s10("EA", "12345678", "US")  # == EA123456785US, the UPU S10 example
 ROYAL_MAIL_S10 = s10("RB", "12345678", "GB")
 DHL_EXPRESS = dhl10("331881002")

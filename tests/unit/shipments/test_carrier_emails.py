@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from processors.shipments.carriers import Carrier
 from processors.shipments.status import ShipmentStatus
 from tests.unit.shipments import numbers
@@ -251,3 +253,22 @@ def test_a_label_on_its_own_line_above_a_blank_line_still_counts() -> None:
 def test_a_label_two_lines_up_does_not_count() -> None:
     text = f"Tracking number:\nEnjoy the photos of your new chair\nCatalogue {numbers.FEDEX_EXPRESS}\n"
     assert numbers_found(mail(sender="orders@acme.example", subject="Shipped", text=text)) == []
+
+
+def label_notice(barcode: str) -> str:
+    """A seller's notice that pastes what the label's barcode scans to, and nothing beside it
+    that calls it a tracking number."""
+    return f"It's on the way!\n\nScan at any Post Office:\n{barcode}\n\nThanks for shopping with Nordic Knits."
+
+
+@pytest.mark.parametrize(("barcode", "impb"), [
+    (numbers.USPS_LABEL_30, numbers.USPS_IMPB),
+    (numbers.USPS_LABEL_34, numbers.USPS_IMPB_92),
+    (f"420 62704-1234 {numbers.grouped(numbers.USPS_IMPB_92)}", numbers.USPS_IMPB_92),  # as printed in blocks
+])
+def test_a_usps_label_barcode_needs_no_tracking_label_in_mail_about_shipping(barcode: str, impb: str) -> None:
+    notice = lambda text: mail(sender="hello@nordicknits.example", name="Nordic Knits", subject="Shipped: 2 items", text=text)
+    (finding,) = findings(notice(label_notice(barcode)))
+    assert (finding.carrier, finding.tracking_number, finding.check_digit_verified) == (Carrier.usps, impb, True)
+    # The 22 digits alone are plain digits: without the routing code they need a label.
+    assert numbers_found(notice(label_notice(impb))) == []

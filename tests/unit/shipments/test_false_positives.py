@@ -107,3 +107,24 @@ def test_ids_in_a_carriers_non_tracking_links_are_ignored() -> None:
         f'<a href="https://www.amazon.com/dp/B0C1234567/ref=pd_{numbers.FEDEX_EXPRESS}">Desk lamp</a>'
     )
     assert numbers_found(mail(sender="shipment-tracking@amazon.com", subject="Shipped", html=html)) == []
+
+
+def test_a_usps_label_barcode_in_mail_not_about_shipping_is_ignored() -> None:
+    text = f"Meeting notes: the lottery ticket read {numbers.USPS_LABEL_30}, no luck."
+    assert identify(numbers.USPS_LABEL_30)[0].self_describing
+    assert numbers_found(mail(sender="ada@example.com", subject="Notes from Monday", text=text)) == []
+
+
+def test_a_usps_label_shaped_order_or_account_number_is_not_a_tracking_number() -> None:
+    for text in (f"Order #{numbers.USPS_LABEL_34} has shipped.", f"Your account {numbers.USPS_LABEL_30} was charged for shipping."):
+        assert numbers_found(mail(sender="orders@acme.example", subject="Shipped", text=text)) == [], text
+
+
+def test_long_digit_runs_starting_with_420_that_fail_the_impb_rules_stay_out() -> None:
+    wrong_check = "42062704" + numbers.wrong_check(numbers.USPS_IMPB)
+    not_a_channel = "42062704" + numbers.gs1("970011120108080548301")  # 97 is no IMpb channel identifier
+    card_like = "420" + "62704" + "4111111111111111111111"  # 30 digits of another kind
+    for number in (wrong_check, not_a_channel, card_like):
+        assert identify(number) == [], number
+        text = f"Your package is on its way! {number}"  # even with a word that vouches for it
+        assert numbers_found(mail(sender="hello@shop.example", subject="Shipped", text=text)) == [], number

@@ -73,6 +73,26 @@ def test_usps_routing_prefix_before_a_26_digit_number_is_stripped() -> None:
     assert carriers("42062704" + numbers.USPS_IMPB_26)[0] == (Carrier.usps, numbers.USPS_IMPB_26)
 
 
+@pytest.mark.parametrize(("label", "impb"), [
+    (numbers.USPS_LABEL_30, numbers.USPS_IMPB), (numbers.USPS_LABEL_34, numbers.USPS_IMPB_92),
+])
+def test_a_usps_label_barcode_is_self_describing_and_reads_as_its_22_digit_number(label: str, impb: str) -> None:
+    assert len(label) in (30, 34)
+    readings = identify(label)
+    assert (readings[0].carrier, readings[0].tracking_number, readings[0].check_digit) == (Carrier.usps, impb, True)
+    assert all(r.self_describing for r in readings if r.tracking_number == impb)  # FedEx Ground Economy's too
+
+
+@pytest.mark.parametrize("number", [
+    numbers.USPS_IMPB,  # the 22 digits alone: plain digits, a label must vouch for them
+    "42062704" + numbers.USPS_IMPB_26,  # routed, but not the 22-digit IMpb
+    "42062704" + numbers.gs1("9400111201080805483"),  # routed 20 digits
+])
+def test_only_a_routed_22_digit_impb_is_self_describing(number: str) -> None:
+    readings = identify(number)
+    assert readings and not any(r.self_describing for r in readings)
+
+
 def test_usps_routed_number_with_a_wrong_check_digit_is_rejected() -> None:
     assert carriers("42062704" + numbers.wrong_check(numbers.USPS_IMPB)) == []
 

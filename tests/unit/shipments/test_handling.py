@@ -6,7 +6,6 @@ announcement) announces again what it announced — same event ids — and nothi
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
@@ -14,9 +13,10 @@ import pytest
 from processors.common.idempotence import VersionLedger
 from processors.common.items import ItemChange
 from processors.shipments.handling import handle_email_message
-from schemas.models import ChangeType, DocType, Email, EmailBackfillEvent, EmailUpdateEvent
+from processors.common.derived import derived_event_id
+from schemas.models import ChangeType, DocType, Email, EmailBackfillEvent, EmailUpdateEvent, ShipmentUpdateEvent
 from tests import factories
-from tests.unit.doubles import Crash, RecordingTable
+from tests.unit.doubles import Crash, RecordingTable, per_emission_removed, through_avro
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 
@@ -33,15 +33,16 @@ class Service:
         self.applied, self.packages = RecordingTable(), RecordingTable()
         self.ledger = VersionLedger(self.applied)
 
-    async def run(self, event: Any, *, now: dt.datetime = NOW, crash_at: int | None = None) -> list[dict]:
-        """The ``shipment-updates`` of one pass; with ``crash_at``, the pass dies at that send."""
-        sent: list[dict] = []
+    async def run(self, event: Any, *, now: dt.datetime = NOW, crash_at: int | None = None) -> list[ShipmentUpdateEvent]:
+        """The ``shipment-updates`` of one pass (each through its Avro schema); with ``crash_at``,
+        the pass dies at that send."""
+        sent: list[ShipmentUpdateEvent] = []
 
-        async def send(key: bytes, value: bytes) -> None:
+        async def send(update: ShipmentUpdateEvent) -> None:
             if crash_at is not None and len(sent) + 1 == crash_at:
                 raise Crash
-            assert key == USER.encode()
-            sent.append(json.loads(value))
+            assert update.metadata.user_id == USER
+            sent.append(through_avro(update))
 
         items = [item(event, email) for email in emails_of(event)]
         if crash_at is None:
@@ -78,8 +79,12 @@ def item(event: Any, email: Email) -> ItemChange:
     )
 
 
-def without_produced_at(updates: list[dict]) -> list[dict]:
-    return [{k: v for k, v in u.items() if k != "produced_at"} for u in updates]
+def without_produced_at(updates: list[ShipmentUpdateEvent]) -> list[dict]:
+    return [per_emission_removed(u) for u in updates]
+
+
+def kinds(updates: list[ShipmentUpdateEvent]) -> list[str]:
+    return [u.kind.value for u in updates]
 
 
 SHIPPED = ups_mail("m-shipped", "UPS Update: your package has shipped", T0)
@@ -94,7 +99,7 @@ async def test_a_crash_between_the_package_write_and_its_event_is_announced_once
 
     replayed = await service.run(event, now=LATER)
     uncrashed = await Service().run(event)
-    assert [u["kind"] for u in replayed] == ["shipment.created"]
+    assert kinds(replayed) == ["created"]
     assert without_produced_at(replayed) == without_produced_at(uncrashed)  # same id, kind and payload
 
 
@@ -123,7 +128,7 @@ async def test_superseded_changes_and_other_events_of_the_same_email_announce_no
     shipped, delivered = update(SHIPPED), update(DELIVERED)
     [created] = await service.run(shipped)
     [done] = await service.run(delivered)
-    assert (created["kind"], done["kind"]) == ("shipment.created", "shipment.delivered")
+    assert kinds([created, done]) == ["created", "delivered"]
     writes = len(service.packages.writes)
     assert await service.run(shipped) == []  # the package changed since: the later event carries it
     # A new version of the e-mail (another event, e.g. marked read) changes no package...
@@ -141,8 +146,8 @@ async def test_a_replayed_batch_announces_only_the_changes_that_are_still_its_ow
                                job_id="job-1", batch_index=0, emails=[SHIPPED, DELIVERED, other])
     service = Service()
     first = await service.run(batch)
-    assert [(u["kind"], u["payload"]["tracking_number"]) for u in first] == [
-        ("shipment.created", numbers.UPS), ("shipment.delivered", numbers.UPS), ("shipment.created", numbers.UPS_LETTERS),
+    assert [(u.kind.value, u.package.tracking_number) for u in first] == [
+        ("created", numbers.UPS), ("delivered", numbers.UPS), ("created", numbers.UPS_LETTERS),
     ]
     replayed = await service.run(batch, now=LATER)
     # The UPS package's creation was superseded within the batch: its last change is announced.
@@ -153,3 +158,33 @@ async def test_an_email_without_tracking_numbers_announces_nothing_twice():
     event = update(mail(sender="news@shop.example", subject="Weekly news", text="Nothing shipped", email_id="m-news"))
     service = Service()
     assert await service.run(event) == [] and await service.run(event) == []
+
+
+async def test_an_update_carries_the_stored_package_under_the_id_its_cause_gives():
+    """The event is the package as the table holds it (nothing of it lost to the schema), under
+    the id the JSON envelopes had for the same cause, and continues the e-mail event's trace."""
+    shipped, delivered = update(SHIPPED), update(DELIVERED)
+    service = Service()
+    await service.run(shipped)
+    [done] = await service.run(delivered)
+    stored = service.packages[f"{USER}:{numbers.UPS}"]
+    assert done.package.model_dump(mode="json") == stored
+    assert stored["last_event_id"] == str(delivered.metadata.event_id) and len(stored["status_history"]) == 2
+    cause = f"{delivered.metadata.event_id}:{DELIVERED.id}:{numbers.UPS}"
+    assert (done.caused_by, done.metadata.event_id) == (cause, derived_event_id("shipments", USER, "shipment.delivered", cause))
+    assert (done.metadata.event_type, done.metadata.source_service) == ("ShipmentUpdateEvent", "shipments")
+    assert (done.metadata.occurred_at, done.metadata.trace_id) == (DELIVERED.sent_at, delivered.metadata.trace_id)
+
+
+async def test_a_usps_label_barcode_without_a_tracking_label_becomes_a_usps_package():
+    """The shipments result of a seller's notice that only pastes the label's barcode string
+    (420 + ZIP+4 + IMpb): a USPS package under the 22-digit tracking number, announced."""
+    text = f"It's on the way!\n\nScan at any Post Office:\n{numbers.USPS_LABEL_34}\n"
+    notice = mail(sender="hello@nordicknits.example", name="Nordic Knits", subject="Shipped: 2 items", text=text,
+                  email_id="m-usps").model_copy(update={"sent_at": T0, "received_at": T0})
+    service = Service()
+    [announced] = await service.run(update(notice))
+    package = announced.package
+    assert (announced.kind.value, package.carrier.value, package.tracking_number) == ("created", "usps", numbers.USPS_IMPB_92)
+    assert (package.status.value, package.merchant, package.source_email_ids) == ("shipped", "Nordic Knits", ["m-usps"])
+    assert service.packages[f"{USER}:{numbers.USPS_IMPB_92}"]["tracking_number"] == numbers.USPS_IMPB_92

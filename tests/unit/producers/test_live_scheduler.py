@@ -1,0 +1,98 @@
+"""Coalescing: at most one run per key at a time and one more behind it, never a request lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from producers.live.scheduler import Coalescer
+
+
+class Runs:
+    """A run that takes as long as the test says (each run waits for its own release)."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.releases: list[asyncio.Event] = []
+
+    async def __call__(self, key: str) -> int:
+        self.started.append(key)
+        release = asyncio.Event()
+        self.releases.append(release)
+        await release.wait()
+        return len(self.started)
+
+    async def release_all(self) -> None:
+        while any(not release.is_set() for release in self.releases):
+            for release in self.releases:
+                release.set()
+            await asyncio.sleep(0)
+
+
+async def test_a_burst_during_a_run_costs_exactly_one_more_run() -> None:
+    runs = Runs()
+    slots: Coalescer[str, int] = Coalescer(runs)
+    assert slots.request("a") is True
+    await asyncio.sleep(0)
+    merged = [slots.request("a") for _ in range(49)]
+    assert merged[0] is True and not any(merged[1:])  # the first queues one more run, the rest join it
+    for _ in range(3):
+        await runs.release_all()
+    await slots.idle()
+    assert runs.started == ["a", "a"]
+
+
+async def test_keys_run_side_by_side() -> None:
+    runs = Runs()
+    slots: Coalescer[str, int] = Coalescer(runs)
+    slots.request("a")
+    slots.request("b")
+    await asyncio.sleep(0)
+    assert sorted(runs.started) == ["a", "b"]
+    await runs.release_all()
+    await slots.idle()
+
+
+async def test_run_next_waits_for_a_run_that_started_after_the_call() -> None:
+    runs = Runs()
+    slots: Coalescer[str, int] = Coalescer(runs)
+    slots.request("a")
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(slots.run_next("a"))
+    await asyncio.sleep(0)
+    runs.releases[0].set()  # the run that was going when run_next was called ends...
+    await asyncio.sleep(0.01)
+    assert not waiting.done() and runs.started == ["a", "a"]  # ...and the caller waits for the next one
+    await runs.release_all()
+    assert await waiting == 2
+
+
+async def test_a_crashing_run_does_not_swallow_the_request_behind_it() -> None:
+    calls: list[str] = []
+
+    async def run(key: str) -> str:
+        calls.append(key)
+        await asyncio.sleep(0.01)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return "ok"
+
+    slots: Coalescer[str, str] = Coalescer(run)
+    first = asyncio.ensure_future(slots.run_next("a"))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(slots.run_next("a"))
+    with pytest.raises(RuntimeError):
+        await first
+    assert await second == "ok" and calls == ["a", "a"]
+
+
+async def test_stop_cancels_runs_and_their_waiters() -> None:
+    runs = Runs()
+    slots: Coalescer[str, int] = Coalescer(runs)
+    waiting = asyncio.ensure_future(slots.run_next("a"))
+    await asyncio.sleep(0)
+    await slots.stop()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert slots.request("a") is False and not slots.running("a")
