@@ -1,5 +1,6 @@
 """Calendar API calls for one user: ``events.list`` pages (full, or incremental from a
-``syncToken``; 410 → ``CursorExpired``), ``events.watch`` channels and ``channels.stop``.
+``syncToken``; 410 → ``CursorExpired``), ``events.get`` (one event by id: what the bridge's
+content endpoint serves), ``events.watch`` channels and ``channels.stop``.
 
 Blocking (httplib2): call from a worker thread, one client per thread.
 """
@@ -48,6 +49,10 @@ class CalendarClient:
                                     maxResults=self._page_size, syncToken=sync_token, pageToken=page_token)
         answer = self._call(request, "events.list", with_cursor=sync_token is not None)
         return TokenPage(answer.get("items", []), answer.get("nextPageToken"), answer.get("nextSyncToken"))
+
+    def get_event(self, event_id: str) -> dict[str, Any]:
+        """One event (``RequestRejected`` with status 404 when Google has no such event)."""
+        return self._call(self._events.get(calendarId=self.calendar_id, eventId=event_id), "events.get")
 
     def watch(self, address: str, *, secret: SecretStr, ttl_s: int | None = None) -> CalendarChannel:
         """Open a push channel to ``address``. Its id is random and its token derived from the

@@ -1,5 +1,6 @@
 """People API calls for one user: ``people.connections.list`` pages with ``requestSyncToken``
-or from a ``syncToken`` (400 EXPIRED_SYNC_TOKEN → ``CursorExpired``). People has no push:
+or from a ``syncToken`` (400 EXPIRED_SYNC_TOKEN → ``CursorExpired``), and ``people.get`` (one
+contact by resource name: what the bridge's content endpoint serves). People has no push:
 contacts are polled with sync tokens.
 
 Blocking (httplib2): call from a worker thread, one client per thread.
@@ -18,7 +19,8 @@ PERSON_FIELDS = "names,emailAddresses,phoneNumbers,organizations,metadata"
 
 class PeopleClient:
     def __init__(self, services: GoogleServices, caller: Caller, *, page_size: int = 100) -> None:
-        self._connections = services.people.people().connections()
+        self._people = services.people.people()
+        self._connections = self._people.connections()
         self._caller = caller
         self._page_size = page_size
 
@@ -32,3 +34,8 @@ class PeopleClient:
         answer: dict[str, Any] = self._caller.call(request.execute, api="people", cost=1,
                                                    what="people connections.list", with_cursor=sync_token is not None)
         return TokenPage(answer.get("connections", []), answer.get("nextPageToken"), answer.get("nextSyncToken"))
+
+    def get_person(self, resource_name: str) -> dict[str, Any]:
+        """One contact, ``people/<id>`` (``RequestRejected`` with status 404 when it is gone)."""
+        request = self._people.get(resourceName=resource_name, personFields=PERSON_FIELDS)
+        return self._caller.call(request.execute, api="people", cost=1, what="people get")

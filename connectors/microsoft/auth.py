@@ -98,6 +98,19 @@ def build_application(settings: MicrosoftSettings, cache: msal.TokenCache | None
     )
 
 
+def public_application(settings: MicrosoftSettings, cache: msal.TokenCache | None = None) -> msal.PublicClientApplication:
+    """The same app as a public client: msal runs the device-code flow only on one (the Azure
+    AD app must allow public client flows). Network on first use, like ``build_application``."""
+    if not settings.client_id:
+        raise AuthConfigurationError("OFFICESTREAM_MICROSOFT_CLIENT_ID must be set")
+    http_client = _CaBundleSession(str(settings.ca_bundle), settings.request_timeout_s) if settings.ca_bundle else None
+    return msal.PublicClientApplication(
+        settings.client_id, authority=settings.authority, validate_authority=settings.validate_authority,
+        instance_discovery=settings.validate_authority, token_cache=cache, http_client=http_client,
+        timeout=None if http_client else settings.request_timeout_s,
+    )
+
+
 def _call_msal(call: Callable[[], Any], *, mailbox: str | None) -> Any:
     try:
         return call()

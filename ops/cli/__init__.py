@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from ops.cli.backfill import backfill_app
+from ops.cli.bridge import bridge_app
+from ops.cli.connect import connect, disconnect
 from ops.cli.normalize import normalize
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
@@ -19,6 +21,9 @@ app.add_typer(meetings_app, name="meetings")
 app.add_typer(shipments_app, name="shipments")
 app.add_typer(vespa_app, name="vespa")
 app.add_typer(backfill_app, name="backfill")
+app.add_typer(bridge_app, name="bridge")
+app.command("connect")(connect)
+app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
 

@@ -152,14 +152,21 @@ def _redis() -> aioredis.Redis:
 
 
 def create_payload_store(settings: ProcessorSettings) -> PayloadStore:
-    """The Redis payload store, with the content endpoint as fallback when one is configured.
-    Connects lazily, on first use."""
+    """The Redis payload store, with the content endpoint as fallback when one is configured
+    (its requests carry ``OFFICESTREAM_PROCESSOR_CONTENT_TOKEN``). Connects lazily, on first use."""
+    http = httpx.AsyncClient(timeout=10, headers=content_endpoint_headers(settings)) if settings.content_endpoint else None
     return PayloadStore(
         _redis(),
         content_endpoint=settings.content_endpoint,
-        http=httpx.AsyncClient(timeout=10) if settings.content_endpoint else None,
+        http=http,
         max_payload_bytes=RedisSettings.from_env().max_payload_bytes,
     )
+
+
+def content_endpoint_headers(settings: ProcessorSettings) -> dict[str, str]:
+    """What every content endpoint request carries: the bridge's internal token, when set."""
+    token = settings.content_token
+    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token is not None else {}
 
 
 def json_table(app: faust.App, name: str, *, default: Any = None, encoded: bool = False) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from processors.common.in_flight import DEFAULT_PENDING_LIMITS
@@ -19,8 +19,12 @@ class ProcessorSettings(EnvSettings):
     store: str = "memory://"
     #: Where faust keeps its per-worker data (RocksDB files, worker state).
     data_dir: Path = Path(".faust-data")
-    #: The producer's internal content endpoint, the fallback for expired Redis references.
+    #: The producer's internal content endpoint, the fallback for expired Redis references:
+    #: the bridge's ``<bridge>/internal`` (``/content/{user}/{doc type}/{doc id}`` is appended).
     content_endpoint: str | None = None
+    #: The bearer token the content endpoint requires (the bridge's
+    #: ``OFFICESTREAM_BRIDGE_INTERNAL_TOKEN``).
+    content_token: SecretStr | None = None
     #: Attempts for a message whose handler fails with an unexpected error, before dead-lettering.
     max_attempts: int = Field(default=3, ge=1)
     retry_base_s: float = Field(default=0.2, gt=0)

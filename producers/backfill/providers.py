@@ -10,20 +10,25 @@ of each (provider, doc type).
   budget. Each crawl gets its own account (its clients are blocking and run in its thread).
 
 Configuration that cannot work is refused before a job starts (``check``), naming the setting.
+
+The streaming bridge uses the same clients for its own provider calls (push registrations,
+content fetches): ``graph_client()`` and ``google_account(user)``. It hands in its own token
+source for Graph (``graph_tokens``: each integration's delegated grant, or app-only), so the
+backfill and the bridge share one Graph client and its per-mailbox budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from google.auth.credentials import Credentials
 from pydantic import SecretStr
 
-from connectors.google.account import open_account, quota_pacer
+from connectors.google.account import GoogleAccount, open_account, quota_pacer
 from connectors.google.auth import delegated_credentials, user_credentials
 from connectors.google.settings import GoogleSettings
-from connectors.microsoft.auth import AppCredentials
+from connectors.microsoft.auth import AppCredentials, TokenSource
 from connectors.microsoft.exceptions import mailbox_ref
 from connectors.microsoft.graph_client import GraphClient
 from connectors.microsoft.settings import MicrosoftSettings
@@ -58,10 +63,11 @@ class ProviderCrawlers:
     """Builds crawlers for jobs; ``aclose`` releases the Graph connection pool."""
 
     def __init__(self, *, microsoft: MicrosoftSettings | None = None, google: GoogleSettings | None = None,
-                 google_tokens: GoogleTokens | None = None) -> None:
+                 google_tokens: GoogleTokens | None = None, graph_tokens: TokenSource | None = None) -> None:
         self._microsoft = microsoft
         self._google = google
         self._google_tokens = google_tokens or StaticGoogleTokens({})
+        self._graph_tokens = graph_tokens
         self._graph: GraphClient | None = None
         self._graph_hooks: dict[str, CrawlHooks] = {}
         self._pacer = quota_pacer(google) if google is not None else None
@@ -77,7 +83,7 @@ class ProviderCrawlers:
                 )
             return
         if provider is Provider.google:
-            self._google_credentials(user)
+            self.google_credentials(user)
             return
         raise ConfigurationMissing(f"unknown provider {provider.value!r}: use microsoft or google")
 
@@ -90,13 +96,26 @@ class ProviderCrawlers:
         if self._graph is not None:
             await self._graph.aclose()
 
-    def _graph_crawler(self, job: BackfillJob, doc_type: DocType, hooks: CrawlHooks) -> Crawler:
-        assert self._microsoft is not None
+    def graph_client(self) -> GraphClient:
+        """The process's one Graph client (built on first use; no network until a request)."""
+        if self._microsoft is None:
+            raise ConfigurationMissing("Microsoft is not configured (OFFICESTREAM_MICROSOFT_*)")
         if self._graph is None:
-            self._graph = GraphClient(self._microsoft, AppCredentials(self._microsoft), on_throttled=self._graph_throttled)
+            tokens = self._graph_tokens or AppCredentials(self._microsoft)
+            self._graph = GraphClient(self._microsoft, tokens, on_throttled=self._graph_throttled)
+        return self._graph
+
+    def google_account(self, user: str, *, on_throttled: Callable[[float], None] | None = None) -> GoogleAccount:
+        """``user``'s Google clients (blocking: use them from one worker thread)."""
+        assert self._google is not None and self._pacer is not None
+        return open_account(self._google, self.google_credentials(user), user=user, pacer=self._pacer,
+                            on_throttled=on_throttled)
+
+    def _graph_crawler(self, job: BackfillJob, doc_type: DocType, hooks: CrawlHooks) -> Crawler:
+        graph = self.graph_client()
         self._graph_hooks[mailbox_ref(job.user_id) or ""] = hooks
         kinds = {DocType.email: GraphMailCrawler, DocType.calendar_event: GraphCalendarCrawler, DocType.contact: GraphContactCrawler}
-        return kinds[doc_type](self._graph, job.user_id, unreadable=hooks.unreadable, since=job.since, until=job.until)
+        return kinds[doc_type](graph, job.user_id, unreadable=hooks.unreadable, since=job.since, until=job.until)
 
     def _graph_throttled(self, mailbox: str, seconds: float) -> None:
         hooks = self._graph_hooks.get(mailbox)
@@ -104,13 +123,13 @@ class ProviderCrawlers:
             hooks.throttled(seconds)
 
     def _google_crawler(self, job: BackfillJob, doc_type: DocType, hooks: CrawlHooks) -> Crawler:
-        assert self._google is not None and self._pacer is not None
-        account = open_account(self._google, self._google_credentials(job.user_id), user=job.user_id, pacer=self._pacer,
-                               on_throttled=hooks.throttled)
+        account = self.google_account(job.user_id, on_throttled=hooks.throttled)
         kinds = {DocType.email: GmailCrawler, DocType.calendar_event: GoogleCalendarCrawler, DocType.contact: GoogleContactCrawler}
         return kinds[doc_type](account, unreadable=hooks.unreadable, since=job.since, until=job.until)
 
-    def _google_credentials(self, user: str) -> Credentials:
+    def google_credentials(self, user: str) -> Credentials:
+        """A service account acting for ``user`` when one is configured, else the user's own
+        refresh token (``ConfigurationMissing`` when there is neither)."""
         settings = self._google
         if settings is None:
             raise ConfigurationMissing("Google is not configured (OFFICESTREAM_GOOGLE_*)")

@@ -6,7 +6,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from schemas.envsettings import EnvSettings
+from schemas.envsettings import EnvSettings, SettingsError
+
+#: Shortest internal token accepted: a guessable one would open every user's data.
+MIN_INTERNAL_TOKEN_CHARS = 16
 
 
 class BridgeSettings(EnvSettings):
@@ -36,3 +39,14 @@ class BridgeSettings(EnvSettings):
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def require_internal_token(self) -> SecretStr:
+        """The internal token, or a one-line ``SettingsError`` naming the setting."""
+        name = self.env_name("internal_token")
+        token = self.internal_token
+        if token is None or not token.get_secret_value():
+            raise SettingsError(f"{name} is not set: every /internal/* call presents it as a bearer token; generate one "
+                                "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        if len(token.get_secret_value()) < MIN_INTERNAL_TOKEN_CHARS:
+            raise SettingsError(f"{name} is shorter than {MIN_INTERNAL_TOKEN_CHARS} characters")
+        return token

@@ -3,7 +3,7 @@
 Kept in the compacted ``integration-state`` topic (``store.py``), keyed ``{provider}:{user}``:
 the latest record is the integration. Secrets (the user's refresh token or token cache, each
 subscription's ``clientState``) are held here as ``SecretStr`` and stored encrypted
-(``secrets.py``); nothing else in it is secret.
+(``secret_box.py``); nothing else in it is secret.
 
 Cursors are per *resource*: what one delta / history / sync-token query follows. Their names:
 
@@ -11,14 +11,16 @@ Cursors are per *resource*: what one delta / history / sync-token query follows.
   folder tree's delta link), ``calendar`` (the calendarView delta link), ``contacts``;
 - Google: ``gmail`` (the history id), ``calendar`` (the sync token), ``contacts`` (People's).
 
-A cursor is advanced only after every event its query produced is on Kafka.
+A cursor is advanced only after every event its query produced is on Kafka. The live side
+asks for syncs by doc-type-level resource (``RESOURCES``: ``mail``, ``calendar``, ``contacts``;
+``mail`` covers every ``mail:*`` cursor).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
@@ -33,6 +35,15 @@ class IntegrationStatus(StrEnum):
     #: The grant was revoked (``invalid_grant``): nothing syncs until the user connects again.
     needs_reauth = "needs-reauth"
     disconnected = "disconnected"
+
+
+#: The doc-type-level resource the live side syncs for each doc type (``LiveSync.request``).
+RESOURCES: dict[DocType, str] = {DocType.email: "mail", DocType.calendar_event: "calendar", DocType.contact: "contacts"}
+
+#: ``Watch.kind`` values.
+GRAPH_SUBSCRIPTION = "graph-subscription"
+GMAIL_WATCH = "gmail-watch"
+CALENDAR_CHANNEL = "calendar-channel"
 
 
 class Watch(BaseModel):
@@ -92,6 +103,31 @@ class Integration(BaseModel):
 
     def with_status(self, status: IntegrationStatus, *, now: dt.datetime, error: str | None = None) -> Self:
         return self.model_copy(update={"status": status, "updated_at": now, "last_error": error})
+
+    def with_backfilled(self, doc_type: DocType, cursors: dict[str, str], *, now: dt.datetime) -> Self:
+        """``doc_type``'s backfill is done and the live side continues from ``cursors``; the
+        integration is live once every doc type is."""
+        backfilled = tuple(dict.fromkeys((*self.backfilled, doc_type)))
+        live = self.status is IntegrationStatus.backfilling and set(self.doc_types) <= set(backfilled)
+        return self.model_copy(update={
+            "backfilled": backfilled, "cursors": {**self.cursors, **cursors}, "updated_at": now,
+            "status": IntegrationStatus.live if live else self.status,
+        })
+
+    @property
+    def active(self) -> bool:
+        """Connected and not paused: its registrations, backfill and live syncs run."""
+        return self.status in (IntegrationStatus.backfilling, IntegrationStatus.live)
+
+    def public_view(self) -> dict[str, Any]:
+        """What the bridge shows of it: no grant, no ``clientState``, cursor names but not their
+        values (delta links are not for outside eyes either)."""
+        view = self.model_dump(mode="json", exclude={"refresh_token", "cursors", "watches"})
+        view["key"] = self.key
+        view["has_grant"] = self.refresh_token is not None
+        view["cursors"] = sorted(self.cursors)
+        view["watches"] = [watch.model_dump(mode="json", exclude={"client_state"}) for watch in self.watches]
+        return view
 
     def backfilling(self, doc_type: DocType) -> bool:
         """Whether live changes of ``doc_type`` must wait for the backfill."""

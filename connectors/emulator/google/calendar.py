@@ -1,5 +1,5 @@
 """Calendar API v3: ``events.list`` (full listing, paging, ``syncToken`` increments, 410 once
-a token has expired), ``events.watch`` push channels and ``channels.stop``.
+a token has expired), ``events.get``, ``events.watch`` push channels and ``channels.stop``.
 
 Sync tokens carry the mailbox's change-log sequence number. Following Google, a full listing
 leaves out cancelled events unless ``showDeleted`` (cancelled instances still show when
@@ -32,6 +32,7 @@ _CHANNEL_TTL_S = 7 * 86_400
 def add_calendar_routes(app: web.Application) -> None:
     app.router.add_get("/calendar/v3/calendars/{calendar_id}/events", _events_list)
     app.router.add_post("/calendar/v3/calendars/{calendar_id}/events/watch", _events_watch)
+    app.router.add_get("/calendar/v3/calendars/{calendar_id}/events/{event_id}", _events_get)
     app.router.add_post("/calendar/v3/channels/stop", _channels_stop)
 
 
@@ -97,6 +98,18 @@ def _changed(box: Mailbox, item_ids: list[str], *, single: bool) -> list[dict[st
         else:
             rendered.append(render_event(item, box, seq))
     return rendered
+
+
+async def _events_get(request: web.Request) -> web.Response:
+    """One event as a listing shows it; a deleted one is 404 here (Google answers a recently
+    deleted event with its cancelled shell, which the connector reads as a deletion too)."""
+    box = _mailbox(request)
+    if isinstance(box, web.Response):
+        return box
+    item = box.events.get(request.match_info["event_id"])
+    if item is None:
+        return respond(not_found())
+    return respond((200, render_event(item, box, last_change(box, item.id))))
 
 
 async def _events_watch(request: web.Request) -> web.Response:

@@ -1,5 +1,5 @@
 """People API v1 ``people.connections.list`` (``/v1/people/me/connections``) with
-``requestSyncToken`` / ``syncToken``. An expired token is answered 400 FAILED_PRECONDITION
+``requestSyncToken`` / ``syncToken``, and ``people.get`` (``/v1/people/{id}``). An expired token is answered 400 FAILED_PRECONDITION
 with an ``ErrorInfo`` whose reason is ``EXPIRED_SYNC_TOKEN``; an incremental listing returns
 deleted contacts as ``{resourceName, etag, metadata: {deleted: true}}``. No push: polled.
 """
@@ -24,6 +24,7 @@ _FIELDS = {"names", "emailAddresses", "phoneNumbers", "organizations", "metadata
 
 def add_people_routes(app: web.Application) -> None:
     app.router.add_get("/v1/people/{person}/connections", _connections)
+    app.router.add_get("/v1/people/{person}", _person)
 
 
 async def _connections(request: web.Request) -> web.Response:
@@ -34,6 +35,20 @@ async def _connections(request: web.Request) -> web.Response:
         return respond(not_found("Only people/me is valid."))
     query = {name: request.query.getall(name) for name in request.query}
     return respond(connections_answer(request.app[WORLD].mailbox(user), query))
+
+
+async def _person(request: web.Request) -> web.Response:
+    user = authenticate(request.app[GOOGLE], request.headers.get("Authorization"))
+    if user is None:
+        return unauthenticated()
+    box = request.app[WORLD].mailbox(user)
+    contact = box.contacts.get(request.match_info["person"])
+    fields = set(",".join(request.query.getall("personFields", [])).split(",")) - {""}
+    if not fields:
+        return respond(bad_request("personFields mask is required. Please specify one or more valid paths."))
+    if contact is None:
+        return respond(not_found("Requested entity was not found."))
+    return respond((200, render_person(contact, last_change(box, contact.id), fields)))
 
 
 def connections_answer(box: Mailbox, query: dict[str, list[str]]) -> Answer:

@@ -55,6 +55,8 @@ class GoogleState:
     #: Thread of every message ever seen: history must still name a deleted message's thread.
     threads: dict[str, str] = field(default_factory=dict)
     pushes_sent: int = 0
+    #: Authorization codes of the installed-app flow: code -> (user, redirect URI, scopes).
+    codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
     #: Gmail's per-user quota, off unless a limit is set (``quota.py``).
     quota: GmailQuota = field(default_factory=GmailQuota)

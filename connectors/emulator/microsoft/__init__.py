@@ -7,6 +7,8 @@ Azure AD (``oauth``)
 - ``POST /{tenant}/oauth2/v2.0/token``: ``client_credentials`` (app-only) and ``refresh_token``
   (delegated; rotates the refresh token, returns an id_token and client_info so msal's cache
   holds an account); a revoked grant answers 400 ``invalid_grant`` (AADSTS50173).
+- The device-code flow (``device``): ``POST /{tenant}/oauth2/v2.0/devicecode`` and the
+  device-code grant, signed in through ``POST /_emulator/microsoft/device {"user_code", "user"}``.
 msal only accepts an https authority: serve this face with ``start_https`` (a self-signed
 certificate from ``self_signed_tls``, both in ``connectors.emulator.tls``) and trust the
 certificate in the client.
@@ -41,6 +43,7 @@ from connectors.emulator.microsoft.calendar import (
 from connectors.emulator.microsoft.contacts import contact_get, contacts_delta
 from connectors.emulator.microsoft.control import add_control_routes
 from connectors.emulator.microsoft.delta import DeltaQuery
+from connectors.emulator.microsoft.device import add_device_routes
 from connectors.emulator.microsoft.graph import Handler, graph
 from connectors.emulator.microsoft.mail import (
     FOLDERS,
@@ -96,6 +99,7 @@ def microsoft_face(app: web.Application, *, clients: dict[str, str] | None = Non
     app[ON_ADVANCE].append(notify_subscribers)
     app.on_cleanup.append(close_session)
     add_oauth_routes(app)
+    add_device_routes(app)
     _add_graph_routes(app)
     add_subscription_routes(app)
     add_control_routes(app)

@@ -4,7 +4,8 @@
   it does not validate (``validate_authority=False, instance_discovery=False``).
 - ``POST /{tenant}/oauth2/v2.0/token``: ``client_credentials`` (app-only) and ``refresh_token``
   (delegated; rotates the refresh token, returns an id_token and client_info so msal's cache
-  holds an account); a revoked grant answers 400 ``invalid_grant`` (AADSTS50173).
+  holds an account); a revoked grant answers 400 ``invalid_grant`` (AADSTS50173). The device
+  code grant (a public client, no secret) is ``device.py``'s.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from connectors.emulator.microsoft.state import (
     MicrosoftState,
     state_of,
 )
+from connectors.emulator.microsoft.device import DEVICE_CODE_GRANT, device_grant
 from connectors.emulator.microsoft.wire import b64, base_url, user_object_id
 
 
@@ -56,9 +58,19 @@ def _aad_error(status: int, error: str, code: int, description: str) -> web.Resp
     }, status=status)
 
 
+#: AADSTS codes of the device-code grant's answers.
+_DEVICE_ERRORS = {"authorization_pending": 70016, "expired_token": 70020, "invalid_grant": 70000}
+
+
 async def _token(request: web.Request) -> web.Response:
     state, form = state_of(request), await request.post()
     client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+    if form.get("grant_type") == DEVICE_CODE_GRANT and client_id in state.clients:
+        state.grants[DEVICE_CODE_GRANT] += 1
+        user, error = device_grant(request, str(form.get("device_code", "")), client_id)
+        if user is None:
+            return _aad_error(400, str(error), _DEVICE_ERRORS[str(error)], f"device code grant: {error}")
+        return _user_tokens(request, state, user, str(form.get("scope", "")), client_id)
     if not client_id or state.clients.get(client_id) != secret or not secret:
         return _aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
     grant_type = str(form.get("grant_type", ""))
@@ -78,6 +90,11 @@ def _refresh(request: web.Request, state: MicrosoftState, refresh_token: str, sc
     if user is None or refresh_token in state.revoked:
         return _aad_error(400, "invalid_grant", 50173,
                           "The provided grant has expired due to it being revoked, a fresh auth token is needed.")
+    return _user_tokens(request, state, user, scope, client_id)
+
+
+def _user_tokens(request: web.Request, state: MicrosoftState, user: str, scope: str, client_id: str) -> web.Response:
+    """A user's access and (new) refresh token, with the id_token and client_info msal reads."""
     return web.json_response({
         "token_type": "Bearer", "scope": scope, "expires_in": ACCESS_TOKEN_LIFETIME_S,
         "ext_expires_in": ACCESS_TOKEN_LIFETIME_S, "access_token": _issue_access(state, user),

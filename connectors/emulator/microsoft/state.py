@@ -40,6 +40,17 @@ class Cursor:
 
 
 @dataclass
+class DeviceCode:
+    """A device-code sign-in in progress (``device.py``): the user is None until they sign in."""
+
+    user_code: str
+    client_id: str
+    scope: str
+    expires: float
+    user: str | None = None
+
+
+@dataclass
 class MicrosoftState:
     clients: dict[str, str]
     access_tokens: dict[str, IssuedToken] = field(default_factory=dict)
@@ -58,6 +69,7 @@ class MicrosoftState:
     observed_seq: dict[str, int] = field(default_factory=dict)
     rendered: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
+    device_codes: dict[str, DeviceCode] = field(default_factory=dict)
 
 
 #: The face's state on the emulator app.
