@@ -7,6 +7,7 @@ import typer
 from ops.cli.backfill import backfill_app
 from ops.cli.bridge import bridge_app
 from ops.cli.connect import connect, disconnect
+from ops.cli.demo import demo
 from ops.cli.normalize import normalize
 from ops.cli.reconcile import reconcile_command
 from ops.cli.schemas import schemas_app
@@ -28,6 +29,7 @@ app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
 app.command("reconcile")(reconcile_command)
+app.command("demo")(demo)
 
 
 def main() -> None:
