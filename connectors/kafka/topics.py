@@ -163,4 +163,35 @@ _DEAD_LETTERS = tuple(
     for service in (*CONSUMER_GROUPS, OFFICE_BRIDGE)
 )
 
-TOPICS: tuple[TopicSpec, ...] = _EVENTS + _STATE + _DEAD_LETTERS
+#: The services' faust tables (service, table). faust names a table's changelog
+#: ``{app id}-{table}-changelog`` (the app id is the service's group) and creates it when a
+#: worker starts; created here beforehand, a changelog is in the worker's first metadata.
+#: Created by the worker itself, it can be missing from that metadata, and the first message
+#: that writes to the table then fails with faust's PartitionsMismatch ("the changelog topic
+#: has 0 partitions"). tests/unit/test_topic_plan.py checks this list against the apps' tables.
+SERVICE_TABLES: tuple[tuple[str, str], ...] = (
+    (VESPA_LOADER, "applied"),
+    (MEETINGS, "meetings"),
+    (SHIPMENTS, "applied"),
+    (SHIPMENTS, "packages"),
+)
+
+
+def changelog_topic(service: str, table: str) -> str:
+    """faust's changelog of ``service``'s table ``table`` (a canonical name: prefix it with
+    ``KafkaSettings.topic`` like every topic; the group carries the same prefix)."""
+    return f"{service}-{table}-changelog"
+
+
+_CHANGELOGS = tuple(
+    TopicSpec(
+        name=changelog_topic(service, table),
+        doc=f"changelog of the {service} service's table {table} (faust), compacted",
+        partitions=6,  # a table's partitions follow its source topics' (ProcessorSettings.table_partitions)
+        cleanup_policy="compact",
+        retention_ms=None,
+    )
+    for service, table in SERVICE_TABLES
+)
+
+TOPICS: tuple[TopicSpec, ...] = _EVENTS + _STATE + _DEAD_LETTERS + _CHANGELOGS

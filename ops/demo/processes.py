@@ -83,6 +83,18 @@ class Children:
         self._children.append(child)
         return child
 
+    def run_once(self, name: str, argv: list[str], env: dict[str, str], *, timeout_s: float = 180.0) -> None:
+        """A command that runs to its end (``topics create``); ``DemoFailed`` unless it exits 0."""
+        child = Child(name, argv, env, self.logs / f"{name}.log").start()
+        assert child.process is not None
+        try:
+            code = child.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            child.stop()
+            raise DemoFailed(f"{name} did not finish within {timeout_s:.0f}s (log {child.log_path})") from None
+        if code != 0:
+            raise DemoFailed(f"{name} failed with {code} (log {child.log_path}):\n{child.log_text()[-2000:]}")
+
     def stack_up(self, settings: StackSettings) -> None:
         """Start the components that are not running; remember which, to stop only those."""
         running = {s.name for s in manager.status(settings) if s.pid is not None or s.probe.healthy}

@@ -101,7 +101,7 @@ class Demo:
             OFFICESTREAM_PROCESSOR_CONTENT_TOKEN=self.internal_token,
         )
         for setup in (("topics", "create"), ("schemas", "register")):
-            self._once(" ".join(setup), officestream_argv(*setup))
+            self.children.run_once("-".join(setup), officestream_argv(*setup), self.env)
         bridge = self.children.start("bridge", officestream_argv("bridge", "serve"), self.env)
         bridge.wait_for_line("bridge listening on", timeout_s=90)
         httpx.post(f"{self.emulator_http}/_emulator/google/pubsub", json={
@@ -132,12 +132,6 @@ class Demo:
         self.emulator_http = f"http://127.0.0.1:{http}"
         self.emulator_https = f"https://127.0.0.1:{https}"
         return dict(line.split("=", 1) for line in lines if line.startswith("OFFICESTREAM_"))
-
-    def _once(self, name: str, argv: list[str]) -> None:
-        child = self.children.start(name.replace(" ", "-"), argv, self.env)
-        assert child.process is not None
-        if child.process.wait(180) != 0:
-            raise DemoFailed(f"`officestream {name}` failed (log {child.log_path}):\n{child.log_text()[-2000:]}")
 
     # -- users -----------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
+from faust.exceptions import PartitionsMismatch
+
 from connectors.redis.exceptions import PayloadStoreMisconfigured, PayloadUnusable
 from processors.common.dead_letters import DeadLetter, dead_letter
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
@@ -45,8 +47,17 @@ log = logging.getLogger("officestream.processors")
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Dependencies that are down: Redis, Vespa, the registry, the content endpoint."""
+    """Dependencies that are down: Redis, Vespa, the registry, the content endpoint; and a table
+    changelog the worker's metadata does not know yet (faust's PartitionsMismatch with 0
+    changelog partitions: the worker created it, and its metadata lags; a real mismatch of two
+    partition counts is not transient)."""
+    if isinstance(exc, PartitionsMismatch):
+        return _UNKNOWN_CHANGELOG in str(exc)
     return bool(getattr(exc, "retriable", False))
+
+
+#: How faust's PartitionsMismatch says the changelog is not in the metadata (yet).
+_UNKNOWN_CHANGELOG = "has 0 partitions"
 
 
 def is_poison(exc: BaseException) -> bool:

@@ -92,3 +92,15 @@ def test_the_clients_own_retries_are_short_so_an_outage_is_reported_within_secon
     assert (rest.max_retries, rest.retries_wait_ms, rest.retries_max_wait_ms, rest.timeout) == (3, 100, 1000, 5.0)
     tuned = RegistrySettings.from_env({"OFFICESTREAM_REGISTRY_RETRY_WAIT_MS": "50", "OFFICESTREAM_REGISTRY_RETRY_MAX_WAIT_MS": "200"})
     assert (registry_client(tuned)._rest_client.retries_wait_ms, registry_client(tuned)._rest_client.retries_max_wait_ms) == (50, 200)
+
+
+def test_a_changelog_missing_from_the_metadata_is_retried_and_a_real_partition_mismatch_is_not():
+    from faust.exceptions import PartitionsMismatch
+
+    from processors.common.processor import is_transient
+
+    lagging = PartitionsMismatch("The source topic 'p-email-backfill' for table 'packages'\nhas 6 partitions, "
+                                 "but the changelog\ntopic 'p-shipments-packages-changelog' has 0 partitions.\n")
+    different = PartitionsMismatch("The source topic 'p-email-backfill' for table 'packages'\nhas 6 partitions, "
+                                   "but the changelog\ntopic 'p-shipments-packages-changelog' has 8 partitions.\n")
+    assert is_transient(lagging) and not is_transient(different)

@@ -55,3 +55,19 @@ def test_topics_are_created_with_the_message_limit_the_producers_check():
     [action] = plan_topics([SPEC], existing, max_message_bytes=2_000_000)
     assert action.kind == "alter-config" and dict(action.config_changes) == {"max.message.bytes": "2000000"}
     assert [a.kind for a in plan_topics([SPEC], existing, max_message_bytes=1_048_588)] == ["unchanged"]
+
+
+def test_the_catalogue_creates_every_table_changelog_of_the_services():
+    """The apps' tables and the catalogue's changelogs are the same list: a table missing from
+    the catalogue gets its changelog only when its worker starts (and a first write may fail)."""
+    import importlib
+
+    from connectors.kafka.topics import SERVICE_TABLES, changelog_topic
+
+    declared = set()
+    for service, module in (("vespa-loader", "vespa_loader"), ("meetings", "meetings"), ("shipments", "shipments")):
+        app = importlib.import_module(f"processors.{module}.app").app
+        declared |= {(service, name) for name in app.tables}
+    assert declared == set(SERVICE_TABLES)
+    names = {t.name for t in TOPICS}
+    assert {changelog_topic(s, t) for s, t in SERVICE_TABLES} <= names
