@@ -20,10 +20,12 @@ def demo(
     advance_every: float = typer.Option(5.0, min=0.5, help="Seconds between rounds of mailbox changes."),
     settle_timeout: float = typer.Option(180.0, min=0, help="How long the end waits for every sink to catch up."),
     summary_json: Path | None = typer.Option(None, help="Also write the summary to this file (JSON)."),
+    account: list[str] = typer.Option([], "--account", help="provider:address of a real account (repeat); no emulator."),
 ) -> None:
     """Run everything: stack, emulator, bridge, workers, backfills, live changes; then a summary
     with the reconciliation's verdict. Exits 1 if a sink does not hold what the providers hold."""
-    options = DemoOptions(users=users, emails_per_user=emails_per_user, duration_s=duration,
+    accounts = tuple(_account(text) for text in account)
+    options = DemoOptions(accounts=accounts, users=users, emails_per_user=emails_per_user, duration_s=duration,
                           advance_every_s=advance_every, settle_timeout_s=settle_timeout, summary_json=summary_json)
     run = Demo(options, say=lambda line: typer.echo(line, err=True))
     # Ctrl-C (and SIGTERM) end the live phase: the demo still settles, summarizes and stops
@@ -40,3 +42,11 @@ def demo(
         summary_json.write_text(summary.to_json())
     if not summary.clean:
         raise typer.Exit(1)
+
+
+def _account(text: str) -> tuple[str, str]:
+    provider, _, address = text.partition(":")
+    if provider not in ("microsoft", "google") or "@" not in address:
+        typer.echo(f"error: --account {text!r}: use microsoft:<address> or google:<address>", err=True)
+        raise typer.Exit(2)
+    return provider, address

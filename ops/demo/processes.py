@@ -77,10 +77,14 @@ class Children:
         self._children: list[Child] = []
         self._stack_started: list[str] = []
         self._stack: StackSettings | None = None
+        #: Every process the demo started (name → pid), for the summary: all gone at the end.
+        self.started: dict[str, int] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
         child = Child(name, argv, env, self.logs / f"{name}.log").start()
         self._children.append(child)
+        assert child.process is not None
+        self.started[name] = child.process.pid
         return child
 
     def run_once(self, name: str, argv: list[str], env: dict[str, str], *, timeout_s: float = 180.0) -> None:
@@ -101,6 +105,7 @@ class Children:
         statuses = manager.up(settings, say=lambda line: self.say(line))
         self._stack = settings
         self._stack_started = [s.name for s in statuses if s.name not in running]
+        self.started |= {s.name: s.pid for s in statuses if s.name in self._stack_started and s.pid is not None}
 
     def check_alive(self) -> None:
         for child in self._children:

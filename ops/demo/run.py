@@ -48,6 +48,10 @@ class DemoOptions:
     settle_timeout_s: float = 180.0
     summary_json: Path | None = None
     run_dir: Path = Path("var/demo")
+    #: Real accounts (``(provider, address)``) instead of the emulator: the provider settings
+    #: come from the environment (``OFFICESTREAM_MICROSOFT_*`` / ``OFFICESTREAM_GOOGLE_*``),
+    #: Microsoft app-only and Google domain-wide delegation; changes are whatever the users do.
+    accounts: tuple[tuple[str, str], ...] = ()
 
 
 class Demo:
@@ -79,34 +83,41 @@ class Demo:
         stack = StackSettings.from_env()
         self.say(f"demo run {self.run_id}: logs in {self.dir / 'logs'}")
         self.children.stack_up(stack)
-        emulator_settings = self._start_emulator()
+        emulator_settings = self._start_emulator() if not self.options.accounts else {}
+        if self.options.accounts:
+            self.users = dict((address, provider) for provider, address in self.options.accounts)
         self.internal_token = secrets.token_urlsafe(32)
         notifier_secret = secrets.token_urlsafe(48)
         bridge_port, self.notifier_port = _free_port(), _free_port()
         self.bridge_url = f"http://127.0.0.1:{bridge_port}"
         self.feed_file = self.dir / "vespa-feed.jsonl"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICESTREAM_") or k.startswith("OFFICESTREAM_STACK_")}
+        # Against the emulator, the emulator's settings replace any provider settings of the
+        # shell; against real accounts, the shell's provider settings are the ones used.
+        keep = ("OFFICESTREAM_STACK_",) + (("OFFICESTREAM_MICROSOFT_", "OFFICESTREAM_GOOGLE_") if self.options.accounts else ())
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("OFFICESTREAM_") or k.startswith(keep)}
         self.env.update(emulator_settings)
         self.env.update(
             OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS=stack.bootstrap_servers, OFFICESTREAM_REGISTRY_URL=stack.registry_url,
             OFFICESTREAM_REDIS_URL=stack.redis_url, OFFICESTREAM_KAFKA_TOPIC_PREFIX=f"demo-{self.run_id}-",
             OFFICESTREAM_BRIDGE_PORT=str(bridge_port), OFFICESTREAM_BRIDGE_INTERNAL_TOKEN=self.internal_token,
             OFFICESTREAM_BRIDGE_STATE_KEY=Fernet.generate_key().decode(),
-            OFFICESTREAM_GOOGLE_GMAIL_PUSH_TOPIC=GMAIL_PUSH_TOPIC,
-            OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET=secrets.token_urlsafe(24),
             OFFICESTREAM_NOTIFIER_PORT=str(self.notifier_port), OFFICESTREAM_NOTIFIER_TOKEN_SECRET=notifier_secret,
             OFFICESTREAM_NOTIFIER_INSTANCE_ID=f"demo-{self.run_id}",
             OFFICESTREAM_VESPA_FEED_FILE=str(self.feed_file), OFFICESTREAM_PROCESSOR_DATA_DIR=str(self.dir / "data"),
             OFFICESTREAM_PROCESSOR_CONTENT_ENDPOINT=f"{self.bridge_url}/internal",
             OFFICESTREAM_PROCESSOR_CONTENT_TOKEN=self.internal_token,
         )
+        if not self.options.accounts:
+            self.env.update(OFFICESTREAM_GOOGLE_GMAIL_PUSH_TOPIC=GMAIL_PUSH_TOPIC,
+                            OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET=secrets.token_urlsafe(24))
         for setup in (("topics", "create"), ("schemas", "register")):
             self.children.run_once("-".join(setup), officestream_argv(*setup), self.env)
         bridge = self.children.start("bridge", officestream_argv("bridge", "serve"), self.env)
         bridge.wait_for_line("bridge listening on", timeout_s=90)
-        httpx.post(f"{self.emulator_http}/_emulator/google/pubsub", json={
-            "topic": GMAIL_PUSH_TOPIC, "push_endpoint": f"{self.bridge_url}/webhooks/google/gmail?token="
-            + pubsub_push_token(SecretStr(self.env["OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET"]))}).raise_for_status()
+        if not self.options.accounts:  # the emulator's Pub/Sub pushes Gmail changes to the bridge
+            httpx.post(f"{self.emulator_http}/_emulator/google/pubsub", json={
+                "topic": GMAIL_PUSH_TOPIC, "push_endpoint": f"{self.bridge_url}/webhooks/google/gmail?token="
+                + pubsub_push_token(SecretStr(self.env["OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET"]))}).raise_for_status()
         workers = [self.children.start(name, officestream_argv("worker", name), self.env) for name in WORKERS]
         for worker in workers:
             worker.wait_for_line("[^Worker]: Ready", timeout_s=180)
@@ -142,7 +153,7 @@ class Demo:
         headers = {"Authorization": f"Bearer {self.internal_token}"}
         for user, provider in self.users.items():
             body: dict[str, object] = {"provider": provider, "user": user}
-            if provider == "google":  # the emulator's demo grant (Microsoft: app-only, no grant)
+            if provider == "google" and not self.options.accounts:  # the emulator's grant (Microsoft: app-only)
                 body["grant"] = refresh_token_for(user)
             answer = httpx.post(f"{self.bridge_url}/internal/integrations", json=body, headers=headers, timeout=120)
             if answer.status_code != 201:
@@ -160,6 +171,10 @@ class Demo:
         ends = time.monotonic() + duration if duration else float("inf")
         self.rounds = 0
         while not self.stop_requested.is_set() and time.monotonic() < ends:
+            if self.options.accounts:  # real mailboxes change by themselves
+                self.stop_requested.wait(min(5.0, max(0.0, ends - time.monotonic())))
+                self.children.check_alive()
+                continue
             for user in self.users:
                 httpx.post(f"{self.emulator_http}/_emulator/advance", json={"user": user}, timeout=30).raise_for_status()
             self.rounds += 1

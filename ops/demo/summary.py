@@ -52,6 +52,8 @@ class Summary:
     notifications_repeated: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)
     settled_after_s: float | None = None
+    #: Every process the demo started (name → pid); all are stopped before the demo exits.
+    processes: dict[str, int] = field(default_factory=dict)
     reconciliation: dict = field(default_factory=dict)
 
     @property
@@ -99,6 +101,7 @@ def settle_and_summarize(demo: Demo) -> Summary:
                       live_rounds=getattr(demo, "rounds", 0), reconciliation=verdict.as_json(),
                       settled_after_s=round(time.monotonic() - started, 1) if verdict.clean else None)
     _count(summary, demo, kafka)
+    summary.processes = dict(demo.children.started)
     return summary
 
 
