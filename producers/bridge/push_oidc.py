@@ -27,6 +27,8 @@ from google.oauth2 import id_token
 from connectors.google.exceptions import PushRejected
 
 CERTS_MAX_AGE_S = 3600.0
+#: google-auth's words for a token signed by a key the cached certificates do not hold.
+_UNKNOWN_KEY = ("Could not verify token signature", "Certificate for key id")
 
 
 class CachedCertsRequest(google.auth.transport.Request):
@@ -78,7 +80,7 @@ class PushTokenVerifier:
         try:
             claims = self._claims(token)
         except ValueError as first:
-            if "Could not verify token signature" not in str(first):
+            if not any(sign in str(first) for sign in _UNKNOWN_KEY):
                 raise PushRejected(f"push OIDC token refused: {_reason(first)}") from None
             self._request.forget()  # a key newer than the cached ones: fetch them again, once
             try:
@@ -100,8 +102,8 @@ class PushTokenVerifier:
 def _reason(exc: Exception) -> str:
     """google-auth's message without the token or its claims (it quotes some of them)."""
     message = str(exc)
-    for known in ("Could not verify token signature", "Token expired", "Token used too early", "audience",
+    for known in ("Could not verify token signature", "Certificate for key id", "Token expired", "Token used too early", "audience",
                   "Wrong number of segments", "Wrong issuer", "Could not fetch certificates"):
         if known.lower() in message.lower():
-            return known
+                return "unknown signing key" if known == "Certificate for key id" else known
     return "invalid token"

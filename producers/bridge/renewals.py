@@ -88,9 +88,9 @@ class Renewals:
                 log.exception("renewal check failed")
             await asyncio.sleep(self._check_interval_s)
 
-    def check(self) -> None:
-        """Start the renewal of every watch past its renewal point."""
-        now = self._now()
+    def check(self, *, now: dt.datetime | None = None) -> None:
+        """Start the renewal of every watch past its renewal point (at ``now``: tests)."""
+        now = now or self._now()
         for integration in self._integrations.all():
             if integration.active:
                 for watch in integration.watches:
