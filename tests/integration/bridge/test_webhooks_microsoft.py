@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -183,5 +184,36 @@ async def test_a_restarted_bridge_catches_up_with_what_changed_while_it_was_down
         seen = await matches_mailbox(running, emulator, payloads)
         assert {c["item_id"] for c in changes if c["kind"] == "email"} <= set(seen.update_ids(DocType.email))
         await emulator.post("/_emulator/advance", {"user": emulator.user})  # and notifications flow again
+        await running.live.drain()
+        await matches_mailbox(running, emulator, payloads)
+
+
+async def test_subscriptions_are_renewed_at_half_their_lifetime_on_reauthorization_and_recreated_when_gone(
+        emulator, stack, topic_prefix, serde, payloads):
+    async with running_bridge(stack, topic_prefix, serde, microsoft=emulator.settings(), live_side=True) as running:
+        key = await connected_live(running, emulator)
+        renewals = running.bridge.renewals
+        first = {w.resource: w for w in running.bridge.integrations.get(key).watches}
+        renewals.check(now=first["mail"].renewed_at + (first["mail"].expires_at - first["mail"].renewed_at) * 0.4)
+        await renewals.idle()
+        assert {w.resource: w for w in running.bridge.integrations.get(key).watches} == first  # not due yet
+        halfway = max(w.renewed_at + (w.expires_at - w.renewed_at) * 0.5 for w in first.values())
+        renewals.check(now=halfway + dt.timedelta(seconds=1))
+        await renewals.idle()
+        renewed = {w.resource: w for w in running.bridge.integrations.get(key).watches}
+        assert all(renewed[r].id == first[r].id and renewed[r].renewed_at > first[r].renewed_at for r in first)
+
+        await emulator.post("/_emulator/microsoft/lifecycle", {"subscription_id": renewed["calendar"].id,
+                                                               "event": "reauthorizationRequired"})
+        await renewals.idle()
+        assert subscription(running, key, "calendar").renewed_at > renewed["calendar"].renewed_at
+
+        # Gone at Graph without a word (expired while the bridge was down): the renewal recreates it.
+        await running.bridge.watches.stop(running.bridge.integrations.get(key), renewed["mail"])
+        renewals.check(now=halfway + 2 * (halfway - first["mail"].renewed_at))
+        await renewals.idle()
+        assert subscription(running, key, "mail").id != renewed["mail"].id
+        assert (await emulator.stats())["subscriptions"] == 3
+        await emulator.post("/_emulator/advance", {"user": emulator.user})
         await running.live.drain()
         await matches_mailbox(running, emulator, payloads)
