@@ -11,11 +11,9 @@ import base64
 import datetime as dt
 import json
 import logging
-import time
 from typing import Any
 
 import httpx
-from google.auth import crypt, jwt
 
 from connectors.emulator.google import refresh_token_for
 from connectors.emulator.google.state import GOOGLE
@@ -178,7 +176,6 @@ async def test_the_gmail_watch_and_the_calendar_channel_are_renewed_before_they_
         assert watch_of(running, key, CALENDAR_CHANNEL) == old_channel  # not due yet
         halfway = max(old_channel.renewed_at + (old_channel.expires_at - old_channel.renewed_at) * 0.51,
                       old_watch.renewed_at + (old_watch.expires_at - old_watch.renewed_at) * 0.51)
-        time.sleep(0.01)
         running.bridge.renewals.check(now=halfway)
         await running.bridge.renewals.idle()
         channel, watch = watch_of(running, key, CALENDAR_CHANNEL), watch_of(running, key, GMAIL_WATCH)
