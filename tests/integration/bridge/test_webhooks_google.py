@@ -185,6 +185,10 @@ async def test_the_gmail_watch_and_the_calendar_channel_are_renewed_before_they_
         assert set(state.channels) == {channel.id}, "the replaced channel was not stopped"
         assert METRICS.value("officestream_bridge_renewals_total", kind=CALENDAR_CHANNEL, action="renew",
                              outcome="ok") >= 1
+        before = (await downstream(running.kafka, running.serde, payloads, emulator.user)).update_ids(DocType.calendar_event)
+        accepted = webhooks("calendar", "accepted")
         await asyncio.to_thread(emulator.control, "/_emulator/advance", {"user": emulator.user})  # the new channel pushes
+        assert webhooks("calendar", "accepted") == accepted + 1
         await running.live.drain()
-        await matches_account(running, emulator, payloads)
+        seen = await matches_account(running, emulator, payloads)
+        assert seen.update_ids(DocType.calendar_event).count("evt-weekly") == before.count("evt-weekly") + 1
