@@ -68,6 +68,11 @@ def _same(presented: str | None, expected: str) -> bool:
     return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
 
+def _ref(value: str) -> str:
+    """An id the sender chose, fit for a log line: escaped (no forged lines) and cut short."""
+    return value.encode("unicode_escape").decode("ascii")[:64]
+
+
 class WatchIndex:
     """Registrations by id, from the store's integrations (a cache of ids checked on every hit)."""
 
@@ -120,11 +125,11 @@ class WebhookIntake:
             found = self._index.find(GRAPH_SUBSCRIPTION, notification.subscription_id)
             if found is None:
                 intake.outcomes.append("unknown")
-                intake.detail += f" unknown subscription={notification.subscription_id[:64]}"
+                intake.detail += f" unknown subscription={_ref(notification.subscription_id)}"
                 continue
             secret = found[1].client_state
             if secret is None or not _same(notification.client_state, secret.get_secret_value()):
-                return Intake(403, ["forged"], detail=f"clientState mismatch subscription={notification.subscription_id}")
+                return Intake(403, ["forged"], detail=f"clientState mismatch subscription={_ref(notification.subscription_id)}")
             known.append((notification, *found))
         for notification, integration, watch in known:
             intake.outcomes.append(self._graph_one(intake, notification, integration, watch))
@@ -151,19 +156,21 @@ class WebhookIntake:
         secret = self._push_secret
         if secret is None or not _same(url_token, pubsub_push_token(secret)):
             return Intake(403, ["forged"], detail="push URL token missing or wrong")
+        if len(body) > self._push_max_bytes:
+            return Intake(413, ["oversized"], detail=f"push body of {len(body)} bytes")
         try:
             push = decode_gmail_push(body, url_token=url_token, secret=secret, max_bytes=self._push_max_bytes)
         except PushRejected as exc:
             return Intake(400, ["malformed"], detail=str(exc))
         found = self._index.gmail(push.email_address)
         if found is None:
-            return Intake(202, ["unknown"], detail=f"no Gmail watch for the pushed mailbox message={push.message_id}")
+            return Intake(202, ["unknown"], detail=f"no Gmail watch for the pushed mailbox message={_ref(push.message_id)}")
         integration = found[0]
         if not integration.active:
             return Intake(202, ["inactive"])
         cursor = integration.cursors.get("gmail", "")
         if cursor.isdigit() and push.history_id <= int(cursor):
-            return Intake(202, ["duplicate"], detail=f"history already synced message={push.message_id}")
+            return Intake(202, ["duplicate"], detail=f"history already synced message={_ref(push.message_id)}")
         return Intake(202, ["accepted"], syncs=[(integration.key, "mail", "gmail-push")])
 
     # -- Calendar channels -----------------------------------------------------------------
@@ -175,19 +182,19 @@ class WebhookIntake:
         if not channel_id:
             return Intake(400, ["malformed"], detail="missing X-Goog-Channel-ID")
         if secret is None or not _same(headers.get("x-goog-channel-token"), channel_token(secret, channel_id)):
-            return Intake(403, ["forged"], detail=f"channel token missing or wrong channel={channel_id[:64]}")
+            return Intake(403, ["forged"], detail=f"channel token missing or wrong channel={_ref(channel_id)}")
         try:
             notification = parse_channel_headers(headers, secret=secret)
         except PushRejected as exc:
             return Intake(400, ["malformed"], detail=str(exc))
         found = self._index.find(CALENDAR_CHANNEL, channel_id)
         if found is None or found[1].resource_id not in (None, notification.resource_id):
-            return Intake(202, ["unknown"], detail=f"unknown channel={channel_id[:64]}")
+            return Intake(202, ["unknown"], detail=f"unknown channel={_ref(channel_id)}")
         integration = found[0]
         if notification.resource_state == "sync":
             return Intake(200, ["sync"])
         if notification.message_number <= self._channel_numbers.get(channel_id, 0):
-            return Intake(202, ["duplicate"], detail=f"message number already seen channel={channel_id}")
+            return Intake(202, ["duplicate"], detail=f"message number already seen channel={_ref(channel_id)}")
         self._channel_numbers[channel_id] = notification.message_number
         if not integration.active:
             return Intake(202, ["inactive"])

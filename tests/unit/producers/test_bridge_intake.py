@@ -188,3 +188,14 @@ def test_a_channel_s_sync_message_is_acknowledged_without_a_sync() -> None:
 def test_forged_malformed_and_unknown_channel_notifications(bad: dict[str, str], status: int, outcome: str) -> None:
     intake = intake_for(google()).calendar(bad)
     assert (intake.status, intake.outcomes, intake.syncs) == (status, [outcome], [])
+
+
+def test_a_pubsub_envelope_over_the_push_limit_is_refused_as_oversized() -> None:
+    intake = WebhookIntake(MemoryStore(google()), push_secret=SECRET, push_max_bytes=64)
+    answer = intake.gmail(envelope(), url_token=TOKEN)
+    assert (answer.status, answer.outcomes, answer.syncs) == (413, ["oversized"], [])
+
+
+def test_ids_the_sender_chose_cannot_forge_log_lines() -> None:
+    intake = intake_for(microsoft()).graph(body(change("evil\nINFO forged line", state="x")))
+    assert intake.outcomes == ["unknown"] and "\n" not in intake.detail and "\\n" in intake.detail
