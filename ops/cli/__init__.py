@@ -8,6 +8,7 @@ from ops.cli.backfill import backfill_app
 from ops.cli.bridge import bridge_app
 from ops.cli.connect import connect, disconnect
 from ops.cli.normalize import normalize
+from ops.cli.replay import replay_command
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
@@ -26,6 +27,7 @@ app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
+app.command("replay")(replay_command)
 
 
 def main() -> None:
