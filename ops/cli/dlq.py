@@ -11,6 +11,7 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import DLQ_REPLAYS
 from connectors.redis.settings import RedisSettings
 from ops.cli.errors import one_line_errors
+from ops.dlq.exceptions import InvalidDlqRequest
 from ops.dlq.letters import SERVICES, check_service, count_by_reason, parse_offsets, read_letters, select
 from ops.dlq.originals import fetch_originals
 from ops.dlq.replays import replay_letters, replay_record
@@ -66,8 +67,7 @@ def dlq_replay(
 ) -> None:
     """Re-publish chosen letters to their source topics (once each); exit 1 if any was refused or failed."""
     if (offsets is None) == (reason is None):
-        typer.echo("error: give exactly one of --offsets A-B and --reason R", err=True)
-        raise typer.Exit(2)
+        raise InvalidDlqRequest("give exactly one of --offsets A-B and --reason R")
     kafka = KafkaSettings.from_env()
     letters = select(read_letters(kafka, service), offsets=parse_offsets(offsets) if offsets else None, reason=reason)
     if not letters:

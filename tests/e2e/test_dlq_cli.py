@@ -15,7 +15,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from connectors.redis.payload_store import content_type, encode_record, payload_key
 from schemas.models import ChangeType, DocType, EmailUpdateEvent, PayloadRef
 from tests import factories
-from tests.e2e.ops_cli import officestream, shipments_changelogs, wait_caught_up
+from tests.ops_cli import officestream, shipments_changelogs, wait_caught_up
 from tests.e2e.worker_faults import high_watermark, ups_mail
 from tests.kafka_helpers import deduplicated, prepared, produce, read_all, read_plainly
 from tests.unit.shipments import numbers
@@ -60,7 +60,7 @@ def test_a_dead_letter_replayed_after_the_fix_takes_effect_exactly_once(stack, s
         assert letter["message"]["email_ref"]["key"] == payload_key(user, DocType.email, f"{user}-m1")
         assert letter["headers"]["traceparent"].startswith("00-111")
 
-        redis.Redis.from_url(stack.redis.url).set(payload_key(user, DocType.email, f"{user}-m1"), data)  # the fix
+        redis.Redis.from_url(stack.redis.url).set(payload_key(user, DocType.email, f"{user}-m1"), data, px=600_000)  # the fix
         dry = officestream(env, "dlq", "replay", "shipments", "--offsets", "0-0", "--dry-run")
         assert dry.returncode == 0 and dry.stdout.startswith("would replay"), dry
         assert high_watermark(kafka, topic) == 1  # nothing published

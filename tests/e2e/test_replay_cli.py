@@ -14,7 +14,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from connectors.kafka.compacted import read_compacted
 from schemas.models import ChangeType, EmailUpdateEvent
 from tests import factories
-from tests.e2e.ops_cli import officestream, shipments_changelogs, wait_caught_up, wait_members
+from tests.ops_cli import officestream, shipments_changelogs, wait_caught_up, wait_members
 from tests.e2e.worker_faults import ups_mail
 from tests.kafka_helpers import committed_offsets, deduplicated, prepared, produce, read_all, read_plainly
 from tests.workers import FaustWorker, worker_env
