@@ -7,33 +7,15 @@ dead-letter tools) read this way and never disturb the services.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
 from connectors.kafka.exceptions import KafkaUnavailable
+from connectors.kafka.records import KafkaRecord
 from connectors.kafka.settings import KafkaSettings
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    """A record as the topic holds it."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-    timestamp_ms: int = 0
-
-    @property
-    def where(self) -> str:
-        """``topic[partition]@offset``, the way every log line names a message."""
-        return f"{self.topic}[{self.partition}]@{self.offset}"
-
-
-def read_records(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> list[StoredRecord]:
+def read_records(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> list[KafkaRecord]:
     """Every record ``topic`` holds now, partition by partition in offset order ([] when the
     topic does not exist)."""
     consumer = Consumer(settings.librdkafka_config(**{"group.id": "officestream-reader", "enable.auto.commit": False}))
@@ -53,8 +35,8 @@ def read_records(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
-def _read_until(consumer: Consumer, ends: dict[int, int], pending: set[int], deadline: float) -> list[StoredRecord]:
-    records: list[StoredRecord] = []
+def _read_until(consumer: Consumer, ends: dict[int, int], pending: set[int], deadline: float) -> list[KafkaRecord]:
+    records: list[KafkaRecord] = []
     while pending:
         if time.monotonic() > deadline:
             raise KafkaUnavailable(f"timed out reading partitions {sorted(pending)} to their end")
@@ -67,8 +49,8 @@ def _read_until(consumer: Consumer, ends: dict[int, int], pending: set[int], dea
     return records
 
 
-def _stored(message: Message) -> StoredRecord:
-    return StoredRecord(
+def _stored(message: Message) -> KafkaRecord:
+    return KafkaRecord(
         topic=message.topic(), partition=message.partition(), offset=message.offset(),
         key=message.key(), value=message.value(), headers=list(message.headers() or []),
         timestamp_ms=message.timestamp()[1],

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connectors.kafka.dead_letter_headers import HEADER_PREFIX, reason_headers
+from connectors.kafka.records import KafkaRecord
 from connectors.kafka.settings import KafkaSettings
-from connectors.kafka.topic_reader import StoredRecord, read_records
+from connectors.kafka.topic_reader import read_records
 from connectors.kafka.topics import CONSUMER_GROUPS, OFFICE_BRIDGE, dead_letter_topic
 from ops.dlq.exceptions import InvalidDlqRequest
 from processors.common.dead_letters import ORIGINAL_REF
@@ -26,7 +27,7 @@ REPLAY_PREFIX = "officestream.replay."
 @dataclass(frozen=True)
 class Letter:
     service: str
-    record: StoredRecord
+    record: KafkaRecord
 
     @property
     def reasons(self) -> dict[str, str]:

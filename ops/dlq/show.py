@@ -51,5 +51,5 @@ def _message(letter: Letter, original: bytes | None | OriginalUnavailable, decod
         return {"undecodable": f"{type(exc).__name__}: {exc}", "bytes": len(original or b""), "preview": repr(preview)}
 
 
-def _iso(timestamp_ms: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC).isoformat()
+def _iso(timestamp_ms: int | None) -> str | None:
+    return None if timestamp_ms is None else dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC).isoformat()

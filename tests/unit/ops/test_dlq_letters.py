@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from connectors.kafka.topic_reader import StoredRecord
+from connectors.kafka.records import KafkaRecord
 from ops.dlq.exceptions import InvalidDlqRequest, OriginalUnavailable
 from ops.dlq.letters import Letter, check_service, count_by_reason, parse_offsets, select
 from ops.dlq.originals import _checked
@@ -23,7 +23,7 @@ from tests import factories
 def letter(offset: int, error: Exception, *, value: bytes = b"poison", headers=None, timestamp_ms: int = 1000) -> Letter:
     source = InboundRecord("email-updates", 3, 40 + offset, b"user-1", value, headers or [("traceparent", b"00-abc")])
     dead = dead_letter(source, service="shipments", error=error, now_ms=5)
-    return Letter("shipments", StoredRecord("shipments-dlq", 0, offset, dead.key, dead.value, dead.headers, timestamp_ms))
+    return Letter("shipments", KafkaRecord("shipments-dlq", 0, offset, dead.key, dead.value, dead.headers, timestamp_ms))
 
 
 LETTERS = [letter(0, BadMagicByte("x")), letter(1, ValueError("y")), letter(2, BadMagicByte("z"))]
@@ -74,14 +74,14 @@ def test_a_letter_replayed_before_is_refused_but_not_one_at_a_reused_position():
 
 def test_a_provider_payload_or_a_lost_original_is_refused():
     bridge = ProviderDeadLetter(user_id="u", provider=Provider.microsoft, doc_type=DocType.email, item_id="m", payload={}, reason="bad")
-    provider_letter = Letter("office-bridge", StoredRecord("office-bridge-dlq", 0, 0, b"u", bridge.value(), bridge.headers()))
+    provider_letter = Letter("office-bridge", KafkaRecord("office-bridge-dlq", 0, 0, b"u", bridge.value(), bridge.headers()))
     assert "a provider payload" in refusal(provider_letter, {}, b"{}")
     assert refusal(LETTERS[0], {}, OriginalUnavailable("gone")) == "gone"
 
 
 def test_an_original_kept_by_reference_is_checked_against_its_size_and_hash():
     ref = by_reference(dead_letter(InboundRecord("email-updates", 0, 1, b"k", b"v" * 100), service="shipments", error=ValueError("x")))
-    referenced = Letter("shipments", StoredRecord("shipments-dlq", 0, 5, ref.key, ref.value, ref.headers))
+    referenced = Letter("shipments", KafkaRecord("shipments-dlq", 0, 5, ref.key, ref.value, ref.headers))
     assert referenced.reference == "officestream:dlq:shipments:email-updates[0]@1"
     assert _checked(referenced, b"v" * 100) == b"v" * 100
     assert isinstance(_checked(referenced, b"w" * 100), OriginalUnavailable)
