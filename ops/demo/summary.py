@@ -9,8 +9,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from connectors.kafka.compacted import read_compacted, read_values
+from connectors.kafka.compacted import read_compacted
 from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topic_reader import read_records
 from connectors.vespa.settings import DEFAULT_NAMESPACE
 from connectors.kafka.topics import (
     CALENDAR_UPDATES,
@@ -134,3 +135,8 @@ def _count(summary: Summary, demo: Demo, kafka: KafkaSettings) -> None:
     summary.notifications_repeated = sum(demo.sse.duplicates.values())
     summary.dead_letters = {spec.name: len(read_values(kafka, kafka.topic(spec.name)))
                             for spec in TOPICS if spec.name.endswith("-dlq")}
+
+
+def read_values(kafka: KafkaSettings, topic: str) -> list[bytes]:
+    """The values ``topic`` holds now (tombstones left out)."""
+    return [r.value for r in read_records(kafka, topic, timeout_s=60) if r.value is not None]
