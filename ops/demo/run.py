@@ -106,6 +106,9 @@ class Demo:
             OFFICESTREAM_VESPA_FEED_FILE=str(self.feed_file), OFFICESTREAM_PROCESSOR_DATA_DIR=str(self.dir / "data"),
             OFFICESTREAM_PROCESSOR_CONTENT_ENDPOINT=f"{self.bridge_url}/internal",
             OFFICESTREAM_PROCESSOR_CONTENT_TOKEN=self.internal_token,
+            # People has no push: the bridge polls it; a demo wants to see contacts within seconds.
+            # The backstop re-syncs every resource even without a notification.
+            OFFICESTREAM_BRIDGE_PEOPLE_POLL_INTERVAL_S="5", OFFICESTREAM_BRIDGE_RECONCILE_INTERVAL_S="30",
         )
         if not self.options.accounts:
             self.env.update(OFFICESTREAM_GOOGLE_GMAIL_PUSH_TOPIC=GMAIL_PUSH_TOPIC,
