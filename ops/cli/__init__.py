@@ -7,8 +7,10 @@ import typer
 from ops.cli.backfill import backfill_app
 from ops.cli.bridge import bridge_app
 from ops.cli.connect import connect, disconnect
+from ops.cli.demo import demo
 from ops.cli.dlq import dlq_app
 from ops.cli.normalize import normalize
+from ops.cli.reconcile import reconcile_command
 from ops.cli.replay import replay_command
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
@@ -29,6 +31,8 @@ app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
+app.command("reconcile")(reconcile_command)
+app.command("demo")(demo)
 app.command("replay")(replay_command)
 
 
