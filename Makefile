@@ -2,12 +2,16 @@
 VENV ?= .venv
 export VENV
 
-.PHONY: test install stack-up stack-down
+.PHONY: test demo install stack-up stack-down
 
 ## Install, start the local stack, run every test (unit, integration, e2e).
 test: install
 	$(VENV)/bin/officestream stack up
 	$(VENV)/bin/python -m pytest
+
+## Install, then run the whole system on the local stack and the emulator (officestream demo).
+demo: install
+	$(VENV)/bin/officestream demo $(DEMO_ARGS)
 
 install:
 	bash ops/bootstrap.sh

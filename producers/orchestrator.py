@@ -100,6 +100,10 @@ class Orchestrator:
         #: One connect / disconnect / re-registration per integration at a time.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
+    def lock(self, key: str) -> asyncio.Lock:
+        """The lock every change of ``key``'s registrations holds (renewals take it too)."""
+        return self._locks[key]
+
     # -- connect and disconnect ---------------------------------------------------------------
 
     async def connect(self, request: ConnectRequest) -> tuple[Integration, BackfillJob]:

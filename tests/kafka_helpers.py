@@ -13,6 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connectors.kafka.admin import ensure_topics
 from connectors.kafka.event_subjects import event_subjects
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import MEETING_UPDATES, SHIPMENT_UPDATES, TOPICS
@@ -160,3 +161,12 @@ def committed_offsets(kafka: KafkaSettings, group: str, topic: str) -> dict[int,
 def committed_total(kafka: KafkaSettings, group: str, topic: str) -> int:
     """The sum of ``group``'s committed offsets on ``topic``: messages counted as processed."""
     return sum(committed for committed, _ in committed_offsets(kafka, group, topic).values())
+
+
+def prepared(stack: Any, topic_prefix: str) -> KafkaSettings:
+    """Topics and the derived topics' subjects, as `officestream topics create` and
+    `officestream schemas register` leave them: the workers announce only with registered schemas."""
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    register_derived_schemas(kafka, SchemaRegistryClient(stack.registry.client_config()))
+    return kafka

@@ -107,14 +107,17 @@ class RunningEmulator:
 
 
 @contextmanager
-def running_emulator(*, messages: int, faces: Sequence[str], ready_timeout_s: float) -> Iterator[RunningEmulator]:
-    """The emulator in a child process for the ``with`` block; stopped at its end, also on errors."""
+def running_emulator(*, messages: int, faces: Sequence[str], ready_timeout_s: float,
+                     users: int = 1) -> Iterator[RunningEmulator]:
+    """The emulator in a child process for the ``with`` block (``users`` mailboxes of ``messages``
+    each); stopped at its end, also on errors."""
     unknown = set(faces) - set(FACES)
     if unknown or not faces:
         raise ValueError(f"faces must be some of {FACES}, got {list(faces)}")
     with tempfile.TemporaryDirectory(prefix="bench-emulator-") as tls_dir:
         child = subprocess.Popen(
-            [sys.executable, __file__, "--messages", str(messages), "--faces", ",".join(faces), "--tls-dir", tls_dir],
+            [sys.executable, __file__, "--messages", str(messages), "--faces", ",".join(faces), "--tls-dir", tls_dir,
+             "--users", str(users)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         try:
@@ -150,14 +153,14 @@ def _stop(child: subprocess.Popen[str]) -> None:
 # -- the child ----------------------------------------------------------------------------
 
 
-async def _serve(messages: int, faces: list[str], tls_dir: Path) -> None:
+async def _serve(messages: int, faces: list[str], tls_dir: Path, users: int = 1) -> None:
     from aiohttp import web
 
     from connectors.emulator.google import google_face
     from connectors.emulator.microsoft import microsoft_face, self_signed_tls
     from connectors.emulator.server import create_app
 
-    world, generated_s, cached = load_world(messages)
+    world, generated_s, cached = load_world(messages, users=users)
     app = create_app(world, faces=[{"microsoft": microsoft_face, "google": google_face}[face] for face in faces])
     announced: dict[str, Any] = {"user": next(iter(world.mailboxes)), "world_generation_s": round(generated_s, 2),
                                  "world_cached": cached}
@@ -183,5 +186,6 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, required=True)
     parser.add_argument("--faces", required=True)
     parser.add_argument("--tls-dir", type=Path, required=True)
+    parser.add_argument("--users", type=int, default=1)
     arguments = parser.parse_args()
-    asyncio.run(_serve(arguments.messages, arguments.faces.split(","), arguments.tls_dir))
+    asyncio.run(_serve(arguments.messages, arguments.faces.split(","), arguments.tls_dir, arguments.users))

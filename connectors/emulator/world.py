@@ -139,6 +139,8 @@ class World:
         self._templates: dict[tuple[str, tuple], tuple[str, bytes]] = {}
         for index in range(users):
             address = f"{FIRST[index % len(FIRST)].lower()}.{LAST[index % len(LAST)].lower()}@contoso.example"
+            if index >= len(FIRST):  # the names repeat: a numbered address keeps every mailbox (benches: 100 users)
+                address = address.replace("@", f"{index // len(FIRST)}@")
             self.mailboxes[address] = self._generate(address, emails_per_user)
 
     def mailbox(self, user: str) -> Mailbox:

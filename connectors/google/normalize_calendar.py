@@ -14,8 +14,10 @@ record's ``body`` is its plain text (``connectors.plain_text``, as for Graph).
   linked to its series, at its original start: with no times of its own, ``start`` and ``end``
   are both that original start (a zero-length slot), which is what consumers need to take the
   slot out of the series' expansion;
-- any other cancelled event was deleted; without times (what incremental sync sends) it
-  becomes a ``Deletion``.
+- any other cancelled event was deleted ("The event is cancelled (deleted)"; listings show it
+  only on incremental sync or with ``showDeleted``), with or without the times it had: it
+  becomes a ``Deletion``. (Kept as a cancelled record, it would stay in every sink while a
+  complete listing no longer has it: found by the demo's reconciliation.)
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def normalize_calendar_event(event: Mapping[str, Any], *, calendar_id: str | Non
         raise NormalizationError("Calendar event has no id")
     what = f"Calendar event {event_id}"
     with nesting_guard(event, what, NormalizationError):
-        if FIELDS.text(event, "status", what) == "cancelled" and "start" not in event and not _is_instance(event, what):
+        if FIELDS.text(event, "status", what) == "cancelled" and not _is_instance(event, what):
             return Deletion(kind="event", id=event_id, version_marker=FIELDS.text(event, "etag", what))
         try:
             return _event(event, event_id, calendar_id, what)

@@ -1,50 +1,22 @@
 """Reading a compacted topic to its end: the latest value of every key is the state.
 
 Used by command-line readers of service state (faust table changelogs): no consumer group and
-no committed offsets, so reading never disturbs the services.
+no committed offsets, so reading never disturbs the services (``topic_reader.read_records``).
 """
 
 from __future__ import annotations
 
-import time
-
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
-
-from connectors.kafka.exceptions import KafkaUnavailable
 from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topic_reader import read_records
 
 
 def read_compacted(settings: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> dict[bytes, bytes]:
     """The latest value per key in ``topic`` (keys whose latest record is a tombstone are gone)."""
-    consumer = Consumer(settings.librdkafka_config(**{"group.id": "officestream-reader", "enable.auto.commit": False}))
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        if topic not in metadata.topics or metadata.topics[topic].error is not None:
-            return {}
-        partitions = list(metadata.topics[topic].partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in pending])
-        return _read_until(consumer, ends, pending, time.monotonic() + timeout_s)
-    except KafkaException as exc:
-        raise KafkaUnavailable(f"cannot read {topic} from {settings.bootstrap_servers}: {exc.args[0].str()}") from exc
-    finally:
-        consumer.close()
-
-
-def _read_until(consumer: Consumer, ends: dict[int, int], pending: set[int], deadline: float) -> dict[bytes, bytes]:
     state: dict[bytes, bytes] = {}
-    while pending:
-        if time.monotonic() > deadline:
-            raise KafkaUnavailable(f"timed out reading partitions {sorted(pending)} to their end")
-        message = consumer.poll(0.5)
-        if message is None or message.error() is not None:
-            continue
-        key = message.key() or b""
-        if message.value() is None:
+    for record in read_records(settings, topic, timeout_s=timeout_s):
+        key = record.key or b""
+        if record.value is None:
             state.pop(key, None)
         else:
-            state[key] = message.value()
-        if message.offset() + 1 >= ends[message.partition()]:
-            pending.discard(message.partition())
+            state[key] = record.value
     return state

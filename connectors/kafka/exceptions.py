@@ -17,3 +17,8 @@ class KafkaUnavailable(KafkaBoundaryError):
 
 class TopicAdminError(KafkaBoundaryError):
     """The brokers refused a topic operation; the message names the topic and the reason."""
+
+
+class ConsumerGroupError(KafkaBoundaryError):
+    """The brokers refused a consumer-group operation (or a topic it needs is missing); the
+    message names the group or topic and the reason."""

@@ -74,6 +74,10 @@ INTEGRATION_EVENTS = "integration-events"
 BACKFILL_JOBS = "backfill-jobs"
 INTEGRATION_STATE = "integration-state"
 
+#: Which dead letters ``officestream dlq replay`` re-published, keyed
+#: ``{dead-letter topic}[partition]@offset`` (compacted: a letter is never replayed twice).
+DLQ_REPLAYS = "dlq-replays"
+
 # Consumer groups: one per service, named after the seed's subscriptions.
 VESPA_LOADER = "vespa-loader"
 MEETINGS = "meetings"
@@ -141,6 +145,13 @@ _STATE = (
         name=BACKFILL_JOBS,
         doc="backfill job state and resume checkpoint, compacted, key job_id",
         partitions=3,
+        cleanup_policy="compact",
+        retention_ms=None,
+    ),
+    TopicSpec(
+        name=DLQ_REPLAYS,
+        doc="dead letters re-published by `officestream dlq replay`, compacted, key dlq topic[partition]@offset",
+        partitions=1,
         cleanup_policy="compact",
         retention_ms=None,
     ),

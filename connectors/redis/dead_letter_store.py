@@ -18,8 +18,8 @@ from connectors.redis.exceptions import PayloadStoreError, PayloadStoreUnavailab
 
 
 class DeadLetterStore:
-    """Writes the original values of dead letters (an operator reads one back with a plain
-    ``GET`` of the key its dead letter names). Owns no connection."""
+    """Writes the original values of dead letters, and reads them back for the operator's
+    tools (``officestream dlq show | replay``). Owns no connection."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
@@ -30,9 +30,21 @@ class DeadLetterStore:
         ``PayloadStoreError``, which nothing here can repair."""
         try:
             await self._redis.set(key, value, px=ttl_ms)
-        except AuthenticationError as exc:  # a ConnectionError to redis-py, but no outage
-            raise PayloadStoreError(f"cannot store {key}: {type(exc).__name__}: {exc}") from exc
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise PayloadStoreUnavailable(f"cannot store {key}: {type(exc).__name__}: {exc}") from exc
         except RedisError as exc:
-            raise PayloadStoreError(f"cannot store {key}: {type(exc).__name__}: {exc}") from exc
+            raise _failure("store", key, exc) from exc
+
+    async def get(self, key: str) -> bytes | None:
+        """The value stored under ``key`` (None once it expired); errors as ``put``'s."""
+        try:
+            return await self._redis.get(key)
+        except RedisError as exc:
+            raise _failure("read", key, exc) from exc
+
+
+def _failure(action: str, key: str, exc: RedisError) -> PayloadStoreError:
+    """An outage is ``PayloadStoreUnavailable``; a refusal (credentials are a ConnectionError
+    to redis-py, but no outage) is ``PayloadStoreError``."""
+    message = f"cannot {action} {key}: {type(exc).__name__}: {exc}"
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)) and not isinstance(exc, AuthenticationError):
+        return PayloadStoreUnavailable(message)
+    return PayloadStoreError(message)

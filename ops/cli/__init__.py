@@ -7,7 +7,11 @@ import typer
 from ops.cli.backfill import backfill_app
 from ops.cli.bridge import bridge_app
 from ops.cli.connect import connect, disconnect
+from ops.cli.demo import demo
+from ops.cli.dlq import dlq_app
 from ops.cli.normalize import normalize
+from ops.cli.reconcile import reconcile_command
+from ops.cli.replay import replay_command
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
@@ -22,10 +26,14 @@ app.add_typer(shipments_app, name="shipments")
 app.add_typer(vespa_app, name="vespa")
 app.add_typer(backfill_app, name="backfill")
 app.add_typer(bridge_app, name="bridge")
+app.add_typer(dlq_app, name="dlq")
 app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
+app.command("reconcile")(reconcile_command)
+app.command("demo")(demo)
+app.command("replay")(replay_command)
 
 
 def main() -> None:

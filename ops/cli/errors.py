@@ -12,6 +12,8 @@ from connectors.google.exceptions import GoogleError
 from connectors.kafka.exceptions import KafkaBoundaryError
 from connectors.microsoft.exceptions import MicrosoftError
 from connectors.redis.exceptions import PayloadStoreError
+from ops.dlq.exceptions import DlqError
+from ops.replay.exceptions import ReplayError
 from ops.stack.exceptions import ComponentFailed, StackError
 from ops.vespa.exceptions import VespaCheckError
 from producers.exceptions import ProducerError
@@ -29,7 +31,7 @@ def one_line_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (SettingsError, StackError, KafkaBoundaryError, SchemasError, VespaCheckError, ProducerError,
-                GoogleError, MicrosoftError, PayloadStoreError) as exc:
+                GoogleError, MicrosoftError, PayloadStoreError, ReplayError, DlqError) as exc:
             typer.echo(f"error: {exc}", err=True)
             if isinstance(exc, ComponentFailed) and exc.log_tail:
                 typer.echo(f"--- last lines of the {exc.component} log ---\n{exc.log_tail}", err=True)

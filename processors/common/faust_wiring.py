@@ -65,11 +65,13 @@ def _logging(service: str) -> dict[str, Any]:
 def create_app(
     service: str, kafka: KafkaSettings, settings: ProcessorSettings, *, offset_reset: str = "earliest"
 ) -> faust.App:
-    """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``)."""
-    datadir = settings.data_dir / kafka.group(service)
+    """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``, or
+    ``OFFICESTREAM_PROCESSOR_GROUP_ID`` for a side group)."""
+    app_id = settings.group_id or kafka.group(service)
+    datadir = settings.data_dir / app_id
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
     app = faust.App(
-        kafka.group(service),
+        app_id,
         broker=[url.replace("kafka://", f"{faust_transport.SCHEME}://", 1) for url in kafka.faust_broker()],
         broker_credentials=kafka.faust_credentials(),
         store=settings.store,

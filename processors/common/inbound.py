@@ -1,21 +1,8 @@
-"""A Kafka record as it arrived, independent of the client library that read it."""
+"""A Kafka record as it arrived, independent of the client library that read it
+(``connectors/kafka/records.py``; the workers' name for it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from connectors.kafka.records import KafkaRecord as InboundRecord
 
-
-@dataclass(frozen=True)
-class InboundRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
-    timestamp_ms: int | None = None
-
-    @property
-    def where(self) -> str:
-        """``topic[partition]@offset``, the way every log line names a message."""
-        return f"{self.topic}[{self.partition}]@{self.offset}"
+__all__ = ["InboundRecord"]

@@ -76,6 +76,10 @@ class ProcessorSettings(EnvSettings):
     #: its N-th derived event, once what it wrote so far is on the broker
     #: (processors/common/kill_switch.py). Never set in production.
     test_kill_at_derived: str | None = Field(default=None, pattern=r"^(before|after):[1-9][0-9]*$")
+    #: The worker's consumer group and faust app id instead of its service's own
+    #: (``kafka.group(service)``): a side group prepared by ``officestream replay --into``. The
+    #: app id also names the tables' changelog topics, so a side group builds tables of its own.
+    group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
 

@@ -56,19 +56,21 @@ def apply_calendar_change(
     calendar_event: CalendarEvent | None,
     event_id: str,
     occurred_at: dt.datetime,
+    sequence: int | None = None,
 ) -> MeetingChange | None:
     """The change one calendar event makes to the stored state, or None when it changes nothing.
 
     ``existing`` is what the table holds under ``meeting_key(user_id, event_id)``. Items of a
     ``CalendarBatchEvent`` go through here one by one as ``ChangeType.updated`` with the batch's
-    ``metadata.occurred_at``. Raises ``InvalidCalendarChange`` / ``InvalidRecurrence`` (fatal:
+    ``metadata.occurred_at``; ``sequence`` is the event's ``metadata.sequence``. Raises ``InvalidCalendarChange`` / ``InvalidRecurrence`` (fatal:
     dead-letter the message) when the change can never be applied.
     """
     _check_change(existing, user_id, change_type, calendar_event, event_id, occurred_at)
     if change_type is ChangeType.deleted:
-        return _apply_delete(existing, user_id=user_id, event_id=event_id, occurred_at=occurred_at)
+        return _apply_delete(existing, user_id=user_id, event_id=event_id, occurred_at=occurred_at, sequence=sequence)
     assert calendar_event is not None  # _check_change refused an upsert without one
-    incoming = MeetingContext.from_calendar_event(user_id=user_id, event=calendar_event, occurred_at=occurred_at)
+    incoming = MeetingContext.from_calendar_event(user_id=user_id, event=calendar_event, occurred_at=occurred_at,
+                                                  sequence=sequence)
     if incoming.is_series_master:
         check_recurrence(incoming)
     return _apply_upsert(existing, incoming)
@@ -127,7 +129,8 @@ def _is_duplicate_or_older(incoming: MeetingContext, existing: MeetingContext) -
 def _version(context: MeetingContext) -> Version:
     updated = context.provider_updated_at
     return Version(event_id="", occurred_at_ms=_millis(context.occurred_at),
-                   changed_at_ms=_millis(updated) if updated is not None else None, marker=context.version_marker)
+                   changed_at_ms=_millis(updated) if updated is not None else None, marker=context.version_marker,
+                   sequence=context.sequence)
 
 
 def _millis(at: dt.datetime) -> int:
@@ -141,20 +144,29 @@ def _tombstone_holds(tombstone: MeetingTombstone, incoming: MeetingContext) -> b
     updated, last_updated = incoming.provider_updated_at, tombstone.last_provider_updated_at
     if updated is not None and last_updated is not None and updated <= last_updated:
         return True
-    return incoming.occurred_at <= tombstone.deleted_at
+    return _not_after(incoming.sequence, incoming.occurred_at, tombstone.sequence, tombstone.deleted_at)
+
+
+def _not_after(sequence: int | None, at: dt.datetime, other_sequence: int | None, other_at: dt.datetime) -> bool:
+    """Whether a change (``sequence``, ``at``) comes no later than another: by the publisher's
+    sequence when both have one (a backfill page's time is when it was crawled, a live update's
+    the provider's change time: those two clocks do not order each other), else by time."""
+    if sequence is not None and other_sequence is not None and sequence != other_sequence:
+        return sequence < other_sequence
+    return at <= other_at
 
 
 def _apply_delete(
-    existing: MeetingState | None, *, user_id: str, event_id: str, occurred_at: dt.datetime
+    existing: MeetingState | None, *, user_id: str, event_id: str, occurred_at: dt.datetime, sequence: int | None
 ) -> MeetingChange | None:
     if isinstance(existing, MeetingTombstone):
-        if occurred_at <= existing.deleted_at:
+        if _not_after(sequence, occurred_at, existing.sequence, existing.deleted_at):
             return None
         # A later delete means the meeting came back in between; remembering the later time
         # keeps that resurrection's late update from undoing this delete.
-        advanced = MeetingTombstone.model_validate({**existing.model_dump(), "deleted_at": occurred_at})
+        advanced = MeetingTombstone.model_validate({**existing.model_dump(), "deleted_at": occurred_at, "sequence": sequence})
         return MeetingChange(kind=MeetingChangeKind.deleted, record=advanced, previous=existing)
-    if existing is not None and existing.occurred_at > occurred_at:
+    if existing is not None and not _not_after(existing.sequence, existing.occurred_at, sequence, occurred_at):
         return None
     tombstone = MeetingTombstone(
         user_id=user_id,
@@ -164,6 +176,7 @@ def _apply_delete(
         original_start=_original_start(existing),
         last_version_marker=existing.version_marker if existing else None,
         last_provider_updated_at=existing.provider_updated_at if existing else None,
+        sequence=sequence,
     )
     return MeetingChange(kind=MeetingChangeKind.deleted, record=tombstone, previous=existing)
 

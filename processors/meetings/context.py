@@ -71,6 +71,9 @@ class MeetingContext(BaseModel):
     version_marker: str | None = None
     provider_updated_at: Timestamp | None = None
     occurred_at: Timestamp
+    #: ``metadata.sequence`` of the event that carried this version: the publisher's order, which
+    #: tells two versions apart when the provider's time and marker cannot (``versions.py``).
+    sequence: int | None = None
     #: Which ``calendar-updates`` event stored this record, and the change it was announced as.
     applied: AppliedChange | None = None
 
@@ -81,7 +84,9 @@ class MeetingContext(BaseModel):
         return self
 
     @classmethod
-    def from_calendar_event(cls, *, user_id: str, event: CalendarEvent, occurred_at: dt.datetime) -> Self:
+    def from_calendar_event(
+        cls, *, user_id: str, event: CalendarEvent, occurred_at: dt.datetime, sequence: int | None = None
+    ) -> Self:
         """The context a calendar event gives, as of the change that carried it."""
         return cls(
             user_id=user_id,
@@ -106,6 +111,7 @@ class MeetingContext(BaseModel):
             version_marker=event.version_marker,
             provider_updated_at=event.updated_at,
             occurred_at=occurred_at,
+            sequence=sequence,
         )
 
     @property
@@ -131,7 +137,8 @@ class MeetingContext(BaseModel):
 
     def same_content(self, other: MeetingContext) -> bool:
         """Equal apart from when and by which event the change was observed: a redelivery, not a change."""
-        return self.model_copy(update={"occurred_at": other.occurred_at, "applied": other.applied}) == other
+        return self.model_copy(update={"occurred_at": other.occurred_at, "applied": other.applied,
+                                       "sequence": other.sequence}) == other
 
 
 class MeetingTombstone(BaseModel):
@@ -151,6 +158,8 @@ class MeetingTombstone(BaseModel):
     original_start: EventTime | None = None
     last_version_marker: str | None = None
     last_provider_updated_at: Timestamp | None = None
+    #: ``metadata.sequence`` of the delete (``MeetingContext.sequence``).
+    sequence: int | None = None
     #: When the service stored the tombstone (its clock): how old it is, for expiry.
     #: ``deleted_at`` is the change's own time, which a backfill can date far back.
     stored_at: Timestamp | None = None

@@ -99,7 +99,7 @@ def store_change(
     try:
         change = apply_calendar_change(
             existing, item.user_id, _change_type(event, item), item.record, item.doc_id,  # type: ignore[arg-type]
-            event.metadata.occurred_at,
+            event.metadata.occurred_at, event.metadata.sequence,
         )
     except MeetingsError as exc:
         raise PoisonMessage(str(exc)) from exc

@@ -9,10 +9,10 @@ and its clients are async already: one HTTP stack, one event loop, no ASGI serve
 yet); ``create_bridge_app(bridge)`` gives the application, which starts the bridge on startup
 and stops it on cleanup. Starting reads ``integration-state`` to its end, registers every
 integration's grant, catches up on hand-offs a crash interrupted (``Orchestrator.catch_up``),
-then runs the backfill queue (jobs of every user, a few at a time) and the live side. Until the
-webhook handlers are added (``webhooks`` argument), ``/webhooks/microsoft`` answers Graph's
-validation handshake only, so subscriptions can be created; the live side's reconciliation
-syncs what notifications would have triggered.
+then runs the backfill queue (jobs of every user, a few at a time), the live side (its People
+poller and reconciliation backstop) and the renewals of push registrations. The webhooks
+(``webhooks.py``) hand notifications to the live side; ``GET /metrics`` serves the process's
+Prometheus metrics (webhooks, renewals, live syncs).
 """
 
 from __future__ import annotations
@@ -26,13 +26,16 @@ from typing import Protocol
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from connectors.microsoft.notifications import validation_reply
 from producers.backfill.job import BackfillJob
 from producers.backfill.queue import run_queue
 from producers.backfill.service import BackfillService
 from producers.bridge.internal_api import InternalApi, bearer_auth
+from producers.bridge.renewals import Renewals
 from producers.bridge.settings import BridgeSettings
+from producers.bridge.webhooks import WebhookRoutes
 from producers.integrations.content import ContentFetcher
 from producers.integrations.reauth import ReauthGate
 from producers.integrations.store import IntegrationStore
@@ -80,6 +83,10 @@ class Bridge:
     orchestrator: Orchestrator
     content: ContentFetcher
     live: LiveService
+    #: Keeps the push registrations alive (``renewals.py``); None: nothing renews them.
+    renewals: Renewals | None = None
+    #: The webhook routes (``webhooks.py``); None: Graph's validation handshake only.
+    webhooks: WebhookRoutes | None = None
     queue_concurrency: int = 4
     stale_after_s: float = 120.0
     queue_poll_s: float = 2.0
@@ -97,12 +104,16 @@ class Bridge:
             self._queue = asyncio.create_task(self._run_queue(asyncio.get_running_loop()),
                                               name="officestream-backfill-queue")
             await self.live.start()
+            if self.renewals is not None:
+                await self.renewals.start()
         except BaseException:
             await self.stop()
             raise
         log.info("bridge started integrations=%d", len(self.integrations.all()))
 
     async def stop(self) -> None:
+        if self.renewals is not None:
+            await self.renewals.stop()
         await self.live.stop()
         for task in [self._queue, *self._tasks]:
             if task is not None:
@@ -164,14 +175,21 @@ def graph_handshake_only(app: web.Application, bridge: Bridge) -> None:
     app.router.add_post("/webhooks/microsoft", handshake)
 
 
-def create_bridge_app(bridge: Bridge, *, webhooks: Iterable[Webhooks] = (graph_handshake_only,)) -> web.Application:
+async def metrics_page(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_bridge_app(bridge: Bridge, *, webhooks: Iterable[Webhooks] | None = None) -> web.Application:
     token = bridge.settings.internal_token
     assert token is not None  # checked by bootstrap_bridge
     app = web.Application(middlewares=[bearer_auth(token)], client_max_size=bridge.settings.max_body_bytes)
     InternalApi(orchestrator=bridge.orchestrator, integrations=bridge.integrations, backfill=bridge.backfill,
                 content=bridge.content, reauth=bridge.reauth).add_routes(app)
+    if webhooks is None:
+        webhooks = [lambda app, bridge: bridge.webhooks.add_routes(app)] if bridge.webhooks else [graph_handshake_only]
     for add in webhooks:
         add(app, bridge)
+    app.router.add_get("/metrics", metrics_page)
 
     async def start(_: web.Application) -> None:
         await bridge.start()

@@ -31,6 +31,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, Val
 from connectors.redis.payload_store import content_type, encode_record
 from producers.backfill.job import BackfillJob
 from producers.backfill.service import BackfillService
+from producers.bridge.inventory import inventory
 from producers.integrations.content import ContentFetcher
 from producers.integrations.reauth import ReauthGate
 from producers.integrations.state import Integration
@@ -120,6 +121,7 @@ class InternalApi:
         app.router.add_post("/internal/backfill/start", self.start_backfill)
         app.router.add_get("/internal/backfill/{job_id}", self.backfill_status)
         app.router.add_get("/internal/content/{user}/{doc_type}/{doc_id}", self.serve_content)
+        app.router.add_get("/internal/inventory/{provider}/{user}", self.serve_inventory)
 
     async def connect(self, request: web.Request) -> web.Response:
         try:
@@ -191,6 +193,17 @@ class InternalApi:
         paused = bool(now) and not any(i.active for i in now)
         return web.json_response({"error": "the user's integration is not connected" if paused else "not found"},
                                  status=410 if paused else 404)
+
+    async def serve_inventory(self, request: web.Request) -> web.Response:
+        """Every item id and version marker the provider holds for the integration (``inventory.py``)."""
+        found = self._find(request)
+        if found is None:
+            return web.json_response({"error": "no such integration"}, status=404)
+        try:
+            listed = await inventory(self.backfill.crawlers, found, found.doc_types, now=self.orchestrator.now())
+        except Exception as exc:  # noqa: BLE001
+            return self.error_response(exc)
+        return web.json_response({"integration": found.key, **listed.as_json()})
 
     def error_response(self, exc: Exception) -> web.Response:
         status, message = _answer_for(exc, self.reauth)

@@ -24,7 +24,8 @@ class BridgeSettings(EnvSettings):
     internal_token: SecretStr | None = None
     #: The Fernet key integration secrets are sealed with (``producers/integrations/secret_box.py``).
     state_key: SecretStr | None = None
-    #: Webhook bodies larger than this are refused (413) before they are read whole.
+    #: Webhook bodies (and every other request body) larger than this are refused (413),
+    #: from their Content-Length before they are read.
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     #: Google People has no push: every integration's contacts are synced this often.
     people_poll_interval_s: float = Field(default=300.0, gt=0)
@@ -36,6 +37,10 @@ class BridgeSettings(EnvSettings):
     #: Gmail push through Pub/Sub: when set, a push must carry a Google-signed OIDC token for
     #: this audience (Pub/Sub's authenticated push).
     google_push_audience: str | None = None
+    #: With ``google_push_audience``: the service account the Pub/Sub push subscription
+    #: authenticates as; the token's ``email`` must be it (unset: any Google-signed token for
+    #: the audience).
+    google_push_service_account: str | None = None
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

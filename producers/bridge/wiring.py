@@ -22,17 +22,27 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.microsoft.settings import MicrosoftSettings
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
-from producers.backfill.providers import ProviderCrawlers
+from connectors.google.account import GoogleAccount
+from connectors.google.exceptions import ReauthRequired as GoogleReauthRequired
+from connectors.microsoft.graph_client import GraphClient
+from producers.backfill.providers import ConfigurationMissing, ProviderCrawlers
 from producers.backfill.service import BackfillService
 from producers.backfill.store import CancelWatch, JobStore
 from producers.bridge.app import Bridge, LiveService, NoLiveSync
+from producers.bridge.intake import WebhookIntake
+from producers.bridge.push_oidc import PushTokenVerifier
+from producers.bridge.renewals import Renewals
 from producers.bridge.settings import BridgeSettings
+from producers.bridge.webhooks import WebhookRoutes
 from producers.integrations.content import ContentFetcher
 from producers.integrations.reauth import ReauthGate
 from producers.integrations.secret_box import SecretBox
+from producers.integrations.state import Integration
 from producers.integrations.store import IntegrationStore
 from producers.integrations.tokens import IntegrationTokens, StoreGoogleTokens
 from producers.integrations.watches import WatchRegistrar, check_webhook_settings
+from producers.live.exceptions import ProviderNotConfigured
+from producers.live.sync import LiveSync
 from producers.orchestrator import Orchestrator
 from producers.publisher import Publisher
 from producers.settings import ProducerSettings
@@ -45,7 +55,7 @@ SOURCE_SERVICE = "office-bridge"
 SOURCE_VERSION = "0.1.0"
 
 #: Builds the live side once the rest of the bridge exists (it needs the store, the publisher,
-#: the provider clients and the re-authorization gate).
+#: the provider clients and the re-authorization gate); default ``live_sync``.
 LiveFactory = Callable[[Bridge], LiveService]
 
 
@@ -77,9 +87,53 @@ def build_bridge(
     tokens.on_reauth = reauth.required
     bridge = Bridge(settings=settings, backfill=backfill, integrations=integrations, tokens=tokens, watches=watches,
                     reauth=reauth, orchestrator=orchestrator, content=ContentFetcher(providers), live=NoLiveSync())
-    if live is not None:
-        bridge.live = orchestrator.live = live(bridge)
+    bridge.live = orchestrator.live = (live or live_sync)(bridge)
+    bridge.renewals = Renewals(integrations=integrations, watches=watches, orchestrator=orchestrator, reauth=reauth,
+                               live=lambda: bridge.live, check_interval_s=settings.renew_check_interval_s,
+                               fraction=microsoft.subscription_renew_fraction, now=now)
+    oidc = (PushTokenVerifier(settings.google_push_audience, service_account=settings.google_push_service_account)
+            if settings.google_push_audience else None)
+    bridge.webhooks = WebhookRoutes(
+        intake=WebhookIntake(integrations, push_secret=google.push_token_secret, push_max_bytes=google.push_max_bytes),
+        live=bridge.live, renewals=bridge.renewals, max_body_bytes=settings.max_body_bytes, oidc=oidc)
     return bridge
+
+
+class BridgeLiveClients:
+    """The live side's provider clients: the bridge's own (``ProviderCrawlers``), so a mailbox
+    has one Graph token source (msal's rotating cache, stored again when it rotates) and one
+    request budget, whoever reads it: backfill, live sync, registrations."""
+
+    def __init__(self, providers: ProviderCrawlers) -> None:
+        self._providers = providers
+
+    def graph(self, integration: Integration) -> GraphClient:
+        return self._providers.graph_client()
+
+    def google(self, integration: Integration) -> GoogleAccount:
+        try:
+            return self._providers.google_account(integration.user_id)
+        except ConfigurationMissing as exc:
+            if integration.refresh_token is None:
+                raise GoogleReauthRequired("no_grant", "the integration holds no refresh token",
+                                           user=integration.user_id) from None
+            raise ProviderNotConfigured(str(exc)) from exc
+
+    def forget(self, integration: Integration) -> None:
+        return None  # the grants follow the stored integration (IntegrationTokens, StoreGoogleTokens)
+
+    async def aclose(self) -> None:
+        return None  # the bridge's backfill service closes the provider clients
+
+
+def live_sync(bridge: Bridge) -> LiveSync:
+    """The live side of ``bridge`` (its store, publisher and provider clients)."""
+
+    async def on_reauth(integration: Integration, reason: str) -> None:
+        await bridge.reauth.required(integration.key, None, detail=f"a live sync was refused: {reason}")
+
+    return LiveSync(store=bridge.integrations, publisher=bridge.backfill.publisher,
+                    clients=BridgeLiveClients(bridge.backfill.crawlers), on_reauth=on_reauth, settings=bridge.settings)
 
 
 def bootstrap_bridge(settings: BridgeSettings | None = None, *, live: LiveFactory | None = None) -> Bridge:

@@ -122,6 +122,19 @@ class WatchRegistrar:
             return await asyncio.to_thread(self._gmail_watch, integration.user_id)
         return await asyncio.to_thread(self._calendar_channel, integration.user_id)
 
+    async def renew(self, integration: Integration, watch: Watch) -> Watch:
+        """``watch`` extended: a Graph subscription PATCHed to a new expiry (``GraphNotFound``
+        when Graph no longer has it), the Gmail watch called again (Google's advice: at least
+        every 7 days), a Calendar channel replaced by a new one (channels cannot be extended;
+        the caller stores the new one, then stops the old one)."""
+        if watch.kind == GRAPH_SUBSCRIPTION:
+            subscription = graph_subscription(watch, integration.user_id, self._urls["microsoft"])
+            renewed = await self.subscriptions().renew(subscription)
+            return watch.model_copy(update={"renewed_at": renewed.renewed_at, "expires_at": renewed.expires_at})
+        if watch.kind == GMAIL_WATCH:
+            return await asyncio.to_thread(self._gmail_watch, integration.user_id)
+        return await asyncio.to_thread(self._calendar_channel, integration.user_id)
+
     async def stop(self, integration: Integration, watch: Watch) -> None:
         """Remove ``watch`` at the provider; one it no longer has counts as removed."""
         if watch.kind == GRAPH_SUBSCRIPTION:

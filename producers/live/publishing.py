@@ -25,6 +25,7 @@ from typing import Protocol
 
 from producers.dead_letters import TOPIC as DEAD_LETTERS
 from producers.integrations.state import Integration
+from producers.integrations.store import IntegrationNotFound
 from producers.live.changes import Advance, Changes, ItemChange, Listing, Step, SyncContext
 from producers.publisher import Publisher
 from schemas.models import AvroModel, ChangeType
@@ -44,7 +45,7 @@ class IntegrationStates(Protocol):
 
     def all(self) -> list[Integration]: ...
 
-    async def save(self, integration: Integration) -> Integration: ...
+    async def update(self, key: str, change: Callable[[Integration], Integration]) -> Integration: ...
 
 
 @dataclass
@@ -118,21 +119,28 @@ class SyncPublisher:
 
     async def _commit(self, context: SyncContext, cursors: dict[str, str | None]) -> dict[str, str | None]:
         began = context.integration
-        latest = self._store.get(began.key)
-        if latest is None:
+        stored: dict[str, str | None] = {}
+
+        def store_cursors(latest: Integration) -> Integration:
+            # Under the store's lock, onto the latest version: a writer that saved meanwhile
+            # (a renewed watch, a status, a hand-off's cursor) keeps its change.
+            stored.clear()
+            for name, value in cursors.items():
+                if latest.cursors.get(name) != began.cursors.get(name):
+                    log.info("cursor changed during the sync, kept user=%s cursor=%s", user_ref(began.user_id),
+                             name.split(":")[0])
+                    continue
+                if latest.cursors.get(name) != value:
+                    latest = latest.with_cursor(name, value, now=self._now())
+                    stored[name] = value
+            return latest
+
+        try:
+            await self._store.update(began.key, store_cursors)
+        except IntegrationNotFound:
             log.info("integration gone before its cursors were stored user=%s", user_ref(began.user_id))
             return {}
-        stored: dict[str, str | None] = {}
-        for name, value in cursors.items():
-            if latest.cursors.get(name) != began.cursors.get(name):
-                log.info("cursor changed during the sync, kept user=%s cursor=%s", user_ref(began.user_id), name.split(":")[0])
-                continue
-            if latest.cursors.get(name) != value:
-                latest = latest.with_cursor(name, value, now=self._now())
-                stored[name] = value
-        if stored:
-            await self._store.save(latest)
-        return stored
+        return dict(stored)
 
 
 class _Batches:

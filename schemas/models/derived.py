@@ -86,6 +86,7 @@ class MeetingContext(AvroModel):
     version_marker: str | None = None
     provider_updated_at: Timestamp | None = None
     occurred_at: Timestamp
+    sequence: int | None = None
     applied: AppliedChange | None = None
 
 
@@ -97,6 +98,7 @@ class MeetingTombstone(AvroModel):
     original_start: EventTime | None = None
     last_version_marker: str | None = None
     last_provider_updated_at: Timestamp | None = None
+    sequence: int | None = None
     stored_at: Timestamp | None = None
     applied: AppliedChange | None = None
 

@@ -11,28 +11,18 @@ import json
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from connectors.vespa.operations import DocumentId
 from schemas.models import CalendarUpdateEvent, ChangeType, EmailBackfillEvent, EmailUpdateEvent, EventKind
 from tests import factories
 from tests.e2e.crashing import Crash
-from tests.kafka_helpers import deduplicated, read_all, read_plainly, record_count, register_derived_schemas
+from tests.kafka_helpers import deduplicated, prepared, read_all, read_plainly, record_count
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.workers import worker_env
 
 #: Twelve users spread over the six partitions; part A has one message each, B and C six.
 USERS = [f"crash-user-{n}" for n in range(12)]
-
-
-def prepared(stack, topic_prefix: str) -> KafkaSettings:
-    """Topics and the derived topics' subjects, as `officestream topics create` and
-    `officestream schemas register` leave them: the workers announce only with registered schemas."""
-    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
-    ensure_topics(kafka)
-    register_derived_schemas(kafka, SchemaRegistryClient(stack.registry.client_config()))
-    return kafka
 
 
 def changelog(kafka: KafkaSettings, service: str, table: str) -> str:

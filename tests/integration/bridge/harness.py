@@ -75,7 +75,8 @@ class RunningBridge:
     kafka: KafkaSettings
     serde: AvroEventSerde
     redis: aioredis.Redis
-    live: RecordingLive
+    #: ``RecordingLive``, or the bridge's real ``LiveSync`` (``live_side=True``).
+    live: Any
 
     async def connect(self, **body: Any) -> httpx.Response:
         return await self.http.post("/internal/integrations", json=body)
@@ -151,21 +152,23 @@ def _readable(kafka: KafkaSettings, topic: str) -> bool:
 @contextlib.asynccontextmanager
 async def running_bridge(stack: StackEndpoints, topic_prefix: str, serde: AvroEventSerde, *,
                          microsoft: MicrosoftSettings | None = None, google: GoogleSettings | None = None,
-                         state_key: str | None = None, **producer: Any) -> AsyncIterator[RunningBridge]:
-    """A bridge on the topics of ``topic_prefix``; the same prefix and ``state_key`` make a
-    restart of an earlier one."""
+                         state_key: str | None = None, live_side: bool = False, port: int | None = None,
+                         bridge_settings: dict[str, Any] | None = None, **producer: Any) -> AsyncIterator[RunningBridge]:
+    """A bridge on the topics of ``topic_prefix``; the same prefix, ``state_key`` and ``port``
+    make a restart of an earlier one. ``live_side``: the real ``LiveSync`` (the webhooks' tests),
+    else a ``RecordingLive`` that only records the sync requests."""
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     wait_for(lambda: all(_readable(kafka, topic) for topic in (INTEGRATION_STATE, BACKFILL_JOBS)),
              what="the new topics' leaders")
-    port = free_port()
+    port = port or free_port()
     settings = BridgeSettings.from_env({}, host="127.0.0.1", port=port, internal_token=INTERNAL_TOKEN,
-                                       state_key=state_key or Fernet.generate_key().decode())
+                                       state_key=state_key or Fernet.generate_key().decode(), **(bridge_settings or {}))
     redis = aioredis.Redis.from_url(stack.redis.url, **stack.redis.client_kwargs())
     live = RecordingLive()
     bridge = build_bridge(settings=settings, kafka=kafka, serde=serde, redis=redis, redis_settings=stack.redis,
                           producer=ProducerSettings.from_env({}, **producer), microsoft=microsoft or MicrosoftSettings(),
-                          google=google or GoogleSettings.from_env({}), live=lambda _: live)
+                          google=google or GoogleSettings.from_env({}), live=None if live_side else lambda _: live)
     bridge.queue_poll_s = 0.2
     stop, ready = asyncio.Event(), asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_bridge(bridge, host="127.0.0.1", port=port, stop=stop, on_ready=ready.set_result))
@@ -176,7 +179,7 @@ async def running_bridge(stack: StackEndpoints, topic_prefix: str, serde: AvroEv
     headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
         try:
-            yield RunningBridge(bridge, url, http, kafka, serde, redis, live)
+            yield RunningBridge(bridge, url, http, kafka, serde, redis, bridge.live if live_side else live)
         finally:
             stop.set()
             await task

@@ -109,6 +109,15 @@ def test_cancelled_event_without_times_is_a_deletion() -> None:
     assert normalize("event", deleted_event()) == Deletion(kind="event", id="gone0event", version_marker="\"3181161784712004\"")
 
 
+def test_a_cancelled_single_event_that_still_carries_its_details_is_a_deletion() -> None:
+    """``showDeleted`` listings (and some incremental ones) send a deleted event with its fields;
+    "cancelled" on an event that is no instance of a series means deleted all the same."""
+    detailed = {**html_description_event(), "status": "cancelled"}
+    assert "start" in detailed and "recurringEventId" not in detailed
+    deletion = normalize("event", detailed)
+    assert isinstance(deletion, Deletion) and deletion.id == detailed["id"]
+
+
 def test_cancelled_event_naming_a_series_but_no_original_start_is_a_deletion() -> None:
     """It cannot be placed in its series, so all that is known is that this id is gone."""
     payload = {**cancelled_instance()}

@@ -226,3 +226,28 @@ def test_google_etags_order_two_edits_the_provider_clock_leaves_tied():
     newest = _v(3, updated_at=newer.provider_updated_at, version_marker='"3181161784714000"', title="newest")
     change = upsert(newer, newest, T0 - MINUTE)
     assert change is not None and change.record.title == "newest"
+
+
+def test_a_live_update_after_a_backfill_page_applies_when_only_the_publishers_sequence_orders_them():
+    """A backfill page's time is when it was crawled, a live update's the provider's change time;
+    with the provider's time unchanged and opaque markers (Graph change keys), only the events'
+    ``metadata.sequence`` orders them (found by the demo's reconciliation: meetings kept v1)."""
+    same_time = {"updated_at": T0}
+    crawled = apply_calendar_change(None, USER, ChangeType.updated, _v(1, version_marker="ZXZ0OjE", **same_time),
+                                    "evt-1", T0 + 60 * MINUTE, sequence=1_000)
+    assert crawled is not None
+    live = apply_calendar_change(crawled.record, USER, ChangeType.updated, _v(2, version_marker="ZXZ0OjI", **same_time),
+                                 "evt-1", T0, sequence=2_000)
+    assert live is not None and live.record.title == "Planning v2" and live.record.sequence == 2_000
+    # The page redelivered after the update (a replay) does not bring v1 back.
+    assert apply_calendar_change(live.record, USER, ChangeType.updated, _v(1, version_marker="ZXZ0OjE", **same_time),
+                                 "evt-1", T0 + 60 * MINUTE, sequence=1_000) is None
+
+
+def test_a_live_delete_after_a_backfill_page_applies_and_holds_against_the_page_by_sequence():
+    crawled = apply_calendar_change(None, USER, ChangeType.updated, _v(1), "evt-1", T0 + 60 * MINUTE, sequence=1_000)
+    assert crawled is not None
+    gone = apply_calendar_change(crawled.record, USER, ChangeType.deleted, None, "evt-1", T0 + 5 * MINUTE, sequence=2_000)
+    assert gone is not None and isinstance(gone.record, MeetingTombstone) and gone.record.sequence == 2_000
+    again = apply_calendar_change(gone.record, USER, ChangeType.updated, _v(1), "evt-1", T0 + 60 * MINUTE, sequence=1_000)
+    assert again is None  # the replayed page is older than the delete

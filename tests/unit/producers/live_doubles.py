@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from producers.integrations.state import Integration, IntegrationStatus
+from producers.integrations.store import IntegrationNotFound
 from schemas.models import DocType, Provider
 
 USER = "ada@contoso.example"
@@ -21,9 +23,15 @@ def integration(provider: Provider, cursors: dict[str, str] | None = None, **fie
 
 
 class MemoryStore:
+    """The integration store in memory, with the real one's discipline: one write at a time
+    under a lock, and a write visible to ``get`` only once "the brokers have it" (tests hold
+    that moment back with ``write_gate``)."""
+
     def __init__(self, *integrations: Integration) -> None:
         self.integrations = {i.key: i for i in integrations}
         self.saved: list[Integration] = []
+        self.write_gate: asyncio.Event | None = None
+        self._lock = asyncio.Lock()
 
     def get(self, key: str) -> Integration | None:
         return self.integrations.get(key)
@@ -32,9 +40,25 @@ class MemoryStore:
         return list(self.integrations.values())
 
     async def save(self, integration: Integration) -> Integration:
+        async with self._lock:
+            await self._write(integration)
+        return integration
+
+    async def update(self, key: str, change: Callable[[Integration], Integration]) -> Integration:
+        async with self._lock:
+            current = self.integrations.get(key)
+            if current is None:
+                raise IntegrationNotFound(key)
+            changed = change(current)
+            if changed != current:
+                await self._write(changed)
+            return changed
+
+    async def _write(self, integration: Integration) -> None:
+        if self.write_gate is not None:
+            await self.write_gate.wait()
         self.saved.append(integration)
         self.integrations[integration.key] = integration
-        return integration
 
 
 class SlowPublisher:

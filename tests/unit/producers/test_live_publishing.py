@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from producers.exceptions import PublishFailed
+from producers.integrations.state import CALENDAR_CHANNEL, Watch
 from producers.live.changes import Advance, Changes, Listing, Step, SyncContext, deleted, updated
 from producers.live.publishing import SyncPublisher
 from schemas.models import ChangeType, Contact, DocType, Provider
@@ -92,3 +93,25 @@ async def test_cursors_are_stored_onto_the_integration_as_it_is_now_and_a_cursor
     latest = store.get(meanwhile.key)
     assert latest.cursors == {"mail:inbox": "a-2", "mail:archive": "b-9"} and latest.last_error == "kept"
     assert done.stored == {"mail:inbox": "a-2"}
+
+
+async def test_cursors_stored_while_another_writer_saves_keep_that_writers_change() -> None:
+    """The live side and the orchestrator (a renewed watch) write one integration at once: the
+    cursors go onto the version the other writer is storing, not onto the one read before it."""
+    store = MemoryStore(integration(Provider.google, {"contacts": "sync-1"}))
+    key = "google:ada@contoso.example"
+    watch = Watch(kind=CALENDAR_CHANNEL, id="channel-2", resource="calendar", renewed_at=NOW, expires_at=NOW)
+    store.write_gate = asyncio.Event()
+    renewing = asyncio.ensure_future(store.update(key, lambda current: current.with_watches((watch,), now=NOW)))
+    await asyncio.sleep(0)  # the renewal holds the store's lock; the brokers have not acknowledged it yet
+    sync = SyncPublisher(SlowPublisher(), store, batch_size=2, now=lambda: NOW)  # type: ignore[arg-type]
+    context = SyncContext(store.get(key), "contacts", DocType.contact, NOW)
+    committing = asyncio.ensure_future(sync.run(context, steps_of(Advance({"contacts": "sync-2"}))))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    store.write_gate.set()
+    await renewing
+    done = await committing
+    latest = store.get(key)
+    assert latest.watches == (watch,), "the renewed watch was overwritten by the cursor's write"
+    assert latest.cursors == {"contacts": "sync-2"} and done.stored == {"contacts": "sync-2"}
