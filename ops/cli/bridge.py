@@ -4,10 +4,10 @@ live side) in the foreground until Ctrl-C / SIGTERM (``producers/bridge``)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 
+from connectors import logs
 from ops.cli.errors import one_line_errors
 from producers.bridge.app import run_bridge
 from producers.bridge.settings import BridgeSettings
@@ -24,7 +24,7 @@ def serve(
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
 ) -> None:
     """Serve until stopped; prints the address once it listens."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("office-bridge", level=log_level)
     overrides = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
     settings = BridgeSettings.from_env(**overrides)
     bridge = bootstrap_bridge(settings)

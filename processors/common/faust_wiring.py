@@ -20,14 +20,17 @@ import asyncio
 import gc
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
+from faust.types import TP
 import httpx
 import redis.asyncio as aioredis
 
 from connectors.kafka.settings import KafkaSettings
+from connectors.logs import faust_logging_config
 from connectors.kafka.topics import DEAD_LETTER_RETENTION_MS, dead_letter_topic
 from connectors.redis.dead_letter_store import DeadLetterStore
 from connectors.redis.payload_store import PayloadStore
@@ -40,7 +43,7 @@ from processors.common.idempotence import VersionLedger
 from processors.common.in_flight import queue_config
 from processors.common.inbound import InboundRecord
 from processors.common.ledger_tombstones import LedgerTombstones
-from processors.common.metrics import serve_metrics
+from processors.common.metrics import METRICS, serve_metrics
 from processors.common.processor import Decoder, Handler, RecordProcessor, is_transient
 from processors.common.retry import RetryPolicy, retry
 from processors.common.settings import ProcessorSettings
@@ -52,6 +55,11 @@ log = logging.getLogger("officestream.processors")
 
 #: The app attribute holding ``KafkaSettings.max_message_bytes`` (tables create their changelogs with it).
 MAX_MESSAGE_BYTES_ATTRIBUTE = "officestream_max_message_bytes"
+
+
+def _logging(service: str) -> dict[str, Any]:
+    config = faust_logging_config(service)
+    return {"logging_config": config} if config is not None else {}
 
 
 def create_app(
@@ -85,6 +93,8 @@ def create_app(
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),  # faust's 3 s, or a third
         # Changelog writes straight to librdkafka (processors/common/changelog_table.py).
         Table=ChangelogTable,
+        # OFFICESTREAM_LOG_FORMAT=json: JSON lines (connectors/logs.py); else faust's own format.
+        **_logging(service),
     )
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(settings.gc_threshold, older, oldest)  # the worker process is the app's
@@ -269,13 +279,29 @@ def attach_agent(app: faust.App, topics: Iterable[str], processor: RecordProcess
     async def consume(stream: faust.StreamT) -> None:
         async for event in stream.events():
             await _room_to_send(app)
+            started = time.perf_counter()
+            record = _inbound(event)
             try:
-                await processor.process(_inbound(event))
+                outcome = await processor.process(record)
             except WorkerMustStop as exc:
                 await _stop_without_acking(app, event, exc)
                 return
+            _finished(app, processor.service, record, outcome, started)
 
     app.agent(source, name=f"{processor.service}.{name}")(consume)
+
+
+def _finished(app: faust.App, service: str, record: InboundRecord, outcome: str, started: float) -> None:
+    """The metrics of one finished message (``processors/common/metrics.py``)."""
+    try:  # metrics never cost a message: a partition the consumer knows no end of has no lag
+        highwater = app.consumer.highwater(TP(record.topic, record.partition))
+    except Exception:  # noqa: BLE001
+        highwater = None
+    METRICS.finished(
+        service, record.topic, record.partition, outcome, seconds=time.perf_counter() - started,
+        age_s=time.time() - record.timestamp_ms / 1000 if record.timestamp_ms else None,
+        lag=highwater - record.offset - 1 if isinstance(highwater, int) else None,
+    )
 
 
 async def _stop_without_acking(app: faust.App, event: Any, exc: WorkerMustStop) -> None:

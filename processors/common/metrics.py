@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 METRICS_PATH = "/metrics"
 
@@ -44,6 +44,37 @@ class ProcessorMetrics:
             "Messages sent to the service's dead-letter topic, by the class of the error that put them there.",
             ["service", "topic", "error_class"], registry=registry,
         )
+
+        self.messages = Counter(
+            "officestream_processor_messages",
+            "Messages a worker finished, by outcome: handled (effects applied, or found already applied) or dead-lettered.",
+            ["service", "topic", "outcome"], registry=registry,
+        )
+        self.message_seconds = Histogram(
+            "officestream_processor_message_seconds",
+            "Time from a message's arrival in the agent to its outcome (retries included).",
+            ["service"], registry=registry, buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30),
+        )
+        self.event_age = Histogram(
+            "officestream_processor_event_age_seconds",
+            "A message's age when its effect was applied: now minus its Kafka timestamp (produce to effect latency).",
+            ["service"], registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600),
+        )
+        self.consumer_lag = Gauge(
+            "officestream_processor_consumer_lag",
+            "Messages behind the partition's end, as of the last message the worker finished on it.",
+            ["service", "topic", "partition"], registry=registry,
+        )
+
+    def finished(self, service: str, topic: str, partition: int, outcome: str, *, seconds: float,
+                 age_s: float | None, lag: int | None) -> None:
+        """One message done: counted by outcome, timed, its age and its partition's lag noted."""
+        self.messages.labels(service, topic, outcome).inc()
+        self.message_seconds.labels(service).observe(seconds)
+        if age_s is not None and age_s >= 0:
+            self.event_age.labels(service).observe(age_s)
+        if lag is not None:
+            self.consumer_lag.labels(service, topic, str(partition)).set(max(lag, 0))
 
     def retried(self, service: str, topic: str, partition: int, error: BaseException) -> None:
         self.retries.labels(service, topic, str(partition), type(error).__name__).inc()
