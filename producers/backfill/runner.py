@@ -28,6 +28,7 @@ from connectors.backoff import Backoff
 from connectors.kafka.topics import BACKFILL_PROGRESS
 from producers.backfill.crawl import CrawlPage, Crawler
 from producers.backfill.job import BackfillJob, DocProgress, JobStatus
+from producers.backfill.metrics import METRICS
 from producers.backfill.store import CancelWatch, JobStore
 from producers.dead_letters import TOPIC as DEAD_LETTERS
 from producers.dead_letters import ProviderDeadLetter
@@ -97,6 +98,14 @@ class BackfillRunner:
         job = await self._save(job.with_status(JobStatus.running, now=self._now()))
         log.info("backfill started job=%s user=%s provider=%s types=%s", job.job_id, user_ref(job.user_id),
                  job.provider.value, ",".join(t.value for t in job.doc_types))
+        running = METRICS.jobs_running.labels(job.provider.value)
+        running.inc()
+        try:
+            return await self._run_doc_types(job)
+        finally:
+            running.dec()
+
+    async def _run_doc_types(self, job: BackfillJob) -> BackfillJob:
         try:
             for doc_type in job.doc_types:
                 if not job.doc(doc_type).done:
@@ -188,6 +197,10 @@ class BackfillRunner:
             "sync_cursor": page.sync_cursor if page.is_last else progress.sync_cursor, "done": page.is_last,
         })
         job = job.with_doc(doc_type, progress, now=self._now())
+        METRICS.items.labels(job.provider.value, doc_type.value).inc(len(page.records))
+        METRICS.batches.labels(job.provider.value, doc_type.value).inc(len(chunks))
+        if crawl.throttled_for_s:
+            METRICS.throttled_seconds.labels(job.provider.value).inc(crawl.throttled_for_s)
         if job.status is JobStatus.paused_for_quota:
             job = job.with_status(JobStatus.running, now=self._now())
         crawl.throttled_for_s = 0.0
@@ -213,6 +226,7 @@ class BackfillRunner:
 
     async def _end(self, job: BackfillJob, status: JobStatus, error: str | None) -> BackfillJob:
         job = await self._save(job.with_status(status, now=self._now(), error=error))
+        METRICS.jobs_finished.labels(job.provider.value, status.value).inc()
         outcome = {JobStatus.completed: BackfillStatus.succeeded, JobStatus.cancelled: BackfillStatus.cancelled}.get(
             status, BackfillStatus.failed)
         for doc_type in job.doc_types:

@@ -197,3 +197,21 @@ async def test_a_progress_event_that_is_not_delivered_fails_its_page_which_is_pu
     assert done.status is JobStatus.completed
     assert [batch for batch in publisher.batches] == [["m0", "m1"], ["m2", "m3"], ["m2", "m3"]]  # page 2 again
     assert any(saved.last_error and "progress not delivered" in saved.last_error for saved in store.saved)
+
+
+async def test_the_metrics_count_confirmed_items_and_batches_and_the_finished_job():
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    where = {"provider": "google", "doc_type": "email"}
+    before = (value("officestream_backfill_items_total", **where), value("officestream_backfill_batches_total", **where),
+              value("officestream_backfill_jobs_finished_total", provider="google", status="completed"))
+    publisher, store = FakePublisher(), FakeStore()
+    done = await runner(publisher, store, ScriptedCrawler([f"m{i}" for i in range(5)])).run(job())
+    assert done.status is JobStatus.completed
+    after = (value("officestream_backfill_items_total", **where), value("officestream_backfill_batches_total", **where),
+             value("officestream_backfill_jobs_finished_total", provider="google", status="completed"))
+    assert [b - a for a, b in zip(before, after)] == [5, 3, 1]
+    assert value("officestream_backfill_jobs_running", provider="google") == 0
