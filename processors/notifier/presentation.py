@@ -38,7 +38,7 @@ SHIPMENT_STATUSES = {
     "created": "Tracking number found",
 }
 #: Doc types as the payloads name them (``DocType``), singular and plural.
-DOC_NOUNS = {"email": ("email", "emails"), "calendar": ("event", "events"), "contact": ("contact", "contacts")}
+DOC_NOUNS = {"email": ("email", "emails"), "calendar_event": ("event", "events"), "contact": ("contact", "contacts")}
 _CHANGES = {"created": "New {}", "updated": "{} changed", "deleted": "{} deleted"}
 
 
@@ -124,7 +124,7 @@ def _email(change: str, payload: Mapping[str, Any]) -> Display | None:
 
 def _calendar(change: str, payload: Mapping[str, Any]) -> Display | None:
     if change == "backfill":
-        return _batch(payload, "calendar")
+        return _batch(payload, "calendar_event")
     headline = "Event cancelled" if payload.get("status") == "cancelled" else _change_headline(change, "event")
     return Display(headline=headline, detail=payload.get("title"), when=payload.get("start"),
                    all_day=bool(payload.get("is_all_day")))
@@ -142,7 +142,7 @@ def _batch(payload: Mapping[str, Any], doc_type: str) -> Display:
 
 def _meeting(change: str, payload: Mapping[str, Any]) -> Display | None:
     if change == "synced":
-        return Display(headline=f"Calendar synced: {count_of(_int(payload.get('count')), 'calendar')}")
+        return Display(headline=f"Calendar synced: {count_of(_int(payload.get('count')), 'calendar_event')}")
     if payload.get("record_type") == "tombstone":
         return Display(headline="Meeting removed")
     start = payload.get("start") or {}

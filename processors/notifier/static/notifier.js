@@ -15,7 +15,7 @@
   var dayTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
   var dayOnly = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
   var integer = new Intl.NumberFormat();
-  var DOC_NAMES = { email: 'Emails', calendar: 'Calendar', contact: 'Contacts' };
+  var DOC_NAMES = { email: 'Emails', calendar_event: 'Calendar', contact: 'Contacts' };
 
   var seen = new Set();
   var seenOrder = [];
