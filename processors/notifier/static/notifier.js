@@ -14,6 +14,9 @@
   var dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   var dayTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
   var dayOnly = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+  var clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+  // The feed's times: today's as a clock time, older ones with their date.
+  var recent = { format: function (when) { return when.toDateString() === new Date().toDateString() ? clock.format(when) : dateTime.format(when); } };
   var integer = new Intl.NumberFormat();
   var DOC_NAMES = { email: 'Emails', calendar_event: 'Calendar', contact: 'Contacts' };
 
@@ -201,7 +204,7 @@
     item.append(el('span', 'headline', d.headline));
     item.append(el('span', 'summary', d.detail || ''));
     if (d.when) { var when = timeElement(d.when, d.all_day, dayTime); when.className = 'when'; item.append(when); }
-    var time = timeElement(n.created_at, false, dateTime);
+    var time = timeElement(n.created_at, false, recent);
     time.className = 'time';
     item.append(time);
     var list = $('notifications');
