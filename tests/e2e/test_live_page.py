@@ -102,7 +102,8 @@ async def test_the_page_shows_import_progress_a_package_card_and_a_meeting_ahead
     try:
         worker.start()
         token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=10)).issue(USER)
-        async with open_page(f"http://127.0.0.1:{port}/#token={token}", tmp_path) as page:
+        errors: list[str] = []
+        async with open_page(f"http://127.0.0.1:{port}/#token={token}", tmp_path, errors=errors) as page:
             await page.locator('#status[data-state="open"]').wait_for(timeout=WAIT_MS)
             now = dt.datetime.now(dt.UTC)
             job = f"job-{uuid.uuid4().hex[:8]}"
@@ -146,6 +147,7 @@ async def test_the_page_shows_import_progress_a_package_card_and_a_meeting_ahead
             await page.screenshot(path=str(screenshot), full_page=True)
     finally:
         worker.stop()
+    assert errors == []  # no script error, no Content-Security-Policy violation
     assert email_numbers == "300 of 1,000 · 20/s · about 35 s left"
     assert bar == [300, 1000]
     assert contact_state == "done"

@@ -63,8 +63,11 @@ def chromium_path() -> str:
 
 
 @asynccontextmanager
-async def open_page(url: str, workdir: Path) -> AsyncIterator[Page]:
-    """Chromium on ``url`` with a fresh profile in ``workdir``; the browser is stopped on exit."""
+async def open_page(url: str, workdir: Path, *, errors: list[str] | None = None) -> AsyncIterator[Page]:
+    """Chromium on ``url`` with a fresh profile in ``workdir``; the browser is stopped on exit.
+
+    ``errors`` collects the page's uncaught exceptions and console errors (a Content-Security-
+    Policy violation is one), from before the page loads."""
     executable = chromium_path()
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
@@ -73,6 +76,9 @@ async def open_page(url: str, workdir: Path) -> AsyncIterator[Page]:
         )
         try:
             page = context.pages[0] if context.pages else await context.new_page()
+            if errors is not None:
+                page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+                page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             await page.goto(url)
             yield page
         finally:

@@ -28,7 +28,8 @@ async def test_the_page_shows_a_published_notification_live(serve: Serve, tmp_pa
     served = await serve()
     token = served.tokens.issue("ada")
     subject = "Parcel 1Z999AA10123456784 <b>out for delivery</b>"
-    async with open_page(served.url(f"/#token={token}"), tmp_path) as page:
+    errors: list[str] = []
+    async with open_page(served.url(f"/#token={token}"), tmp_path, errors=errors) as page:
         await eventually(lambda: served.hub.connections("ada") == 1, timeout_s=20, what="the page's EventSource to subscribe")
         served.hub.publish(note("bob", 1, subject="not for ada"))
         mine = note("ada", 2, subject=subject)
@@ -40,6 +41,7 @@ async def test_the_page_shows_a_published_notification_live(serve: Serve, tmp_pa
         status = await page.evaluate("document.getElementById('status').dataset.state")
         items = await page.locator("#notifications li").count()
         address = page.url
+    assert errors == []  # no script error, no Content-Security-Policy violation
     assert summary == subject  # as text: the markup in the subject was not interpreted
     assert headline == "New email"
     assert (status, items) == ("open", 1)
