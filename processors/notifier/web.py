@@ -1,8 +1,8 @@
 """The notifier's web application: routes, security headers, and a server that keeps tokens out of logs.
 
 Routes: ``GET /events`` (SSE), ``GET /ws`` (WebSocket), ``GET /`` (live page) with its
-``GET /notifier.js`` and ``GET /notifier.css``, ``GET /healthz``. The faust wiring builds the hub, publishes into it, and serves this app with
-``start_web_server`` on the same event loop.
+``GET /notifier.js`` and ``GET /notifier.css``, ``GET /healthz``. The faust wiring builds the
+hub, publishes into it, and serves this app with ``start_web_server`` on the same event loop.
 """
 
 from __future__ import annotations
