@@ -99,7 +99,9 @@
     if (!row) {
       row = el('li', 'import');
       row.dataset.docType = docType;
-      row.append(el('span', 'name', DOC_NAMES[docType] || docType), el('progress'), el('span', 'numbers'));
+      var name = DOC_NAMES[docType] || docType, bar = el('progress');
+      bar.setAttribute('aria-label', name + ' import');
+      row.append(el('span', 'name', name), bar, el('span', 'numbers'));
       $('imports').append(row);
     }
     row.dataset.state = entry.done ? (entry.done === 'succeeded' ? 'done' : 'failed') : 'running';
