@@ -32,11 +32,13 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
 
 from processors.notifier.exceptions import InvalidNotification
+from processors.notifier.presentation import Display, display_for
 from schemas.models import (
     Address,
     BackfillCompletedEvent,
     BackfillProgressEvent,
     CalendarBatchEvent,
+    CalendarEvent,
     CalendarUpdateEvent,
     ChangeType,
     ContactBatchEvent,
@@ -44,6 +46,7 @@ from schemas.models import (
     EmailBackfillEvent,
     EmailUpdateEvent,
     Event,
+    EventStatus,
     EventTime,
     MeetingsSyncedEvent,
     MeetingUpdateEvent,
@@ -55,6 +58,8 @@ from schemas.models import (
 KIND_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 #: Longer titles are clipped: the notification is a pointer, the front end fetches the rest.
 MAX_TEXT_CHARS = 200
+#: How many of a calendar batch's meetings ahead its notification names (``_upcoming``).
+UPCOMING_PER_BATCH = 10
 #: A generic (shipment / meeting) payload larger than this is refused, not truncated.
 MAX_PAYLOAD_BYTES = 4096
 #: Keys dropped from generic payloads at any depth: bodies and credentials never reach a browser.
@@ -81,6 +86,8 @@ class Notification(BaseModel):
     payload: dict[str, JsonValue]
     #: When it happened: the source event's ``occurred_at`` (module docstring).
     created_at: AwareDatetime
+    #: The same in words for people (``presentation.py``), derived from ``kind`` and ``payload``.
+    display: Display | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -110,6 +117,7 @@ def notification_for(event: Event) -> Notification | None:
         kind=kind,
         payload=payload,
         created_at=occurred_at,
+        display=display_for(kind, payload),
     )
 
 
@@ -137,7 +145,7 @@ def notification_from_update(
     try:
         return Notification(
             id=notification_id(occurred_at, source_id), user_id=user_id, kind=kind, payload=cleaned,
-            created_at=occurred_at,
+            created_at=occurred_at, display=display_for(kind, cleaned),
         )
     except ValueError as exc:
         raise InvalidNotification(f"{kind} notification is invalid: {exc}") from exc
@@ -224,6 +232,32 @@ def _batch(kind: str, event: EmailBackfillEvent | CalendarBatchEvent | ContactBa
     return kind, {"job_id": job_id, "batch_index": event.batch_index, "count": count, "is_last_batch": event.is_last_batch}
 
 
+def _calendar_batch(event: CalendarBatchEvent) -> Described:
+    kind, payload = _batch("calendar.backfill", event, len(event.calendar_events) + len(event.calendar_events_refs))
+    return kind, payload | {"upcoming": _upcoming(event.calendar_events, event.metadata.occurred_at)}
+
+
+def _upcoming(items: list[CalendarEvent], as_of: datetime) -> list[JsonValue]:
+    """The batch's first ``UPCOMING_PER_BATCH`` meetings not over at ``as_of`` (the event's own
+    time, not the clock: the same event makes the same notification), cancelled ones left out.
+    The meetings service announces a batch by its counts only, so this is how a page learns
+    the backfilled meetings ahead; referenced items (too large to embed) are not read here."""
+    ahead = [i for i in items if i.status is not EventStatus.cancelled and _instant(i.end) > as_of]
+    ahead.sort(key=lambda i: _instant(i.start))
+    return [
+        {"calendar_event_id": i.id, "title": _clip(i.title), "location": _clip(i.location),
+         "start": _time(i.start), "end": _time(i.end), "is_all_day": i.is_all_day}
+        for i in ahead[:UPCOMING_PER_BATCH]
+    ]
+
+
+def _instant(value: EventTime) -> datetime:
+    # An all-day date counts from its midnight UTC: close enough to order and to cut at a day.
+    if value.at is not None:
+        return value.at
+    return datetime.combine(value.date, datetime.min.time(), UTC)  # type: ignore[arg-type]
+
+
 def _backfill_progress(event: BackfillProgressEvent) -> Described:
     return "backfill.progress", {
         "job_id": event.job_id,
@@ -273,7 +307,7 @@ _DESCRIBERS: dict[type[Event], Callable[[Any], Described]] = {
     CalendarUpdateEvent: _calendar_update,
     ContactUpdateEvent: _contact_update,
     EmailBackfillEvent: lambda e: _batch("email.backfill", e, len(e.emails) + len(e.emails_refs)),
-    CalendarBatchEvent: lambda e: _batch("calendar.backfill", e, len(e.calendar_events) + len(e.calendar_events_refs)),
+    CalendarBatchEvent: _calendar_batch,
     ContactBatchEvent: lambda e: _batch("contact.backfill", e, len(e.contacts) + len(e.contacts_refs)),
     BackfillProgressEvent: _backfill_progress,
     BackfillCompletedEvent: _backfill_completed,

@@ -1,8 +1,8 @@
 """The notifier's web application: routes, security headers, and a server that keeps tokens out of logs.
 
-Routes: ``GET /events`` (SSE), ``GET /ws`` (WebSocket), ``GET /`` (live page), ``GET /notifier.js``,
-``GET /healthz``. The faust wiring builds the hub, publishes into it, and serves this app with
-``start_web_server`` on the same event loop.
+Routes: ``GET /events`` (SSE), ``GET /ws`` (WebSocket), ``GET /`` (live page) with its
+``GET /notifier.js`` and ``GET /notifier.css``, ``GET /healthz``. The faust wiring builds the
+hub, publishes into it, and serves this app with ``start_web_server`` on the same event loop.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from processors.notifier.hub import NotificationHub
-from processors.notifier.page import INDEX_HTML, NOTIFIER_JS
+from processors.notifier.page import PAGE_ASSETS
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.streams import SERVICES, StreamServices, stream_events, stream_websocket
 from processors.notifier.tokens import StreamTokens
@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("processors.notifier.access")
 
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#]*")
-# The page's own script only; no framing (clickjacking), no referrer (it would carry ?token=).
+# The page's own script and styles only; no framing (clickjacking), no referrer (it would carry ?token=).
 _PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -53,8 +53,8 @@ def create_web_app(hub: NotificationHub, settings: NotifierSettings, *, tokens: 
     """The application; ``tokens`` defaults to one built from ``settings`` (tests inject a clock)."""
     app = web.Application()
     app[SERVICES] = StreamServices(hub=hub, tokens=tokens or StreamTokens.from_settings(settings), settings=settings)
-    app.router.add_get("/", index)
-    app.router.add_get("/notifier.js", notifier_js)
+    for path in PAGE_ASSETS:
+        app.router.add_get(path, page_asset)
     events = app.router.add_get("/events", stream_events)
     app.router.add_get("/ws", stream_websocket)
     app.router.add_get("/healthz", healthz)
@@ -80,12 +80,9 @@ async def _close_streams(app: web.Application) -> None:
     app[SERVICES].hub.close_all()
 
 
-async def index(request: web.Request) -> web.Response:
-    return web.Response(text=INDEX_HTML, content_type="text/html", headers=_PAGE_HEADERS)
-
-
-async def notifier_js(request: web.Request) -> web.Response:
-    return web.Response(text=NOTIFIER_JS, content_type="application/javascript", headers=_PAGE_HEADERS)
+async def page_asset(request: web.Request) -> web.Response:
+    asset = PAGE_ASSETS[request.path]
+    return web.Response(text=asset.body, content_type=asset.content_type, headers=_PAGE_HEADERS)
 
 
 async def healthz(request: web.Request) -> web.Response:

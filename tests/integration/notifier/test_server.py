@@ -28,8 +28,13 @@ async def test_the_page_and_its_script_are_served_with_a_strict_policy(serve: Se
         assert page.content_type == "text/html" and script.content_type == "application/javascript"
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert '<script src="/notifier.js">' in html
+    assert '<script src="/notifier.js">' in html and '<link rel="stylesheet" href="/notifier.css">' in html
     assert "new EventSource('/events?token='" in js
+    async with http.get(served.url("/notifier.css")) as styles:
+        assert (styles.status, styles.content_type) == (200, "text/css")
+        # Styles from the page's own files only: an injected style attribute is refused too.
+        assert "style-src 'self';" in styles.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in styles.headers["Content-Security-Policy"]
 
 
 async def test_the_access_log_never_shows_the_token(serve: Serve, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture) -> None:
