@@ -11,6 +11,7 @@ from ops.cli.normalize import normalize
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
+from ops.cli.status import status
 from ops.cli.vespa import vespa_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="officestream: Office data on Kafka.")
@@ -26,6 +27,7 @@ app.command("connect")(connect)
 app.command("disconnect")(disconnect)
 app.command("worker")(worker)
 app.command("normalize")(normalize)
+app.command("status")(status)
 
 
 def main() -> None:
