@@ -8,6 +8,8 @@ Otherwise they start (or reuse) the local stack with the same code as `officestr
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from connectors.kafka.settings import KafkaSettings
@@ -43,3 +45,15 @@ def open_stack() -> StackEndpoints:
         RedisSettings.from_env(url=settings.redis_url),
         started_here=not already_up,
     )
+
+
+@contextmanager
+def registry_stopped() -> Iterator[None]:
+    """The local stack's registry process really stopped; started again on leaving (also on failure)."""
+    settings = StackSettings.from_env()
+    [registry] = [c for c in manager.build_components(settings) if c.name == "registry"]
+    assert registry.processes.stop(registry.name), "the stack's registry was not running"
+    try:
+        yield
+    finally:
+        manager.up(settings)

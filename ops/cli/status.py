@@ -7,6 +7,7 @@ import json
 
 import typer
 
+from ops.cli.backfill import job_summary
 from ops.cli.errors import one_line_errors
 from ops.status.report import StatusSources, gather_status
 from ops.status.table import render
@@ -19,7 +20,7 @@ def status(
 ) -> None:
     """Components, topics and end offsets, consumer lag, backfills, integrations and registry
     subjects. Exits 1 when Kafka, the registry or Redis is down, or a section cannot be read."""
-    report = gather_status(StatusSources.from_env(), recent_jobs=recent_jobs)
+    report = gather_status(StatusSources.from_env(), job_summary=job_summary, recent_jobs=recent_jobs)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2, default=str))
     else:

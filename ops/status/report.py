@@ -17,10 +17,10 @@ from confluent_kafka.admin import AdminClient
 from connectors.kafka.exceptions import KafkaBoundaryError
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.settings import RedisSettings
-from ops.cli.backfill import job_summary
 from ops.status.health import ComponentHealth, local_stack_pids, probe_kafka, probe_redis, probe_registry
 from ops.status.kafka_view import group_lags, topic_offsets, visible_topics
 from ops.status.registry_view import subject_statuses
+from producers.backfill.job import BackfillJob
 from producers.backfill.store import read_jobs
 from producers.integrations.store import read_integrations
 from schemas.exceptions import SchemasError
@@ -65,7 +65,11 @@ class StatusSources:
         return cls(KafkaSettings.from_env(), RegistrySettings.from_env(), RedisSettings.from_env())
 
 
-def gather_status(sources: StatusSources, *, recent_jobs: int = 10) -> StatusReport:
+#: How a backfill job is shown (``backfill status --json``'s summary, passed in by the command).
+JobSummary = Callable[[BackfillJob], Item]
+
+
+def gather_status(sources: StatusSources, *, job_summary: JobSummary, recent_jobs: int = 10) -> StatusReport:
     kafka = sources.kafka
     admin = AdminClient(kafka.librdkafka_config(log_level=0))
     pids = local_stack_pids(kafka, sources.registry, sources.redis)
@@ -76,7 +80,7 @@ def gather_status(sources: StatusSources, *, recent_jobs: int = 10) -> StatusRep
     readers: dict[str, tuple[str, Callable[[], list[Item]]]] = {
         "topics": ("kafka", lambda: _topics(admin, prefix)),
         "groups": ("kafka", lambda: _groups(admin, prefix)),
-        "backfills": ("kafka", lambda: _backfills(kafka, recent_jobs)),
+        "backfills": ("kafka", lambda: _backfills(kafka, job_summary, recent_jobs)),
         "integrations": ("kafka", lambda: _integrations(kafka)),
         "subjects": ("registry", lambda: _subjects(sources.registry, prefix)),
     }
@@ -107,7 +111,7 @@ def _groups(admin: AdminClient, prefix: str) -> list[Item]:
             for g in group_lags(admin, prefix)]
 
 
-def _backfills(kafka: KafkaSettings, recent: int) -> list[Item]:
+def _backfills(kafka: KafkaSettings, job_summary: JobSummary, recent: int) -> list[Item]:
     """Every unfinished job, and the ``recent`` newest finished ones (newest first)."""
     jobs = read_jobs(kafka)
     recent_ids = set([job.job_id for job in jobs if job.status.finished][:recent])
