@@ -70,7 +70,8 @@ def lagging_group(kafka: KafkaSettings, topic: str, group: str) -> None:
 
 def _committed(consumer: Consumer, topic: str) -> bool:
     """A commit the coordinator refused for now (a fresh group's coordinator still loading, a
-    busy broker) is tried again; any other error fails the test."""
+    topic created a moment ago not yet in its metadata, a busy broker) is tried again; any other
+    error fails the test."""
     try:
         consumer.commit(offsets=[TopicPartition(topic, 0, 0)], asynchronous=False)
     except KafkaException as exc:
@@ -81,7 +82,7 @@ def _committed(consumer: Consumer, topic: str) -> bool:
 
 
 _COORDINATOR_NOT_READY = (KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-                          KafkaError.NOT_COORDINATOR, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT)
+                          KafkaError.NOT_COORDINATOR, KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT)
 
 
 def running_job(kafka: KafkaSettings) -> BackfillJob:
