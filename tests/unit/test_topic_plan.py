@@ -55,3 +55,12 @@ def test_topics_are_created_with_the_message_limit_the_producers_check():
     [action] = plan_topics([SPEC], existing, max_message_bytes=2_000_000)
     assert action.kind == "alter-config" and dict(action.config_changes) == {"max.message.bytes": "2000000"}
     assert [a.kind for a in plan_topics([SPEC], existing, max_message_bytes=1_048_588)] == ["unchanged"]
+
+
+def test_topics_get_the_configured_min_insync_replicas_and_drift_from_it_is_corrected():
+    [action] = plan_topics([SPEC], {}, min_insync_replicas=2)
+    assert action.kind == "create" and action.config["min.insync.replicas"] == "2"
+    existing = {"email-updates": ExistingTopic(6, {"cleanup.policy": "delete", "retention.ms": "1000", "min.insync.replicas": "1"})}
+    [action] = plan_topics([SPEC], existing, min_insync_replicas=2)
+    assert action.kind == "alter-config" and dict(action.config_changes) == {"min.insync.replicas": "2"}
+    assert [a.kind for a in plan_topics([SPEC], existing)] == ["unchanged"]  # unset: the broker's default stands
