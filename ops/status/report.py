@@ -8,7 +8,7 @@ from the same values (``ops/status/table.py``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from confluent_kafka import KafkaException
@@ -74,7 +74,7 @@ def gather_status(sources: StatusSources, *, job_summary: JobSummary, recent_job
     admin = AdminClient(kafka.librdkafka_config(log_level=0))
     pids = local_stack_pids(kafka, sources.registry, sources.redis)
     components = [probe_kafka(kafka, admin), probe_registry(sources.registry), probe_redis(sources.redis)]
-    components = [ComponentHealth(**{**asdict(c), "pid": pids.get(c.name)}) for c in components]
+    components = [replace(c, pid=pids.get(c.name)) for c in components]
     up = {c.name: c.healthy for c in components}
     prefix = kafka.topic_prefix
     readers: dict[str, tuple[str, Callable[[], list[Item]]]] = {

@@ -27,7 +27,8 @@ from tests.kafka_helpers import create_topic, produce
 from tests.stack import external_stack_configured, registry_stopped
 from tests.waiting import wait_for
 
-PRODUCED = 7
+#: Messages the group committed past, then messages produced after its commit.
+CONSUMED, PRODUCED = 3, 7
 REFRESH_TOKEN = "rt-do-not-show-4f1c9a"
 CLIENT_STATE = "cs-do-not-show-77b2e0"
 NOW = dt.datetime.now(dt.UTC)
@@ -58,14 +59,16 @@ def officestream_status(*args: str, env: dict[str, str]) -> subprocess.Completed
 
 
 def lagging_group(kafka: KafkaSettings, topic: str, group: str) -> None:
-    """``group`` commits offset 0 of ``topic``, then PRODUCED messages arrive that nobody commits."""
+    """``group`` commits past CONSUMED messages of ``topic``, then PRODUCED messages arrive that
+    nobody commits."""
     create_topic(kafka, topic)
+    produce(kafka, topic, [(b"k", f"old{i}".encode(), []) for i in range(CONSUMED)])
     consumer = Consumer(kafka.librdkafka_config(**{"group.id": group, "enable.auto.commit": False}))
     try:
-        wait_for(lambda: _committed(consumer, topic), timeout_s=60, what=f"{group} to commit {topic}[0]@0")
+        wait_for(lambda: _committed(consumer, topic), timeout_s=60, what=f"{group} to commit {topic}[0]@{CONSUMED}")
     finally:
         consumer.close()
-    produce(kafka, topic, [(b"k", f"m{i}".encode(), []) for i in range(PRODUCED)])
+    produce(kafka, topic, [(b"k", f"new{i}".encode(), []) for i in range(PRODUCED)])
 
 
 def _committed(consumer: Consumer, topic: str) -> bool:
@@ -73,7 +76,7 @@ def _committed(consumer: Consumer, topic: str) -> bool:
     topic created a moment ago not yet in its metadata, a busy broker) is tried again; any other
     error fails the test."""
     try:
-        consumer.commit(offsets=[TopicPartition(topic, 0, 0)], asynchronous=False)
+        consumer.commit(offsets=[TopicPartition(topic, 0, CONSUMED)], asynchronous=False)
     except KafkaException as exc:
         if not exc.args[0].retriable() and exc.args[0].code() not in _COORDINATOR_NOT_READY:
             raise
@@ -126,11 +129,12 @@ def test_status_json_shows_end_offsets_lag_backfills_integrations_and_subjects_w
     assert report["ok"] is True
     assert {c["name"]: c["healthy"] for c in report["components"]} == {"kafka": True, "registry": True, "redis": True}
     [orders] = [t for t in report["topics"]["items"] if t["topic"] == topic]
-    assert orders["partitions"] == 1 and orders["end_offsets"] == {"0": PRODUCED}
+    assert orders["partitions"] == 1 and orders["end_offsets"] == {"0": CONSUMED + PRODUCED}
     [lagging] = [g for g in report["groups"]["items"] if g["group"] == group]
     assert lagging["lag"] == PRODUCED
     assert lagging["topics"] == [{"topic": topic, "lag": PRODUCED,
-                                  "partitions": [{"partition": 0, "committed": 0, "end": PRODUCED, "lag": PRODUCED}]}]
+                                  "partitions": [{"partition": 0, "committed": CONSUMED, "end": CONSUMED + PRODUCED,
+                                                  "lag": PRODUCED}]}]
     [shown_job] = report["backfills"]["items"]
     assert shown_job["job_id"] == job.job_id and shown_job["status"] == "running"
     assert shown_job["progress"]["email"]["items"] == 40 and shown_job["progress"]["email"]["estimated"] == 100
@@ -151,7 +155,7 @@ def test_status_table_names_each_topic_end_offset_and_group_lag(env, kafka):
 
     assert done.returncode == 0, done.stderr + done.stdout
     lines = done.stdout.splitlines()
-    assert any(line.split()[0] == topic and "end offsets 0:7" in line for line in lines if line.startswith("  ")), done.stdout
+    assert any(line.split()[0] == topic and f"end offsets 0:{CONSUMED + PRODUCED}" in line for line in lines if line.startswith("  ")), done.stdout
     assert any(line.split()[0] == group and line.endswith(f"lag={PRODUCED}") for line in lines if line.startswith("  "))
     assert lines[-1] == "status: ok"
 
