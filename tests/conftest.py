@@ -6,6 +6,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -16,22 +17,50 @@ from ops.stack import manager
 from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
 from schemas.serde import AvroEventSerde
-from tests.stack import StackEndpoints, open_stack
+from tests.stack import StackEndpoints, docker_engine_reachable, open_stack, stack_kind
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackEndpoints]:
-    """The real Kafka, registry and Redis; stopped at the end only if this session started them
-    and OFFICESTREAM_TEST_KEEP_STACK is not 1."""
+    """The real Kafka, registry and Redis (``tests/stack.py`` says which). Containers are removed
+    at the end; the local stack is stopped only if this session started it and
+    OFFICESTREAM_TEST_KEEP_STACK is not 1."""
     try:
-        endpoints = open_stack()
+        kind = stack_kind(os.environ, docker_engine_reachable)
     except StackError as exc:
-        pytest.fail(f"the real stack is needed and could not be started: {exc}", pytrace=False)
-    yield endpoints
-    delete_test_topics(endpoints.kafka, _TOKENS)
-    delete_test_subjects(SchemaRegistryClient(endpoints.registry.client_config()), _TOKENS)
-    if endpoints.started_here and os.environ.get("OFFICESTREAM_TEST_KEEP_STACK") != "1":
-        manager.down(StackSettings.from_env())
+        pytest.fail(str(exc), pytrace=False)
+    with containers_if(kind == "containers"):
+        try:
+            endpoints = open_stack()
+        except StackError as exc:
+            pytest.fail(f"the real stack is needed and could not be started: {exc}", pytrace=False)
+        yield endpoints
+        delete_test_topics(endpoints.kafka, _TOKENS)
+        delete_test_subjects(SchemaRegistryClient(endpoints.registry.client_config()), _TOKENS)
+        if endpoints.started_here and os.environ.get("OFFICESTREAM_TEST_KEEP_STACK") != "1":
+            manager.down(StackSettings.from_env())
+
+
+@contextmanager
+def containers_if(wanted: bool) -> Iterator[None]:
+    """With ``wanted``, the stack in containers for the session, its endpoints in the environment
+    (so the tests, and the processes they start, see it as an existing stack)."""
+    if not wanted:
+        yield
+        return
+    from tests.containers import start_container_stack  # testcontainers only when it is used
+
+    try:
+        containers = start_container_stack()
+    except Exception as exc:  # noqa: BLE001 - any failure: one line saying the stack is missing
+        pytest.fail(f"the test stack in containers could not be started: {type(exc).__name__}: {exc}", pytrace=False)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in containers.env.items():
+            patch.setenv(name, value)
+        try:
+            yield
+        finally:
+            containers.stop()
 
 
 #: The ``unique`` tokens handed out this session: every topic a test creates carries one.

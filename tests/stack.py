@@ -1,18 +1,27 @@
-"""Test access to the real stack: the project's local stack, or an existing one named by env.
+"""Test access to the real stack: an existing one named by env, containers, or the local stack.
 
-When OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS is set, the tests use the Kafka, registry and Redis
-named by the OFFICESTREAM_* variables (for example docker-compose's) and start nothing.
-Otherwise they start (or reuse) the local stack with the same code as `officestream stack up`.
+Which one (``stack_kind``, the one switch):
+
+- OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS set: the Kafka, registry and Redis named by the
+  OFFICESTREAM_* variables (for example docker-compose's); nothing is started.
+- otherwise OFFICESTREAM_TEST_STACK chooses: ``containers`` (testcontainers: ``tests/containers.py``),
+  ``local`` (started or reused with the same code as `officestream stack up`), or ``auto`` (the
+  default): containers when a Docker engine answers, the local stack when none does.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.settings import RedisSettings
 from ops.stack import manager
+from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
 from schemas.registry_settings import RegistrySettings
 
@@ -23,6 +32,41 @@ class StackEndpoints:
     registry: RegistrySettings
     redis: RedisSettings
     started_here: bool
+
+
+StackKind = Literal["external", "containers", "local"]
+STACK_CHOICE = "OFFICESTREAM_TEST_STACK"
+
+
+def stack_kind(environ: Mapping[str, str], engine_reachable: Callable[[], bool]) -> StackKind:
+    """The stack the tests run on; ``engine_reachable`` is asked only when the choice is ``auto``."""
+    choice = environ.get(STACK_CHOICE, "auto")
+    if choice not in ("auto", "local", "containers"):
+        raise StackError(f"{STACK_CHOICE}={choice!r}: use auto, local or containers")
+    if "OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS" in environ:
+        if choice != "auto":
+            raise StackError(f"{STACK_CHOICE}={choice} conflicts with OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS "
+                             "(an existing stack): unset one of them")
+        return "external"
+    if choice == "auto":
+        return "containers" if engine_reachable() else "local"
+    return choice
+
+
+def docker_engine_reachable() -> bool:
+    """Whether a Docker engine answers a ping (DOCKER_HOST or the default socket), within seconds."""
+    import docker  # testcontainers' own client; imported here so the local path never needs it
+
+    try:
+        client = docker.from_env(timeout=3)
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001 - any failure to answer means: no engine to use
+        return False
+    finally:
+        client.close()
 
 
 def external_stack_configured() -> bool:
@@ -43,3 +87,15 @@ def open_stack() -> StackEndpoints:
         RedisSettings.from_env(url=settings.redis_url),
         started_here=not already_up,
     )
+
+
+@contextmanager
+def registry_stopped() -> Iterator[None]:
+    """The local stack's registry process really stopped; started again on leaving (also on failure)."""
+    settings = StackSettings.from_env()
+    [registry] = [c for c in manager.build_components(settings) if c.name == "registry"]
+    assert registry.processes.stop(registry.name), "the stack's registry was not running"
+    try:
+        yield
+    finally:
+        manager.up(settings)

@@ -37,8 +37,13 @@ class KafkaSettings(EnvSettings):
     sasl_password: SecretStr | None = None
     #: Prepended to every topic name, so several environments can share one cluster.
     topic_prefix: str = ""
-    #: Replication factor for topics officestream creates (1 for the local single broker).
+    #: Replication factor for topics officestream creates (1 for the local single broker; 3 on
+    #: a production cluster). Applies when a topic is created: existing topics keep theirs.
     replication_factor: int = Field(default=1, ge=1)
+    #: ``min.insync.replicas`` of the topics officestream creates (and sets on existing ones):
+    #: with the producers' ``acks=all``, a write succeeds only once this many replicas have it.
+    #: Unset: the broker's default. At most ``replication_factor`` (else no write could succeed).
+    min_insync_replicas: int | None = Field(default=None, ge=1)
     #: The largest record batch officestream's topics accept: the topics it creates get
     #: ``max.message.bytes`` = this, and its producers refuse, when it is handed to them, a
     #: record that would not fit (instead of the broker refusing it later, or librdkafka's own
@@ -57,6 +62,15 @@ class KafkaSettings(EnvSettings):
         if not servers:
             raise ValueError("is empty")
         return ",".join(servers)
+
+    @model_validator(mode="after")
+    def _min_insync_within_replicas(self) -> "KafkaSettings":
+        if self.min_insync_replicas is not None and self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS={self.min_insync_replicas} exceeds "
+                f"OFFICESTREAM_KAFKA_REPLICATION_FACTOR={self.replication_factor}: no acks=all write could succeed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _sasl_consistent(self) -> "KafkaSettings":

@@ -15,6 +15,7 @@ from ops.cli.replay import replay_command
 from ops.cli.schemas import schemas_app
 from ops.cli.services import meetings_app, shipments_app, worker
 from ops.cli.stack import stack_app, topics_app
+from ops.cli.status import status
 from ops.cli.vespa import vespa_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="officestream: Office data on Kafka.")
@@ -34,6 +35,7 @@ app.command("normalize")(normalize)
 app.command("reconcile")(reconcile_command)
 app.command("demo")(demo)
 app.command("replay")(replay_command)
+app.command("status")(status)
 
 
 def main() -> None:

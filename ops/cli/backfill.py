@@ -110,7 +110,7 @@ def run(
         try:
             async def run_job(job: BackfillJob) -> BackfillJob:
                 done = await service.runner().run(job)
-                typer.echo(json.dumps(_summary(done)))
+                typer.echo(json.dumps(job_summary(done)))
                 return done
 
             await run_queue(service.store.all, run_job, once=once, stale_after_s=stale_after_s, concurrency=concurrency)
@@ -127,7 +127,7 @@ def status(job_id: str | None = typer.Argument(None), as_json: bool = typer.Opti
     """One job, or every job (newest first)."""
     jobs = [_found(job_id)] if job_id else read_jobs(KafkaSettings.from_env())
     if as_json:
-        summaries = [_summary(job) for job in jobs]
+        summaries = [job_summary(job) for job in jobs]
         typer.echo(json.dumps(summaries[0] if job_id else summaries, indent=2))
         return
     typer.echo(f"{'job':<22} {'status':<17} {'provider':<9} {'user':<28} {'items':>8} {'batches':>8}  updated")
@@ -163,14 +163,15 @@ def cancel(job_id: str = typer.Argument(...)) -> None:
 async def _run_with_bars(service: BackfillService, job: BackfillJob) -> int:
     with ProgressBars(job, NAME_OF) as bars:
         done = await service.runner(on_update=bars.update).run(job)
-    typer.echo(json.dumps(_summary(done)))
+    typer.echo(json.dumps(job_summary(done)))
     if done.status is not JobStatus.completed:
         typer.echo(f"error: job {done.job_id} {done.status.value}: {done.last_error}", err=True)
         return 1
     return 0
 
 
-def _summary(job: BackfillJob) -> dict[str, object]:
+def job_summary(job: BackfillJob) -> dict[str, object]:
+    """A job as `backfill status --json` (and `officestream status`) show it."""
     summary = job.summary()
     summary["counts"] = {NAME_OF[doc_type]: job.doc(doc_type).items for doc_type in job.doc_types}
     summary["progress"] = {NAME_OF[DocType(name)]: value for name, value in summary["progress"].items()}  # type: ignore[union-attr]

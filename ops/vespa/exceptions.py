@@ -17,3 +17,7 @@ class ApplicationRejected(VespaCheckError):
 
 class ReaderFailed(VespaCheckError):
     """The reader itself failed (did not compile, crashed, timed out, printed no JSON)."""
+
+
+class DeployFailed(VespaCheckError):
+    """The config server refused the package, or did not come up in time; the message is Vespa's."""

@@ -97,6 +97,14 @@ class IntegrationStore:
         self._integrations[integration.key] = integration
 
 
+def read_integrations(kafka: KafkaSettings) -> list[Integration]:
+    """Every stored integration with its secrets left sealed (no state key needed): for readers
+    that show integrations (``officestream status``), never for anything that uses a secret."""
+    values = read_compacted(kafka, kafka.topic(INTEGRATION_STATE))
+    return sorted((Integration.model_validate(_open(json.loads(value), None)) for value in values.values()),
+                  key=lambda integration: integration.key)
+
+
 def encode_integration(integration: Integration, box: SecretBox) -> bytes:
     return json.dumps(_seal(integration.model_dump(mode="python"), box), default=str, separators=(",", ":")).encode()
 
@@ -115,10 +123,11 @@ def _seal(value: Any, box: SecretBox) -> Any:
     return value
 
 
-def _open(value: Any, box: SecretBox) -> Any:
+def _open(value: Any, box: SecretBox | None) -> Any:
+    """Opens sealed secrets with ``box``; without one, each stays sealed (a placeholder)."""
     if isinstance(value, dict):
         if set(value) == {_SEALED}:
-            return box.open(value[_SEALED])
+            return box.open(value[_SEALED]) if box is not None else SecretStr(_SEALED)
         return {key: _open(item, box) for key, item in value.items()}
     if isinstance(value, list):
         return [_open(item, box) for item in value]

@@ -10,38 +10,23 @@ worker with a message naming the settings, and nothing is dead-lettered or commi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 import pytest
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
-from ops.stack import manager
-from ops.stack.settings import StackSettings
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailBackfillEvent, EmailUpdateEvent
 from tests import factories
 from tests.e2e.worker_faults import committed_offset, high_watermark, metric_value, ups_mail
 from tests.http_fakes import free_port, gateway_to, http_server
 from tests.kafka_helpers import consume, produce, register_derived_schemas
-from tests.stack import external_stack_configured
+from tests.stack import external_stack_configured, registry_stopped
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
 USER = "user-outage"
-
-
-@contextmanager
-def registry_stopped() -> Iterator[None]:
-    """The local stack's registry process really stopped; started again on leaving (also on failure)."""
-    settings = StackSettings.from_env()
-    [registry] = [c for c in manager.build_components(settings) if c.name == "registry"]
-    assert registry.processes.stop(registry.name), "the stack's registry was not running"
-    try:
-        yield
-    finally:
-        manager.up(settings)
 
 
 def retries_of(worker: FaustWorker, error_class: str) -> int:

@@ -99,3 +99,10 @@ def test_the_message_limit_defaults_to_what_a_broker_accepts_by_default():
     assert settings.producer_config()["message.max.bytes"] > 1_000_000  # librdkafka's own default
     with pytest.raises(SettingsError, match="OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES"):
         KafkaSettings.from_env({"OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "999"})
+
+
+def test_min_insync_replicas_above_the_replication_factor_is_refused():
+    with pytest.raises(SettingsError, match="MIN_INSYNC_REPLICAS=3 exceeds OFFICESTREAM_KAFKA_REPLICATION_FACTOR=2"):
+        KafkaSettings.from_env({"OFFICESTREAM_KAFKA_REPLICATION_FACTOR": "2", "OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS": "3"})
+    settings = KafkaSettings.from_env({"OFFICESTREAM_KAFKA_REPLICATION_FACTOR": "3", "OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS": "2"})
+    assert (settings.replication_factor, settings.min_insync_replicas) == (3, 2)

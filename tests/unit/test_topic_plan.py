@@ -71,3 +71,12 @@ def test_the_catalogue_creates_every_table_changelog_of_the_services():
     assert declared == set(SERVICE_TABLES)
     names = {t.name for t in TOPICS}
     assert {changelog_topic(s, t) for s, t in SERVICE_TABLES} <= names
+
+
+def test_topics_get_the_configured_min_insync_replicas_and_drift_from_it_is_corrected():
+    [action] = plan_topics([SPEC], {}, min_insync_replicas=2)
+    assert action.kind == "create" and action.config["min.insync.replicas"] == "2"
+    existing = {"email-updates": ExistingTopic(6, {"cleanup.policy": "delete", "retention.ms": "1000", "min.insync.replicas": "1"})}
+    [action] = plan_topics([SPEC], existing, min_insync_replicas=2)
+    assert action.kind == "alter-config" and dict(action.config_changes) == {"min.insync.replicas": "2"}
+    assert [a.kind for a in plan_topics([SPEC], existing)] == ["unchanged"]  # unset: the broker's default stands
