@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from confluent_kafka.admin import AdminClient
+
 from connectors.kafka.consumer_groups import ConsumerGroups
 from connectors.kafka.settings import KafkaSettings
 from tests.kafka_helpers import committed_offsets, create_topic
@@ -33,8 +35,11 @@ def wait_members(kafka: KafkaSettings, group: str, *, present: bool) -> None:
 
 
 def shipments_changelogs(kafka: KafkaSettings, group: str) -> None:
-    """Create the shipments tables' changelogs of ``group`` before its worker starts: one faust
+    """Create the shipments tables' changelogs of ``group`` before its worker starts, unless they
+    exist (`topics create` makes the service's own group's; a side group's are new): one faust
     creates itself may be missing from the metadata of its first assignment, and then the first
-    message that writes to it fails with faust's PartitionsMismatch (as in test_send_failures)."""
+    message that writes to it waits for the metadata to catch up (faust's PartitionsMismatch)."""
+    existing = set(AdminClient(kafka.librdkafka_config()).list_topics(timeout=10).topics)
     for table in ("applied", "packages"):
-        create_topic(kafka, f"{group}-{table}-changelog", partitions=6, config={"cleanup.policy": "compact"})
+        if f"{group}-{table}-changelog" not in existing:
+            create_topic(kafka, f"{group}-{table}-changelog", partitions=6, config={"cleanup.policy": "compact"})

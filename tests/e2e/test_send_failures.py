@@ -20,7 +20,7 @@ from connectors.kafka.topics import EMAIL_UPDATES, SHIPMENTS
 from processors.common.dead_letters import reason_headers
 from schemas.models import ChangeType, EmailUpdateEvent
 from tests import factories
-from tests.kafka_helpers import consume, create_topic, produce, register_derived_schemas
+from tests.kafka_helpers import consume, produce, register_derived_schemas
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 from tests.waiting import wait_for
@@ -45,14 +45,11 @@ def wait_until_stopped(worker: FaustWorker) -> int:
 
 
 def setup(stack, topic_prefix: str) -> KafkaSettings:
-    """The catalogue's topics and the worker's changelogs: a changelog faust creates itself may
-    be missing from the metadata of its first assignment, and then the first message that
-    writes to it fails (faust's PartitionsMismatch), which is not what these tests are about."""
+    """The catalogue's topics (the services' table changelogs among them, created before the
+    worker starts as `officestream topics create` does) and the derived topics' subjects."""
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     register_derived_schemas(kafka, SchemaRegistryClient(stack.registry.client_config()))
-    for table in ("applied", "packages"):
-        create_topic(kafka, kafka.topic(f"{SHIPMENTS}-{table}-changelog"), partitions=6, config={"cleanup.policy": "compact"})
     return kafka
 
 
