@@ -47,9 +47,10 @@ def test_calendar_incremental_sync_returns_only_changed_events(emulator: Running
     emulator.control("/_emulator/advance", {"user": emulator.user})
     batches = list(sync_events(account.calendar, cursor))
     records = {r.id: r for b in batches for r in b.records}
-    assert set(records) == {"evt-weekly", "evt-offsite"}
+    assert set(records) == {"evt-weekly"}
     assert records["evt-weekly"].title == "Weekly sync v2"
-    assert records["evt-offsite"].status is EventStatus.cancelled
+    # The offsite, cancelled (a single event: Google's "cancelled (deleted)"), is a deletion.
+    assert [i for b in batches for i in b.deleted_ids] == ["evt-offsite"]
     assert not any(b.full_resync for b in batches) and batches[-1].cursor != cursor
 
 
