@@ -53,10 +53,12 @@ def plan_topics(
     *,
     prefix: str = "",
     max_message_bytes: int | None = None,
+    min_insync_replicas: int | None = None,
 ) -> list[TopicAction]:
     """Compare the catalogue with the broker's topics; pure, so it is tested without Kafka."""
+    limits = {"max_message_bytes": max_message_bytes, "min_insync_replicas": min_insync_replicas}
     return [
-        _plan_one(spec, f"{prefix}{spec.name}", existing.get(f"{prefix}{spec.name}"), spec.config(max_message_bytes=max_message_bytes))
+        _plan_one(spec, f"{prefix}{spec.name}", existing.get(f"{prefix}{spec.name}"), spec.config(**limits))
         for spec in specs
     ]
 
@@ -168,7 +170,10 @@ def ensure_topics(
             f"cannot reach Kafka at {settings.bootstrap_servers}: {exc.args[0].str()} "
             "(is the stack up? `officestream stack up`, or set OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS)"
         ) from exc
-    plan = plan_topics(specs, existing, prefix=settings.topic_prefix, max_message_bytes=settings.max_message_bytes)
+    plan = plan_topics(
+        specs, existing, prefix=settings.topic_prefix, max_message_bytes=settings.max_message_bytes,
+        min_insync_replicas=settings.min_insync_replicas,
+    )
     if not dry_run:
         apply_plan(admin, plan, replication_factor=settings.replication_factor, timeout_s=timeout_s)
     return plan

@@ -39,6 +39,9 @@ class KafkaSettings(EnvSettings):
     topic_prefix: str = ""
     #: Replication factor for topics officestream creates (1 for the local single broker).
     replication_factor: int = Field(default=1, ge=1)
+    #: ``min.insync.replicas`` of topics officestream creates (or fixes): how many replicas an
+    #: ``acks=all`` write needs. Unset: the cluster's default (``stack up --brokers 3`` sets 2).
+    min_insync_replicas: int | None = Field(default=None, ge=1)
     #: The largest record batch officestream's topics accept: the topics it creates get
     #: ``max.message.bytes`` = this, and its producers refuse, when it is handed to them, a
     #: record that would not fit (instead of the broker refusing it later, or librdkafka's own
@@ -71,6 +74,16 @@ class KafkaSettings(EnvSettings):
             raise ValueError(
                 "OFFICESTREAM_KAFKA_SASL_* is set but OFFICESTREAM_KAFKA_SECURITY_PROTOCOL is "
                 f"{self.security_protocol}; use SASL_PLAINTEXT or SASL_SSL"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _min_isr_within_replicas(self) -> "KafkaSettings":
+        if self.min_insync_replicas is not None and self.min_insync_replicas > self.replication_factor:
+            # Every acks=all write to such a topic would fail with NOT_ENOUGH_REPLICAS.
+            raise ValueError(
+                f"OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS ({self.min_insync_replicas}) is above "
+                f"OFFICESTREAM_KAFKA_REPLICATION_FACTOR ({self.replication_factor})"
             )
         return self
 

@@ -47,14 +47,18 @@ class TopicSpec:
     #: Avro full names of the events the topic carries (one registry subject each).
     event_types: tuple[str, ...] = ()
 
-    def config(self, *, max_message_bytes: int | None = None) -> dict[str, str]:
+    def config(self, *, max_message_bytes: int | None = None, min_insync_replicas: int | None = None) -> dict[str, str]:
         """Topic-level broker configs this spec insists on; ``max_message_bytes`` is the limit
-        every topic gets (``KafkaSettings.max_message_bytes``, what the producers check)."""
+        every topic gets (``KafkaSettings.max_message_bytes``, what the producers check), and
+        ``min_insync_replicas`` (``KafkaSettings.min_insync_replicas``) the replicas an
+        ``acks=all`` write needs."""
         config = {"cleanup.policy": self.cleanup_policy, **self.extra_config}
         if self.retention_ms is not None:
             config["retention.ms"] = str(self.retention_ms)
         if max_message_bytes is not None:
             config["max.message.bytes"] = str(max_message_bytes)
+        if min_insync_replicas is not None:
+            config["min.insync.replicas"] = str(min_insync_replicas)
         return config
 
 
