@@ -48,20 +48,25 @@ class StackSettings(EnvSettings):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Self:
-        """As every settings class, except that an unset ``kafka_brokers`` is the remembered one."""
+        """As every settings class; read from the real environment (``environ`` None), an unset
+        ``kafka_brokers`` is the count ``stack up`` remembered in ``dir`` (an explicit mapping
+        stays hermetic)."""
         settings = super().from_env(environ, **overrides)
-        given = cls.env_name("kafka_brokers") in {k.upper() for k in (os.environ if environ is None else environ)}
-        if given or "kafka_brokers" in overrides:
+        if environ is not None or "kafka_brokers" in overrides or cls.env_name("kafka_brokers") in os.environ:
             return settings
         remembered = remembered_brokers(settings.dir)
-        if remembered in (None, settings.kafka_brokers):
+        if remembered is None or remembered == settings.kafka_brokers:
             return settings
         return super().from_env(environ, **overrides, kafka_brokers=remembered)
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "StackSettings":
-        ports = {"REGISTRY_PORT": self.registry_port, "REGISTRY_MANAGEMENT_PORT": self.registry_management_port, "REDIS_PORT": self.redis_port}
-        ports = {**self._kafka_ports(), **ports}
+        ports = {
+            **self._kafka_ports(),
+            "REGISTRY_PORT": self.registry_port,
+            "REGISTRY_MANAGEMENT_PORT": self.registry_management_port,
+            "REDIS_PORT": self.redis_port,
+        }
         seen: dict[int, str] = {}
         for name, port in ports.items():
             if port > 65535:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from ops.stack import manager
 from ops.stack.kafka import KafkaBroker, kafka_nodes
@@ -19,8 +20,8 @@ from ops.stack.settings import KAFKA_NODE_PORT_STEP, StackSettings
 NODES = 3
 
 
-def _free_port_base(host: str) -> int:
-    """A client port whose node ports (+0, +10, +20) and controller ports (+1) are all free."""
+def free_port_base(host: str) -> int:
+    """A client port whose node ports (+0, +10, +20) and controller ports (+1 each) are all free."""
     offsets = [node * KAFKA_NODE_PORT_STEP + extra for node in range(NODES) for extra in (0, 1)]
     for _ in range(200):
         base = random.randrange(30_000, 60_000)
@@ -31,7 +32,7 @@ def _free_port_base(host: str) -> int:
 
 def cluster_settings(stack_dir: Path) -> StackSettings:
     shared = StackSettings.from_env()
-    base = _free_port_base(shared.host)
+    base = free_port_base(shared.host)
     return StackSettings.from_env(
         {}, dir=stack_dir, cache_dir=shared.downloads_dir, host=shared.host, kafka_port=base,
         kafka_controller_port=base + 1, kafka_brokers=NODES, kafka_heap="256m", java_home=shared.java_home,
@@ -63,3 +64,16 @@ def leader_of(settings: StackSettings, topic: str, partition: int) -> int:
 def in_sync_replicas(settings: StackSettings, topic: str) -> dict[int, list[int]]:
     metadata = AdminClient({"bootstrap.servers": settings.bootstrap_servers}).list_topics(topic, timeout=10)
     return {p.id: sorted(p.isrs) for p in metadata.topics[topic].partitions.values()}
+
+
+def replicated(bootstrap_servers: str, topic: str) -> bool:
+    """Every partition of ``topic`` on 3 replicas and ``min.insync.replicas`` 2, as the broker
+    asked says (a broker learns of a new topic a moment after the controller acknowledged it)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    try:
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions.values()
+        [config] = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)]).values()
+        min_isr = config.result()["min.insync.replicas"].value
+    except (KafkaException, KeyError):
+        return False
+    return bool(partitions) and {len(p.replicas) for p in partitions} == {3} and min_isr == "2"

@@ -14,8 +14,6 @@ import signal
 from collections import Counter, defaultdict
 
 import pytest
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
@@ -28,7 +26,7 @@ from producers.settings import ProducerSettings
 from producers.stamping import MetadataStamper
 from schemas.models import ChangeType, DocType, Provider
 from tests import factories
-from tests.faults.cluster import cluster, in_sync_replicas, leader_of, nodes  # noqa: F401
+from tests.faults.cluster import cluster, in_sync_replicas, leader_of, nodes, replicated  # noqa: F401
 from tests.integration.producers.stack_fixtures import payloads  # noqa: F401
 from tests.kafka_helpers import read_all
 from tests.waiting import wait_for
@@ -81,24 +79,11 @@ def cluster_kafka(cluster: StackSettings, topic_prefix: str) -> KafkaSettings:
     )
 
 
-def replicated(kafka: KafkaSettings, topic: str) -> bool:
-    """Every partition on 3 replicas and ``min.insync.replicas`` 2, as the broker asked says
-    (a broker learns of a new topic a moment after the controller acknowledged it)."""
-    admin = AdminClient(kafka.librdkafka_config())
-    try:
-        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions.values()
-        [config] = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)]).values()
-        min_isr = config.result()["min.insync.replicas"].value
-    except KafkaException:
-        return False
-    return len(partitions) == 6 and {len(p.replicas) for p in partitions} == {3} and min_isr == "2"
-
-
 async def test_a_broker_killed_and_restarted_mid_stream_loses_and_duplicates_nothing(cluster, topic_prefix, serde, payloads):
     kafka = cluster_kafka(cluster, topic_prefix)
     topic = kafka.topic(EMAIL_UPDATES)
     ensure_topics(kafka, specs=[spec for spec in TOPICS if spec.name == EMAIL_UPDATES], timeout_s=60)
-    wait_for(lambda: replicated(kafka, topic), timeout_s=30, what=f"{topic} on 3 replicas, min ISR 2")
+    wait_for(lambda: replicated(cluster.bootstrap_servers, topic), timeout_s=30, what=f"{topic} on 3 replicas, min ISR 2")
     publisher = Publisher(kafka=kafka, settings=ProducerSettings.from_env({}), serde=serde, payloads=payloads,
                           stamper=MetadataStamper(source_service="tests", source_version="0"))
     await publisher.start()

@@ -99,3 +99,11 @@ def test_the_message_limit_defaults_to_what_a_broker_accepts_by_default():
     assert settings.producer_config()["message.max.bytes"] > 1_000_000  # librdkafka's own default
     with pytest.raises(SettingsError, match="OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES"):
         KafkaSettings.from_env({"OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "999"})
+
+
+def test_min_insync_replicas_is_unset_by_default_and_never_above_the_replication_factor():
+    assert KafkaSettings.from_env({}).min_insync_replicas is None
+    settings = KafkaSettings.from_env({"OFFICESTREAM_KAFKA_REPLICATION_FACTOR": "3", "OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS": "2"})
+    assert (settings.replication_factor, settings.min_insync_replicas) == (3, 2)
+    with pytest.raises(SettingsError, match=r"MIN_INSYNC_REPLICAS \(2\) is above OFFICESTREAM_KAFKA_REPLICATION_FACTOR \(1\)"):
+        KafkaSettings.from_env({"OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS": "2"})

@@ -55,3 +55,15 @@ def test_topics_are_created_with_the_message_limit_the_producers_check():
     [action] = plan_topics([SPEC], existing, max_message_bytes=2_000_000)
     assert action.kind == "alter-config" and dict(action.config_changes) == {"max.message.bytes": "2000000"}
     assert [a.kind for a in plan_topics([SPEC], existing, max_message_bytes=1_048_588)] == ["unchanged"]
+
+
+def test_topics_get_the_min_insync_replicas_of_the_settings_and_none_when_unset():
+    [action] = plan_topics([SPEC], {}, min_insync_replicas=2)
+    assert action.kind == "create" and action.config["min.insync.replicas"] == "2"
+    existing = {"email-updates": ExistingTopic(6, {"cleanup.policy": "delete", "retention.ms": "1000", "min.insync.replicas": "1"})}
+    [action] = plan_topics([SPEC], existing, min_insync_replicas=2)
+    assert action.kind == "alter-config" and dict(action.config_changes) == {"min.insync.replicas": "2"}
+    # Unset (the single broker's default), a topic keeps the cluster's own value.
+    assert [a.kind for a in plan_topics([SPEC], existing)] == ["unchanged"]
+    [action] = plan_topics([SPEC], {})
+    assert "min.insync.replicas" not in action.config
