@@ -56,11 +56,11 @@ def start(settings: StackSettings, components: list[Component], *, say: Say = _s
     """``up`` for some of the components (a test may want Kafka alone); the Kafka node count is
     remembered in the stack directory for the commands that follow."""
     _refuse_other_kafka_layout(settings, components)
-    remember_brokers(settings.dir, settings.kafka_brokers)
     to_start = [c for c in components if c.processes.pid(c.name) is None]
     for component in to_start:
         component.check()
         _require_free_ports(component, settings.host)
+    remember_brokers(settings.dir, settings.kafka_brokers)
     for component in to_start:
         component.install()
     started: list[Component] = []
@@ -74,8 +74,8 @@ def start(settings: StackSettings, components: list[Component], *, say: Say = _s
                 say(f"{component.name}: already running (pid {component.processes.pid(component.name)})")
         _wait_healthy(components, settings.start_timeout_s, say)
     except BaseException:
-        for component in started:
-            component.processes.stop(component.name, timeout_s=10)
+        if started:  # together: cluster nodes stopped one by one would wait for a lost quorum
+            started[0].processes.stop_all([c.name for c in started], timeout_s=10)
         raise
 
 

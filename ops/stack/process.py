@@ -148,10 +148,10 @@ class ProcessTable:
             records[name] = record
             _signal(record, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and any(_is(r) for r in records.values()):
+        while time.monotonic() < deadline and any(_exists(r) for r in records.values()):
             time.sleep(0.1)
         for name, record in records.items():
-            if _is(record):
+            if _exists(record):
                 _signal(record, signal.SIGKILL)
             self._pid_path(name).unlink(missing_ok=True)
         return list(records)
@@ -181,6 +181,13 @@ def _exec_done(pid: int, argv: tuple[str, ...], *, timeout_s: float = 10.0) -> i
 def _is(record: ProcessRecord) -> bool:
     """Is ``record.pid`` still the process the stack started: same start time, same command?"""
     return running(record.pid) == (record.start_time, record.argv)
+
+
+def _exists(record: ProcessRecord) -> bool:
+    """Is the process still there? Unlike ``_is``, true while it exits: the kernel empties a
+    dying process's ``/proc/<pid>/cmdline`` before it is gone."""
+    seen = running(record.pid)
+    return seen is not None and seen[0] == record.start_time
 
 
 def _signal(record: ProcessRecord, sig: signal.Signals) -> None:
