@@ -95,7 +95,8 @@ async def test_a_broker_killed_and_restarted_mid_stream_loses_and_duplicates_not
         pid = victim.processes.pid(victim.name)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: running(pid) is None, timeout_s=10, what=f"{victim.name} to die")
+        # In a thread: the load goes on in this event loop meanwhile.
+        await asyncio.to_thread(wait_for, lambda: running(pid) is None, timeout_s=10, what=f"{victim.name} to die")
         killed_at = len(load.futures)
         await load.until_delivered(killed_at + PER_PHASE, f"the load with {victim.name} down")
         assert victim.processes.pid(victim.name) is None  # it really was down all along
