@@ -4,9 +4,10 @@ export VENV
 
 .PHONY: test demo install stack-up stack-down
 
-## Install, start the local stack, run every test (unit, integration, e2e).
+## Install, start the local stack, run every test (unit, integration, e2e, faults).
+## The suite runs on the single broker: a three-broker stack still running is refused, not reused.
 test: install
-	$(VENV)/bin/officestream stack up
+	$(VENV)/bin/officestream stack up --brokers 1
 	$(VENV)/bin/python -m pytest
 
 ## Install, then run the whole system on the local stack and the emulator (officestream demo).

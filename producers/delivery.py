@@ -97,8 +97,9 @@ class KafkaSender:
         if self._closed or self._producer is None:
             raise PublisherClosed("the publisher is closed (or was never started)")
         await self._wait_for_room()
+        if self._closed or self._poller is None:  # closed while it waited for room
+            raise PublisherClosed("the publisher closed while the record waited for room")
         pending = _Pending(asyncio.get_running_loop().create_future(), topic, len(key) + len(value), user_ref)
-        assert self._poller is not None
         while True:
             try:
                 self._producer.produce(topic, value, key=key, headers=list(headers), on_delivery=self._poller.callback(pending))
@@ -154,12 +155,18 @@ class KafkaSender:
         left = await self.flush(timeout_s)
         if self._poller is not None:
             await self._poller.stop()
+            # It holds the producer, and the sender through its callback: kept, that cycle
+            # would keep the producer connecting until a garbage collection.
+            self._poller = None
         unanswered = [pending for pending in self._pending if not pending.future.done()]
         for pending in unanswered:
             pending.future.set_exception(PublishFailed("not acknowledged before the publisher closed", topic=pending.topic,
                                                        user_ref=pending.user_ref))
             pending.future.exception()  # retrieved: a caller that stopped waiting gets no warning
         self._pending.clear()
+        if self._room is not None:  # a send waiting for room learns that the sender closed
+            self._room.set()
+            self._room = None
         if self._producer is not None:
             if left:
                 self._producer.purge()  # their callers were told; librdkafka stops retrying them

@@ -81,8 +81,12 @@ def open_stack() -> StackEndpoints:
     already_up = all(s.probe.healthy for s in manager.status(settings))
     if not already_up:
         manager.up(settings)
+    # A cluster's topics are replicated like a production cluster's (``stack up --brokers 3``).
+    cluster = {} if settings.kafka_brokers == 1 else {
+        "replication_factor": settings.replication_factor, "min_insync_replicas": settings.min_insync_replicas,
+    }
     return StackEndpoints(
-        KafkaSettings.from_env(bootstrap_servers=settings.bootstrap_servers),
+        KafkaSettings.from_env(bootstrap_servers=settings.bootstrap_servers, **cluster),
         RegistrySettings.from_env(url=settings.registry_url),
         RedisSettings.from_env(url=settings.redis_url),
         started_here=not already_up,

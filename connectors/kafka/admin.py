@@ -20,6 +20,14 @@ from connectors.kafka.exceptions import KafkaUnavailable, TopicAdminError
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import TOPICS, TopicSpec
 
+#: Errors a request to a cluster may meet and be repeated after: a leader or controller moving,
+#: a connection lost, or the request's broker handle replaced while librdkafka learns the
+#: cluster from its bootstrap servers (seen creating topics right after a cluster started).
+_TRANSIENT = frozenset({
+    KafkaError._DESTROY_BROKER, KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
+    KafkaError.NOT_CONTROLLER, KafkaError.REQUEST_TIMED_OUT,
+})
+
 ActionKind = Literal["create", "alter-config", "unchanged", "warn"]
 
 
@@ -108,8 +116,7 @@ def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_f
         if a.kind == "create"
     ]
     if creates:
-        for topic, future in admin.create_topics(creates, operation_timeout=timeout_s).items():
-            _result(future, topic, tolerate=KafkaError.TOPIC_ALREADY_EXISTS)
+        _create(admin, creates, timeout_s=timeout_s)
         _await_visible(admin, [t.topic for t in creates], timeout_s=timeout_s)
     alters = [
         ConfigResource(
@@ -125,6 +132,20 @@ def apply_plan(admin: AdminClient, plan: Iterable[TopicAction], *, replication_f
     if alters:
         for resource, future in admin.incremental_alter_configs(alters, request_timeout=timeout_s).items():
             _result(future, resource.name)
+
+
+def _create(admin: AdminClient, creates: list[NewTopic], *, timeout_s: float) -> None:
+    """Create the topics, again for those that met a transient error (a topic created meanwhile
+    counts as created, so a repeat is harmless) until ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while creates:
+        futures = admin.create_topics(creates, operation_timeout=timeout_s)
+        retry_allowed = time.monotonic() < deadline
+        again = {topic for topic, future in futures.items()
+                 if not _result(future, topic, tolerate=KafkaError.TOPIC_ALREADY_EXISTS, transient_ok=retry_allowed)}
+        creates = [t for t in creates if t.topic in again]
+        if creates:
+            time.sleep(0.2)
 
 
 def _await_visible(admin: AdminClient, names: list[str], *, timeout_s: float) -> None:
@@ -143,14 +164,19 @@ def _await_visible(admin: AdminClient, names: list[str], *, timeout_s: float) ->
         time.sleep(0.1)
 
 
-def _result(future, topic: str, *, tolerate: int | None = None) -> None:
+def _result(future, topic: str, *, tolerate: int | None = None, transient_ok: bool = False) -> bool:
+    """True when the request succeeded (or failed with ``tolerate``); False when it met a
+    transient error and ``transient_ok``; raises otherwise."""
     try:
         future.result()
     except KafkaException as exc:
         error = exc.args[0]
         if tolerate is not None and error.code() == tolerate:
-            return
+            return True
+        if transient_ok and (error.retriable() or error.code() in _TRANSIENT):
+            return False
         raise TopicAdminError(f"topic {topic}: {error.str()}") from exc
+    return True
 
 
 def ensure_topics(

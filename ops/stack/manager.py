@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from ops.stack.component import Component, ComponentStatus
 from ops.stack.exceptions import ComponentFailed, PortInUse, StackError
-from ops.stack.kafka import KafkaBroker
+from ops.stack.kafka import kafka_nodes
 from ops.stack.process import ProcessTable, port_is_free
 from ops.stack.redis_server import RedisServer
 from ops.stack.registry import ApicurioRegistry
-from ops.stack.settings import StackSettings
+from ops.stack.settings import StackSettings, remember_brokers
 
 Say = Callable[[str], None]
 
@@ -29,7 +29,7 @@ def _stderr(message: str) -> None:
 def build_components(settings: StackSettings) -> list[Component]:
     """The components, their pid files of an older version upgraded (``adopt_legacy_pid_files``)."""
     processes = ProcessTable(run_dir=settings.run_dir, logs_dir=settings.logs_dir)
-    components = [cls(settings, processes) for cls in (KafkaBroker, ApicurioRegistry, RedisServer)]
+    components = [*kafka_nodes(settings, processes), *(cls(settings, processes) for cls in (ApicurioRegistry, RedisServer))]
     adopt_legacy_pid_files(components)
     return components
 
@@ -48,11 +48,19 @@ def adopt_legacy_pid_files(components: list[Component]) -> None:
 
 def up(settings: StackSettings, *, say: Say = _stderr) -> list[ComponentStatus]:
     """Start what is not running, reuse what is healthy, wait until everything is healthy."""
-    components = build_components(settings)
+    start(settings, build_components(settings), say=say)
+    return status(settings)
+
+
+def start(settings: StackSettings, components: list[Component], *, say: Say = _stderr) -> None:
+    """``up`` for some of the components (a test may want Kafka alone); the Kafka node count is
+    remembered in the stack directory for the commands that follow."""
+    _refuse_other_kafka_layout(settings, components)
     to_start = [c for c in components if c.processes.pid(c.name) is None]
     for component in to_start:
         component.check()
         _require_free_ports(component, settings.host)
+    remember_brokers(settings.dir, settings.kafka_brokers)
     for component in to_start:
         component.install()
     started: list[Component] = []
@@ -66,10 +74,26 @@ def up(settings: StackSettings, *, say: Say = _stderr) -> list[ComponentStatus]:
                 say(f"{component.name}: already running (pid {component.processes.pid(component.name)})")
         _wait_healthy(components, settings.start_timeout_s, say)
     except BaseException:
-        for component in started:
-            component.processes.stop(component.name, timeout_s=10)
+        if started:  # together: cluster nodes stopped one by one would wait for a lost quorum
+            started[0].processes.stop_all([c.name for c in started], timeout_s=10)
         raise
-    return status(settings)
+
+
+def _stray_kafka_nodes(settings: StackSettings, processes: ProcessTable) -> list[str]:
+    """Running Kafka nodes of another node count than ``settings``' (their pid files say so)."""
+    wanted = {component.name for component in kafka_nodes(settings, processes)}
+    return [name for name in processes.names("kafka*") if name not in wanted and processes.pid(name) is not None]
+
+
+def _refuse_other_kafka_layout(settings: StackSettings, components: list[Component]) -> None:
+    if not components:
+        return
+    stray = _stray_kafka_nodes(settings, components[0].processes)
+    if stray:
+        raise StackError(
+            f"Kafka runs as {', '.join(stray)}, not the {settings.kafka_brokers} node(s) asked for; "
+            "`officestream stack down` first to change the number of brokers"
+        )
 
 
 def _require_free_ports(component: Component, host: str) -> None:
@@ -107,11 +131,16 @@ def _wait_healthy(components: list[Component], timeout_s: float, say: Say) -> No
 
 def down(settings: StackSettings, *, say: Say = _stderr) -> list[str]:
     """Stop the processes the stack started (by pid file); others are left alone."""
+    components = build_components(settings)
+    processes = components[0].processes
+    # Nodes of another count (``stack up --brokers`` changed since) are the stack's as well.
+    names = [*_stray_kafka_nodes(settings, processes), *(c.name for c in reversed(components))]
+    kafka = [name for name in names if name.startswith("kafka")]
     stopped = []
-    for component in reversed(build_components(settings)):
-        if component.processes.stop(component.name):
-            say(f"{component.name}: stopped")
-            stopped.append(component.name)
+    for group in ([n for n in names if n not in kafka], kafka):
+        for name in processes.stop_all(group):
+            say(f"{name}: stopped")
+            stopped.append(name)
     return stopped
 
 

@@ -97,6 +97,10 @@ class ProcessTable:
         self._pid_path(name).write_text(ProcessRecord(process.pid, start_time, tuple(argv)).to_json())
         return process.pid
 
+    def names(self, pattern: str = "*") -> list[str]:
+        """The names with a pid file matching the glob ``pattern`` (running or not)."""
+        return sorted(path.stem for path in self.run_dir.glob(f"{pattern}.pid"))
+
     def record(self, name: str) -> ProcessRecord | None:
         try:
             return ProcessRecord.from_json(self._pid_path(name).read_text())
@@ -129,18 +133,28 @@ class ProcessTable:
     def stop(self, name: str, *, timeout_s: float = 30.0) -> bool:
         """SIGTERM our ``name`` process (its process group: it leads one), SIGKILL after
         ``timeout_s``; True if one was running. Nothing is signalled that is not ours."""
-        record = self.record(name)
-        if record is None or not _is(record):
-            self._pid_path(name).unlink(missing_ok=True)
-            return False
-        _signal(record, signal.SIGTERM)
+        return bool(self.stop_all([name], timeout_s=timeout_s))
+
+    def stop_all(self, names: Sequence[str], *, timeout_s: float = 30.0) -> list[str]:
+        """``stop`` for several processes at once, so they shut down together (the last nodes
+        of a Kafka cluster stopped one by one wait for a controller quorum that is gone);
+        returns the names that were running."""
+        records = {}
+        for name in names:
+            record = self.record(name)
+            if record is None or not _is(record):
+                self._pid_path(name).unlink(missing_ok=True)
+                continue
+            records[name] = record
+            _signal(record, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _is(record):
+        while time.monotonic() < deadline and any(_exists(r) for r in records.values()):
             time.sleep(0.1)
-        if _is(record):
-            _signal(record, signal.SIGKILL)
-        self._pid_path(name).unlink(missing_ok=True)
-        return True
+        for name, record in records.items():
+            if _exists(record):
+                _signal(record, signal.SIGKILL)
+            self._pid_path(name).unlink(missing_ok=True)
+        return list(records)
 
     def log_tail(self, name: str, lines: int = 20) -> str:
         path = self.log_path(name)
@@ -167,6 +181,13 @@ def _exec_done(pid: int, argv: tuple[str, ...], *, timeout_s: float = 10.0) -> i
 def _is(record: ProcessRecord) -> bool:
     """Is ``record.pid`` still the process the stack started: same start time, same command?"""
     return running(record.pid) == (record.start_time, record.argv)
+
+
+def _exists(record: ProcessRecord) -> bool:
+    """Is the process still there? Unlike ``_is``, true while it exits: the kernel empties a
+    dying process's ``/proc/<pid>/cmdline`` before it is gone."""
+    seen = running(record.pid)
+    return seen is not None and seen[0] == record.start_time
 
 
 def _signal(record: ProcessRecord, sig: signal.Signals) -> None:

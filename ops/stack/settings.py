@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -10,7 +13,11 @@ from pydantic_settings import SettingsConfigDict
 from schemas.envsettings import EnvSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
+#: Node n (1-based) of a Kafka cluster listens on the configured ports + (n - 1) x this.
+KAFKA_NODE_PORT_STEP = 10
+MAX_KAFKA_BROKERS = 5
+#: Where ``stack up`` remembers how many Kafka nodes it started (``dir/`` this), for later commands.
+BROKERS_FILE = "kafka-brokers"
 
 
 class StackSettings(EnvSettings):
@@ -35,22 +42,49 @@ class StackSettings(EnvSettings):
     #: A JDK for the registry (21+); found the same way when unset.
     registry_java_home: Path | None = None
     start_timeout_s: float = Field(default=120.0, gt=0)
+    #: Kafka nodes (each a combined broker + controller); unset, what the last ``stack up`` in
+    #: ``dir`` started (``stack up --brokers N``), else 1.
+    kafka_brokers: int = Field(default=1, ge=1, le=MAX_KAFKA_BROKERS)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Self:
+        """As every settings class; read from the real environment (``environ`` None), an unset
+        ``kafka_brokers`` is the count ``stack up`` remembered in ``dir`` (an explicit mapping
+        stays hermetic)."""
+        settings = super().from_env(environ, **overrides)
+        if environ is not None or "kafka_brokers" in overrides or cls.env_name("kafka_brokers") in os.environ:
+            return settings
+        remembered = remembered_brokers(settings.dir)
+        if remembered is None or remembered == settings.kafka_brokers:
+            return settings
+        return super().from_env(environ, **overrides, kafka_brokers=remembered)
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "StackSettings":
         ports = {
-            "KAFKA_PORT": self.kafka_port,
-            "KAFKA_CONTROLLER_PORT": self.kafka_controller_port,
+            **self._kafka_ports(),
             "REGISTRY_PORT": self.registry_port,
             "REGISTRY_MANAGEMENT_PORT": self.registry_management_port,
             "REDIS_PORT": self.redis_port,
         }
         seen: dict[int, str] = {}
         for name, port in ports.items():
+            if port > 65535:
+                raise ValueError(f"OFFICESTREAM_STACK_{name} is {port}, above 65535")
             if port in seen:
                 raise ValueError(f"OFFICESTREAM_STACK_{name} and OFFICESTREAM_STACK_{seen[port]} are both {port}")
             seen[port] = name
         return self
+
+    def _kafka_ports(self) -> dict[str, int]:
+        """Every Kafka node's two ports, named as the setting (+ offset) that gives each."""
+        ports: dict[str, int] = {}
+        for node in range(1, self.kafka_brokers + 1):
+            offset = (node - 1) * KAFKA_NODE_PORT_STEP
+            suffix = f" (+{offset}, Kafka node {node})" if offset else ""
+            ports[f"KAFKA_PORT{suffix}"] = self.kafka_port + offset
+            ports[f"KAFKA_CONTROLLER_PORT{suffix}"] = self.kafka_controller_port + offset
+        return ports
 
     @property
     def downloads_dir(self) -> Path:
@@ -65,9 +99,25 @@ class StackSettings(EnvSettings):
     def run_dir(self) -> Path:
         return self.dir / "run"
 
+    def kafka_node_ports(self, node: int) -> tuple[int, int]:
+        """The (client, controller) ports of Kafka node ``node`` (1-based)."""
+        offset = (node - 1) * KAFKA_NODE_PORT_STEP
+        return self.kafka_port + offset, self.kafka_controller_port + offset
+
     @property
     def bootstrap_servers(self) -> str:
-        return f"{self.host}:{self.kafka_port}"
+        """Every node's client listener: a client still finds the cluster when one node is down."""
+        return ",".join(f"{self.host}:{self.kafka_node_ports(n)[0]}" for n in range(1, self.kafka_brokers + 1))
+
+    @property
+    def replication_factor(self) -> int:
+        """What topics on this stack should be created with: every node up to 3."""
+        return min(3, self.kafka_brokers)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """One replica fewer than the replication factor: an ``acks=all`` write survives one node down."""
+        return max(1, self.replication_factor - 1)
 
     @property
     def registry_url(self) -> str:
@@ -76,3 +126,16 @@ class StackSettings(EnvSettings):
     @property
     def redis_url(self) -> str:
         return f"redis://{self.host}:{self.redis_port}/0"
+
+
+def remembered_brokers(stack_dir: Path) -> int | None:
+    """How many Kafka nodes the last ``stack up`` in ``stack_dir`` started, if it recorded it."""
+    try:
+        return int((stack_dir / BROKERS_FILE).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def remember_brokers(stack_dir: Path, brokers: int) -> None:
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    (stack_dir / BROKERS_FILE).write_text(f"{brokers}\n")

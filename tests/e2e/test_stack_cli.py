@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from ops.stack.settings import StackSettings
+from tests.faults.cluster import free_port_base, replicated
+from tests.waiting import wait_for
 
 PORT_SETTINGS = ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "REGISTRY_PORT", "REGISTRY_MANAGEMENT_PORT", "REDIS_PORT")
 
@@ -138,3 +140,41 @@ def test_a_component_that_dies_is_named_with_its_log_and_the_rest_is_stopped(sec
     assert "--- last lines of the registry log ---" in result.stderr
     assert "heap" in result.stderr.lower()
     assert pids(stack_dir) == {}
+
+
+def test_a_three_broker_stack_comes_up_reports_and_goes_down_as_a_whole(second_stack, topic_prefix):
+    stack_dir, env = second_stack
+    base = free_port_base("127.0.0.1")
+    env.update({"OFFICESTREAM_STACK_KAFKA_PORT": str(base), "OFFICESTREAM_STACK_KAFKA_CONTROLLER_PORT": str(base + 1),
+                "OFFICESTREAM_STACK_KAFKA_HEAP": "256m"})
+    up = officestream("stack", "up", "--brokers", "3", env=env)
+    assert up.returncode == 0, up.stderr
+    for node, port in ((1, base), (2, base + 10), (3, base + 20)):
+        [line] = [l for l in up.stdout.splitlines() if l.startswith(f"kafka-{node} ")]
+        assert "healthy" in line and f"127.0.0.1:{port} " in line and "3/3 brokers" in line, line
+    [clients] = [l for l in up.stdout.splitlines() if l.startswith("clients: ")]
+    client_env = dict(pair.split("=", 1) for pair in clients.removeprefix("clients: ").split())
+    assert client_env == {
+        "OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{base},127.0.0.1:{base + 10},127.0.0.1:{base + 20}",
+        "OFFICESTREAM_KAFKA_REPLICATION_FACTOR": "3", "OFFICESTREAM_KAFKA_MIN_INSYNC_REPLICAS": "2",
+    }
+    started = pids(stack_dir)
+    assert set(started) == {"kafka-1", "kafka-2", "kafka-3", "registry", "redis"}
+
+    # The count is remembered: status, a plain `up` and `down` know the three nodes.
+    status = officestream("stack", "status", env=env)
+    assert status.returncode == 0 and sum(l.startswith("kafka-") for l in status.stdout.splitlines()) == 3
+    again = officestream("stack", "up", env=env)
+    assert again.returncode == 0 and pids(stack_dir) == started and "kafka-3: already running" in again.stderr
+    other = officestream("stack", "up", "--brokers", "1", env=env)
+    assert other.returncode == 1 and "`officestream stack down` first" in other.stderr and pids(stack_dir) == started
+
+    created = officestream("topics", "create", env={**env, **client_env, "OFFICESTREAM_KAFKA_TOPIC_PREFIX": topic_prefix})
+    assert created.returncode == 0, created.stderr
+    bootstrap, topic = client_env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"], f"{topic_prefix}email-updates"
+    wait_for(lambda: replicated(bootstrap, topic), timeout_s=30, what=f"{topic} on 3 replicas, min ISR 2")
+
+    down = officestream("stack", "down", env=env)
+    assert down.returncode == 0 and not any(alive(pid) for pid in started.values())
+    after = officestream("stack", "status", env=env)
+    assert after.returncode == 1 and after.stdout.count("DOWN") == 5
