@@ -38,6 +38,12 @@ def committed_offset(kafka: KafkaSettings, group: str, topic: str, partition: in
     return committed.offset
 
 
+#: The stopped worker may still be a member of the group (a crash need not leave it): with
+#: the default 60 s session the restarted worker could wait that long for its partition, close
+#: to the test's own wait on a loaded machine (seen: "timed out after 60s").
+QUICK_TAKEOVER = {"OFFICESTREAM_PROCESSOR_SESSION_TIMEOUT_S": "6"}
+
+
 def wait_until_stopped(worker: FaustWorker) -> int:
     assert worker.process is not None
     wait_for(lambda: worker.process.poll() is not None, timeout_s=60, what="the worker to stop")
@@ -101,7 +107,7 @@ def test_a_dead_letter_the_producer_refuses_stops_the_worker_and_is_replayed_aft
     updates = kafka.topic(EMAIL_UPDATES)
     # Headers alone larger than the worker's limit: even its dead letter by reference cannot fit.
     produce(kafka, updates, [(USER.encode(), b"\x07not avro", [("x-huge", b"h" * 6000)])])
-    env = worker_env(stack, topic_prefix, tmp_path / "data")
+    env = worker_env(stack, topic_prefix, tmp_path / "data", **QUICK_TAKEOVER)
     log_path = tmp_path / "shipments.log"
     refusing = FaustWorker("shipments", {**env, "OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "4096"}, log_path).start()
     assert wait_until_stopped(refusing) != 0
@@ -120,7 +126,7 @@ def test_a_derived_event_the_producer_refuses_stops_the_worker_and_is_replayed_a
     # limit, the shipment-updates event naming the package and its cause (~3.3 kB of Avro) does not.
     email_id = "m-" + "x" * 1000
     produce(kafka, updates, [(USER.encode(), serde.encode(updates, tracked_update(email_id)), [])])
-    env = worker_env(stack, topic_prefix, tmp_path / "data")
+    env = worker_env(stack, topic_prefix, tmp_path / "data", **QUICK_TAKEOVER)
     log_path = tmp_path / "shipments.log"
     refusing = FaustWorker("shipments", {**env, "OFFICESTREAM_KAFKA_MAX_MESSAGE_BYTES": "3000"}, log_path).start()
     assert wait_until_stopped(refusing) != 0
@@ -131,7 +137,7 @@ def test_a_derived_event_the_producer_refuses_stops_the_worker_and_is_replayed_a
     with FaustWorker("shipments", env, log_path).start():
         wait_for(
             lambda: committed_offset(kafka, kafka.group(SHIPMENTS), updates, partition) == 1,
-            timeout_s=60, what="the replayed message to be committed",
+            timeout_s=90, what="the replayed message to be committed",
         )
     ledger = consume(kafka, kafka.topic("shipments-applied-changelog"), 1, group="ledger-reader")
     assert [json.loads(record.key()) for record in ledger] == [f"{USER}:email:{email_id}"]
