@@ -60,8 +60,12 @@ KIND_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 MAX_TEXT_CHARS = 200
 #: How many of a calendar batch's meetings ahead its notification names (``_upcoming``).
 UPCOMING_PER_BATCH = 10
-#: A generic (shipment / meeting) payload larger than this is refused, not truncated.
+#: A generic (shipment / meeting) payload larger than this is cut to fit (``_fitted``): its
+#: longest lists keep their first items, its long texts are clipped, and ``truncated`` names
+#: what was cut. Only one that still does not fit is refused.
 MAX_PAYLOAD_BYTES = 4096
+#: The key of a cut payload naming each cut field and its original length.
+TRUNCATED_KEY = "truncated"
 #: Keys dropped from generic payloads at any depth: bodies and credentials never reach a browser.
 FORBIDDEN_PAYLOAD_KEYS = frozenset(
     {
@@ -130,18 +134,13 @@ def notification_from_update(
     ``source_id`` is the derived event's id and ``occurred_at`` its ``occurred_at``: both are
     the same on every instance and every re-emission of the update (never a record offset, a
     record timestamp or ``produced_at``), so ids agree (module docstring). Body- and
-    credential-like keys are dropped; a payload that is not JSON or larger than
-    ``MAX_PAYLOAD_BYTES`` raises ``InvalidNotification``.
+    credential-like keys are dropped; a payload larger than ``MAX_PAYLOAD_BYTES`` is cut to fit
+    (an all-hands meeting's hundreds of attendees must not cost its notification); one that is
+    not JSON, or cannot be cut to fit, raises ``InvalidNotification``.
     """
     if not re.fullmatch(KIND_PATTERN, kind):
         raise InvalidNotification(f"kind {kind!r} is not dotted lower-case, e.g. 'shipment.updated'")
-    cleaned = _without_forbidden_keys(dict(payload))
-    try:
-        encoded = json.dumps(cleaned, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidNotification(f"{kind} payload is not JSON: {exc}") from exc
-    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
-        raise InvalidNotification(f"{kind} payload is {len(encoded.encode())} bytes, over {MAX_PAYLOAD_BYTES}")
+    cleaned = _fitted(kind, _without_forbidden_keys(dict(payload)))
     try:
         return Notification(
             id=notification_id(occurred_at, source_id), user_id=user_id, kind=kind, payload=cleaned,
@@ -149,6 +148,33 @@ def notification_from_update(
         )
     except ValueError as exc:
         raise InvalidNotification(f"{kind} notification is invalid: {exc}") from exc
+
+
+def _json_size(value: Any, kind: str) -> int:
+    try:
+        return len(json.dumps(value, allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise InvalidNotification(f"{kind} payload is not JSON: {exc}") from exc
+
+
+def _fitted(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` within ``MAX_PAYLOAD_BYTES``: the largest top-level list halved (its first
+    items kept) or long text clipped, again until it fits, each cut field's original length in
+    ``payload["truncated"]`` so the front end can say "and 180 more" and fetch the rest."""
+    size = _json_size(payload, kind)
+    fitted, truncated = dict(payload), {}
+    while size > MAX_PAYLOAD_BYTES:
+        cuttable = [(_json_size(value, kind), key) for key, value in fitted.items()
+                    if (isinstance(value, list) and value) or (isinstance(value, str) and len(value) > MAX_TEXT_CHARS)]
+        if not cuttable:
+            raise InvalidNotification(f"{kind} payload is {size} bytes, over {MAX_PAYLOAD_BYTES} with every list and text cut")
+        key = max(cuttable)[1]
+        value = fitted[key]
+        truncated.setdefault(key, len(value))
+        fitted[key] = value[: len(value) // 2] if isinstance(value, list) else _clip(value)
+        fitted[TRUNCATED_KEY] = truncated
+        size = _json_size(fitted, kind)
+    return fitted
 
 
 def _without_forbidden_keys(value: Any) -> Any:

@@ -32,6 +32,11 @@ class BridgeSettings(EnvSettings):
     #: A sync of every resource of every live integration, notification or not: a dropped
     #: notification costs this much latency at most, never data.
     reconcile_interval_s: float = Field(default=900.0, gt=0)
+    #: A sync of one resource (a mailbox's mail, a calendar) that follows another starts at
+    #: least this long after that one started: a flood of notifications for one mailbox runs its
+    #: delta query a few times a second, not back to back (``producers/live/scheduler.py``).
+    #: The first sync after a quiet spell starts at once. 0: back to back.
+    sync_min_interval_ms: int = Field(default=200, ge=0, le=60_000)
     #: How often subscriptions, watches and channels are checked for renewal.
     renew_check_interval_s: float = Field(default=60.0, gt=0)
     #: Gmail push through Pub/Sub: when set, a push must carry a Google-signed OIDC token for

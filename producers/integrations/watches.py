@@ -109,8 +109,11 @@ class WatchRegistrar:
         if "mail" in resources and not self._google.gmail_push_topic:
             raise ConfigurationMissing(f"Gmail push needs {GoogleSettings.env_name('gmail_push_topic')} "
                                        "(projects/<project>/topics/<topic>)")
-        if "calendar" in resources and self._google.push_token_secret is None:
-            raise ConfigurationMissing(f"Calendar channels need {GoogleSettings.env_name('push_token_secret')}")
+        if resources and self._google.push_token_secret is None:
+            # Without it the bridge can check no push: every Gmail push (its URL token) and
+            # Calendar message (its channel token) would be refused, and Pub/Sub retries for days.
+            raise ConfigurationMissing(f"Google push needs {GoogleSettings.env_name('push_token_secret')} (it derives the "
+                                       "Pub/Sub push URL's token and each Calendar channel's token)")
 
     async def create(self, integration: Integration, resource: str) -> Watch:
         if integration.provider is Provider.microsoft:

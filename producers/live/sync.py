@@ -94,7 +94,7 @@ class LiveSync:
         self._now = now
         self._sleep = sleep
         self._publishing = SyncPublisher(publisher, store, batch_size=RESYNC_BATCH_SIZE, now=now, before_commit=before_commit)
-        self._slots: Coalescer[SyncKey, SyncResult] = Coalescer(self._run)
+        self._slots: Coalescer[SyncKey, SyncResult] = Coalescer(self._run, min_interval_s=settings.sync_min_interval_ms / 1000)
         self._google = GoogleWorkers(clients)
         self._mail = GraphMail()
         #: Resources requested while their doc type's backfill ran.

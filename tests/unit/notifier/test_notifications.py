@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 
 import pytest
@@ -210,12 +212,21 @@ def test_a_kind_this_reader_does_not_know_is_still_an_update() -> None:
     assert (notification_for(meeting).kind, notification_for(package).kind) == ("meeting.updated", "shipment.updated")
 
 
-def test_a_meeting_too_large_to_tell_is_refused() -> None:
+def test_an_all_hands_meeting_is_told_with_its_attendees_cut_to_fit() -> None:
     event = factories.meeting_update(user_id="ada")
     crowd = [Attendee.model_validate({"address": {"email": f"guest-{i}@example.com", "name": "Guest"}}) for i in range(200)]
     crowded = event.model_copy(update={"context": event.context.model_copy(update={"attendees": crowd})})
-    with pytest.raises(InvalidNotification, match=str(MAX_PAYLOAD_BYTES)):
-        notification_for(crowded)
+    notification = notification_for(crowded)
+    assert len(json.dumps(notification.payload).encode()) <= MAX_PAYLOAD_BYTES
+    kept = notification.payload["attendees"]
+    assert 0 < len(kept) < 200 and kept == [a.model_dump(mode="json") for a in crowd[: len(kept)]]  # the first ones, in order
+    assert notification.payload["truncated"] == {"attendees": 200}
+    assert notification.payload["title"] == event.context.title and notification.display is not None
+
+
+def test_a_payload_that_fits_is_not_marked_truncated() -> None:
+    notification = notification_for(factories.meeting_update(user_id="ada"))
+    assert "truncated" not in notification.payload
 
 
 def test_an_event_published_again_with_another_produced_at_keeps_its_notification() -> None:
@@ -255,9 +266,17 @@ def test_a_malformed_kind_is_refused(kind: str) -> None:
         notification_from_update("ada", kind, {}, source_id="s", occurred_at=T0)
 
 
-def test_an_oversized_payload_is_refused() -> None:
+def test_a_long_text_is_clipped_to_fit() -> None:
+    notification = notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES, "title": "t"},
+                                            source_id="s", occurred_at=T0)
+    assert notification.payload["notes"].endswith("…") and len(notification.payload["notes"]) <= 200
+    assert notification.payload["truncated"] == {"notes": MAX_PAYLOAD_BYTES} and notification.payload["title"] == "t"
+
+
+def test_a_payload_that_cannot_be_cut_to_fit_is_refused() -> None:
+    many_fields = {f"field_{i:04d}": i for i in range(600)}  # nothing to cut: no list, no long text
     with pytest.raises(InvalidNotification, match=str(MAX_PAYLOAD_BYTES)):
-        notification_from_update("ada", "meeting.updated", {"notes": "x" * MAX_PAYLOAD_BYTES}, source_id="s", occurred_at=T0)
+        notification_from_update("ada", "meeting.updated", many_fields, source_id="s", occurred_at=T0)
 
 
 def test_a_payload_that_is_not_json_is_refused() -> None:

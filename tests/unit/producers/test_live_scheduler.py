@@ -96,3 +96,58 @@ async def test_stop_cancels_runs_and_their_waiters() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert slots.request("a") is False and not slots.running("a")
+
+
+class Timed:
+    """A quick run that records when it started (loop time)."""
+
+    def __init__(self) -> None:
+        self.starts: list[float] = []
+
+    async def __call__(self, key: str) -> int:
+        self.starts.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.005)
+        return len(self.starts)
+
+
+async def test_a_steady_flood_runs_a_key_at_most_once_per_interval_and_loses_no_request() -> None:
+    runs = Timed()
+    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=0.1)
+    loop = asyncio.get_running_loop()
+    flood_started = loop.time()
+    while loop.time() - flood_started < 0.45:  # a request every 2 ms: ~225 of them
+        slots.request("a")
+        await asyncio.sleep(0.002)
+    last_request = loop.time()
+    await slots.idle()
+    gaps = [later - earlier for earlier, later in zip(runs.starts, runs.starts[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.1 - 0.002  # back to back, a 5 ms run would have run ~80 times
+    assert len(runs.starts) <= 6
+    assert runs.starts[-1] >= last_request  # the flood's last request got a run that started after it
+
+
+async def test_the_first_run_after_a_quiet_spell_starts_at_once() -> None:
+    runs = Timed()
+    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=10.0)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    slots.request("a")
+    await slots.idle()
+    slots.request("b")  # another key is not held back by a's interval
+    await slots.idle()
+    assert len(runs.starts) == 2 and runs.starts[0] - asked < 0.5 and runs.starts[1] - asked < 1.0
+
+
+async def test_requests_that_each_arrive_after_the_last_run_ended_are_spaced_too() -> None:
+    runs = Timed()
+    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=0.1)
+    loop = asyncio.get_running_loop()
+    slots.request("a")
+    await slots.idle()  # its 5 ms run is over: the key is idle again
+    second = loop.time()
+    slots.request("a")  # a new run of an idle key, 0.1 s after the first started at the earliest
+    await asyncio.sleep(0.02)
+    slots.request("a")  # joins the waiting run
+    await slots.idle()
+    assert len(runs.starts) == 2
+    assert runs.starts[1] - runs.starts[0] >= 0.1 - 0.002 and runs.starts[1] > second
