@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -69,11 +69,30 @@ def _partitions(consumer: Consumer, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in metadata.partitions]
 
 
+#: Errors a fresh client's metadata gives while a partition's leader is not known to it yet.
+_LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                         KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT})
+
+
+def watermarks(consumer: Consumer, tp: TopicPartition, *, attempts: int = 20) -> tuple[int, int]:
+    """``get_watermark_offsets``, asked again while the broker answers with a retriable error
+    (a fresh client's metadata can name no leader yet: NOT_LEADER_FOR_PARTITION failed a
+    test once on a loaded machine, right after the topic had been written)."""
+    for attempt in range(attempts):
+        try:
+            return consumer.get_watermark_offsets(tp, timeout=10)
+        except KafkaException as exc:
+            if not (exc.args[0].retriable() or exc.args[0].code() in _LEADERLESS) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
 def record_count(kafka: KafkaSettings, topic: str) -> int:
     """Records in ``topic`` (0 before it exists); exact while nothing was compacted or expired."""
     consumer = _consumer(kafka, "tests-record-counter")
     try:
-        return sum(high - low for low, high in (consumer.get_watermark_offsets(tp, timeout=10) for tp in _partitions(consumer, topic)))
+        return sum(high - low for low, high in (watermarks(consumer, tp) for tp in _partitions(consumer, topic)))
     except KafkaException:
         return 0
     finally:
@@ -86,7 +105,7 @@ def read_all(kafka: KafkaSettings, topic: str) -> list[Message]:
     messages: list[Message] = []
     try:
         for tp in _partitions(consumer, topic):
-            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            low, high = watermarks(consumer, tp)
             if high <= low:
                 continue
             consumer.assign([TopicPartition(topic, tp.partition, low)])
@@ -153,7 +172,7 @@ def committed_offsets(kafka: KafkaSettings, group: str, topic: str) -> dict[int,
     consumer = _consumer(kafka, group)
     try:
         committed = consumer.committed(_partitions(consumer, topic), timeout=10)
-        return {tp.partition: (max(tp.offset, 0), consumer.get_watermark_offsets(tp, timeout=10)[1]) for tp in committed}
+        return {tp.partition: (max(tp.offset, 0), watermarks(consumer, tp)[1]) for tp in committed}
     finally:
         consumer.close()
 

@@ -53,6 +53,8 @@ class MailItem:
     is_read: bool = False
     received_at: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     version: int = 1
+    #: When it last changed (Graph's ``lastModifiedDateTime``); None: never since it arrived.
+    modified_at: dt.datetime | None = None
 
 
 @dataclass
@@ -73,6 +75,9 @@ class EventItem:
     online_meeting_url: str | None = None
     description: str = ""
     version: int = 1
+    #: When it last changed (Graph's ``lastModifiedDateTime``), never after the world's clock;
+    #: None: a day before it starts (an item made outside the world's own calendar).
+    modified_at: dt.datetime | None = None
 
 
 @dataclass
@@ -273,6 +278,8 @@ class World:
             time_zone="America/Los_Angeles", organizer=colleague, attendees=[(box.user, "needsAction")], all_day=True,
             location="Lake Tahoe",
         )
+        for item in (master, moved, cancelled, offsite):
+            item.modified_at = self.now - dt.timedelta(days=1)  # made before the world's now, never in its future
         return [master, moved, cancelled, offsite]
 
     def _contact(self, n: int) -> ContactItem:
@@ -297,10 +304,10 @@ class World:
         live = [m for m in box.emails.values()]
         if len(live) >= 3:
             read, moved, deleted = self.rng.sample(live, 3)
-            read.is_read, read.version = True, read.version + 1
+            read.is_read, read.version, read.modified_at = True, read.version + 1, self.now
             read.labels = [label for label in read.labels if label != "UNREAD"]
             box.record("email", "updated", read.id)
-            moved.folder, moved.labels, moved.version = "archive", [], moved.version + 1
+            moved.folder, moved.labels, moved.version, moved.modified_at = "archive", [], moved.version + 1, self.now
             box.record("email", "updated", moved.id)
             del box.emails[deleted.id]
             box.record("email", "deleted", deleted.id)
@@ -312,10 +319,11 @@ class World:
         master = box.events.get("evt-weekly")
         if master is not None:
             master.title, master.version = f"Weekly sync v{master.version + 1}", master.version + 1
+            master.modified_at = self.now
             box.record("event", "updated", master.id)
         offsite = box.events.get("evt-offsite")
         if offsite is not None and not offsite.cancelled:
-            offsite.cancelled, offsite.version = True, offsite.version + 1
+            offsite.cancelled, offsite.version, offsite.modified_at = True, offsite.version + 1, self.now
             box.record("event", "updated", offsite.id)
 
     def cancel_instance(self, user: str, master_id: str, original_start: dt.datetime) -> EventItem:

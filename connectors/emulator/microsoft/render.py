@@ -36,7 +36,7 @@ def render_message(user: str, item: MailItem) -> dict[str, Any]:
     sent = parsedate_to_datetime(message["Date"]) if message["Date"] else item.received_at
     return {
         "@odata.type": "#microsoft.graph.message", "@odata.etag": f'W/"{change_key}"', "id": item.id,
-        "createdDateTime": z(item.received_at), "lastModifiedDateTime": z(item.received_at), "changeKey": change_key,
+        "createdDateTime": z(item.received_at), "lastModifiedDateTime": z(item.modified_at or item.received_at), "changeKey": change_key,
         "categories": [], "receivedDateTime": z(item.received_at), "sentDateTime": z(sent),
         "hasAttachments": any(not a["isInline"] for a in attachments),
         "internetMessageId": message["Message-ID"], "subject": _decoded(message["Subject"]), "bodyPreview": preview,
@@ -114,7 +114,7 @@ def render_event(user: str, item: EventItem, *, zone: str | None = None) -> dict
     windows = windows_zone(item.time_zone)
     rendered: dict[str, Any] = {
         "@odata.type": "#microsoft.graph.event", "@odata.etag": f'W/"{change_key}"', "id": item.id,
-        "createdDateTime": z(item.start - dt.timedelta(days=30)), "lastModifiedDateTime": z(item.start - dt.timedelta(days=1)),
+        "createdDateTime": z(item.start - dt.timedelta(days=30)), "lastModifiedDateTime": z(item.modified_at or item.start - dt.timedelta(days=1)),
         "changeKey": change_key, "originalStartTimeZone": windows, "originalEndTimeZone": windows,
         "iCalUId": "040000008200E00074C5B7101A82E008" + hashlib.sha256(item.id.encode()).hexdigest()[:48].upper(),
         "subject": item.title, "bodyPreview": item.description[:255],
