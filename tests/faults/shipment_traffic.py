@@ -26,11 +26,11 @@ from connectors.kafka.settings import KafkaSettings
 from schemas.models import ChangeType, EmailUpdateEvent
 from schemas.serde import AvroEventSerde
 from tests import factories
+from tests.e2e.crashing import Record
 from tests.kafka_helpers import read_all, read_plainly
 from tests.unit.shipments import numbers
 from tests.unit.shipments.mails import mail
 
-Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
 KINDS = ("created", "delivered")
 
 
@@ -166,6 +166,3 @@ def count_shipments(kafka: KafkaSettings, registry: SchemaRegistryClient, expect
         print(count.line())
     return counts
 
-
-def settled(counts: list[SinkCount]) -> bool:
-    return all(not c.lost for c in counts)

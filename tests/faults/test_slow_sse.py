@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import statistics
 import time
 from collections import Counter
@@ -116,21 +117,18 @@ class SlowClient:
         self.chunk, self.pause_s = 65536, 0
         await self.run()
 
-    def frames(self) -> list[str]:
-        """The complete SSE frames read (the last may be cut short), out of the HTTP response."""
-        return dechunked(self.data).decode(errors="replace").split("\n\n")[:-1]
+    def notifications(self) -> list[dict]:
+        """The notifications in the complete SSE frames read (the last frame may be cut short)."""
+        frames = dechunked(self.data).decode(errors="replace").split("\n\n")[:-1]
+        return [json.loads("\n".join(line[len("data: "):] for line in frame.split("\n") if line.startswith("data: ")))
+                for frame in frames if "event: notification" in frame.split("\n")]
 
     def last_complete_id(self) -> str | None:
-        frames = self.frames()
-        ids = [line[4:] for frame in frames if "event: notification" in frame
-               for line in frame.split("\n") if line.startswith("id: ")]
-        return ids[-1] if ids else None
+        read = self.notifications()
+        return read[-1]["id"] if read else None
 
     def emails_read(self) -> Counter[str]:
-        frames = self.frames()
-        return Counter(f.split('"email_id": "', 1)[1].split('"', 1)[0] if '"email_id": "' in f
-                       else f.split('"email_id":"', 1)[1].split('"', 1)[0]
-                       for f in frames if "event: notification" in f)
+        return Counter(n["payload"]["email_id"] for n in self.notifications())
 
 
 async def warm_up(kafka: KafkaSettings, serde: AvroEventSerde, http: aiohttp.ClientSession, base: str,
