@@ -66,6 +66,12 @@ def peak_rss_mib_of_this_process() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_rss_mib_of_children() -> float:
+    """The largest high-water mark of the child processes this one started and waited for (the
+    emulator, workers): ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is that of the largest, not a sum."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def finish(name: str, report: dict[str, Any]) -> dict[str, Any]:
     """``report`` with what every result carries: its name, when it finished, the load average at
     the end and the peak RSS of this process beside those of the processes it started
@@ -76,6 +82,8 @@ def finish(name: str, report: dict[str, Any]) -> dict[str, Any]:
     machine["load_average_at_end"] = list(os.getloadavg())
     rss = report.setdefault("rss_peak_mib", {})
     rss.setdefault("benchmark process", round(peak_rss_mib_of_this_process(), 1))
+    if peak_rss_mib_of_children() > 0:
+        rss.setdefault("largest child process (emulator, worker)", round(peak_rss_mib_of_children(), 1))
     return report
 
 
