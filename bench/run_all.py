@@ -41,20 +41,20 @@ class Benchmark:
     limit_s: float = 600.0
 
 
-#: The benchmarks and their sizes for ``make bench`` (each script's defaults are larger).
+#: The benchmarks and their sizes for ``make bench``: about 10-15 min in all on 2 shared cores.
 BENCHMARKS = (
-    Benchmark("serde", "serde_bench.py", ("--records", "3000", "--rounds", "5")),
-    Benchmark("gmail_normalize", "gmail_normalize_bench.py", ("--messages", "3000", "--rounds", "5")),
+    Benchmark("serde", "serde_bench.py", ("--records", "5000", "--rounds", "5")),
+    Benchmark("gmail_normalize", "gmail_normalize_bench.py", ("--messages", "5000", "--rounds", "5")),
     Benchmark("shipments_extract", "shipments_extract_bench.py", ("--emails", "1000", "--rounds", "3")),
     Benchmark("publisher", "publisher_bench.py", ("--events", "5000", "--rounds", "5")),
-    Benchmark("graph_crawl", "graph_crawl_bench.py", ("--messages", "10000")),
-    Benchmark("backfill", "backfill_bench.py", ("--messages", "3000", "--rounds", "3")),
+    Benchmark("graph_crawl", "graph_crawl_bench.py", ("--messages", "20000")),
+    Benchmark("backfill", "backfill_bench.py", ("--messages", "5000", "--rounds", "4")),
     # A quota-paced run must last over a minute for the steady figure (the last 60 s).
     Benchmark("google_pacing", "google_pacing_bench.py", ("--messages", "1000", "--units-per-minute", "4000")),
-    Benchmark("bridge", "bridge_bench.py", ("--users", "50", "--rate", "10", "--seconds", "30",
+    Benchmark("bridge", "bridge_bench.py", ("--users", "100", "--rate", "10", "--seconds", "40",
                                             "--intake-s", "3", "--intake-rounds", "4")),
-    Benchmark("notifier_latency", "notifier_latency_bench.py", ("--rate", "500", "--duration", "20")),
-    Benchmark("processors", "processors_bench.py", ("--batches", "300", "--batch-size", "50"), limit_s=1200.0),
+    Benchmark("notifier_latency", "notifier_latency_bench.py", ("--rate", "500", "--duration", "30")),
+    Benchmark("processors", "processors_bench.py", ("--batches", "600", "--batch-size", "50"), limit_s=1200.0),
 )
 
 

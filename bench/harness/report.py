@@ -66,10 +66,29 @@ def peak_rss_mib_of_this_process() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def peak_rss_mib_of_children() -> float:
-    """The largest high-water mark of the child processes this one started and waited for (the
-    emulator, workers): ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is that of the largest, not a sum."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+#: Peak RSS of child processes a harness module saw just before stopping them (label -> MiB).
+_CHILD_PEAKS: dict[str, float] = {}
+
+
+def vmhwm_kib(pid: int) -> int | None:
+    """``VmHWM`` of a running process (its resident-set high-water mark), in KiB; None if gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def note_child_peak_rss(label: str, pid: int) -> None:
+    """Remember a child's peak RSS (call it just before stopping the child); ``finish`` adds it
+    to ``rss_peak_mib``. Read from ``/proc``, not ``RUSAGE_CHILDREN``: a forked child's peak
+    there counts the parent's pages it shared until ``exec``."""
+    kib = vmhwm_kib(pid)
+    if kib:
+        _CHILD_PEAKS[label] = max(_CHILD_PEAKS.get(label, 0.0), round(kib / 1024, 1))
 
 
 def finish(name: str, report: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +101,8 @@ def finish(name: str, report: dict[str, Any]) -> dict[str, Any]:
     machine["load_average_at_end"] = list(os.getloadavg())
     rss = report.setdefault("rss_peak_mib", {})
     rss.setdefault("benchmark process", round(peak_rss_mib_of_this_process(), 1))
-    if peak_rss_mib_of_children() > 0:
-        rss.setdefault("largest child process (emulator, worker)", round(peak_rss_mib_of_children(), 1))
+    for label, mib in _CHILD_PEAKS.items():
+        rss.setdefault(label, mib)
     return report
 
 

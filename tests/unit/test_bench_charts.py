@@ -4,6 +4,7 @@ with a note, the documented JSON shapes give PNGs, a failing benchmark does not 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -113,3 +114,20 @@ def test_every_benchmark_of_make_bench_exists_and_names_are_unique(bench) -> Non
     with pytest.raises(SystemExit, match="unknown benchmark"):
         run_all.select("serde,nope")
     assert sys.modules["charts"].CHARTS  # imported through bench/, as make bench does
+
+
+def test_every_result_gets_the_load_at_its_end_and_the_peak_rss_of_noted_children(bench) -> None:
+    from harness import report
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; b = bytearray(40_000_000); sys.stdout.write('x\\n'); sys.stdout.flush(); time.sleep(30)"],
+                             stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"x\n"  # its 40 MB are resident now
+        report.note_child_peak_rss("test child", child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    finished = report.finish("test", {"machine": {"load_average_at_start": [0.0, 0.0, 0.0]}})
+    assert finished["benchmark"] == "test" and len(finished["machine"]["load_average_at_end"]) == 3
+    assert finished["rss_peak_mib"]["test child"] >= 38
+    assert finished["rss_peak_mib"]["benchmark process"] > 0
