@@ -137,6 +137,11 @@ def _curve(stats: dict[str, Any]) -> list[tuple[float, float]]:
     return [(float(q), float(v)) for q, v in points if v is not None]
 
 
+def _two_and_five(value: float, _: object) -> str:
+    label = f"{value:g}"
+    return label if label.lstrip("0.")[:1] in ("2", "5") else ""
+
+
 def latency_axis(axis: Any, title: str, lines: dict[str, dict[str, Any]]) -> None:
     for label, stats in lines.items():
         points = _curve(stats)
@@ -145,9 +150,9 @@ def latency_axis(axis: Any, title: str, lines: dict[str, dict[str, Any]]) -> Non
     ticks = [50, 90, 99, 99.9, 100]
     axis.set_xticks([_hdr_x(q) for q in ticks], ["p50", "p90", "p99", "p99.9", "max"], fontsize=8)
     axis.set_yscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    axis.yaxis.set_major_formatter(plain)
-    axis.yaxis.set_minor_formatter(plain)
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    # Between the powers of ten only 2 and 5 are labelled: all eight crowd each other.
+    axis.yaxis.set_minor_formatter(FuncFormatter(_two_and_five))
     axis.tick_params(axis="y", which="both", labelsize=7)
     axis.set_ylabel("ms")
     axis.set_title(title, fontsize=9)
