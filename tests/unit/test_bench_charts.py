@@ -95,8 +95,10 @@ def test_the_runner_reports_failed_timed_out_and_missing_benchmarks(bench, tmp_p
     for name, code in scripts.items():
         (tmp_path / f"{name}.py").write_text(code)
     env = {"PATH": "/usr/bin:/bin"}
-    rows = {name: run_all.run_one(run_all.Benchmark(name, str(tmp_path / f"{name}.py"), (), limit_s=limit), env, tmp_path / "logs")
-            for name, limit in (("fails", 30), ("sleeps", 1), ("works", 30))}
+    def run(name: str, limit_s: float) -> dict:
+        return run_all.run_one(run_all.Benchmark(name, str(tmp_path / f"{name}.py"), (), limit_s=limit_s), env, tmp_path / "logs")
+
+    rows = {name: run(name, limit) for name, limit in (("fails", 30), ("sleeps", 1), ("works", 30))}
     assert rows["fails"]["status"] == "failed" and rows["fails"]["reason"] == "exit status 3"
     assert (tmp_path / "logs" / "fails.log").read_text() == "partial\n"
     assert rows["sleeps"]["status"] == "failed" and "limit" in rows["sleeps"]["reason"]
@@ -119,8 +121,8 @@ def test_every_benchmark_of_make_bench_exists_and_names_are_unique(bench) -> Non
 def test_every_result_gets_the_load_at_its_end_and_the_peak_rss_of_noted_children(bench) -> None:
     from harness import report
 
-    child = subprocess.Popen([sys.executable, "-c", "import sys, time; b = bytearray(40_000_000); sys.stdout.write('x\\n'); sys.stdout.flush(); time.sleep(30)"],
-                             stdout=subprocess.PIPE)
+    holds_40_mb = "import sys, time; b = bytearray(40_000_000); sys.stdout.write('x\\n'); sys.stdout.flush(); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", holds_40_mb], stdout=subprocess.PIPE)
     try:
         assert child.stdout is not None and child.stdout.readline() == b"x\n"  # its 40 MB are resident now
         report.note_child_peak_rss("test child", child.pid)
