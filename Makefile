@@ -14,7 +14,7 @@ test: install
 demo: install
 	$(VENV)/bin/officestream demo $(DEMO_ARGS)
 
-## Install, start the local stack, run every benchmark (~10-20 min on 2 cores) and draw the charts:
+## Install, start the local stack, run every benchmark (~10 min on 2 cores) and draw the charts:
 ## bench/results/*.json and bench/results/charts/*.png. Exits non-zero if a benchmark failed.
 bench: install
 	$(VENV)/bin/officestream stack up --brokers 1

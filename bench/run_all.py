@@ -1,4 +1,4 @@
-"""Every benchmark in sequence, sized to take ~10-20 min on a 2-core machine, then the charts.
+"""Every benchmark in sequence, sized to take ~10 min on a 2-core machine, then the charts.
 
 ``make bench`` runs this after ``officestream stack up``: ``.venv/bin/python bench/run_all.py``
 (``--only serde,publisher`` for a subset, ``--list`` to print the plan). Each benchmark runs as
@@ -41,7 +41,7 @@ class Benchmark:
     limit_s: float = 600.0
 
 
-#: The benchmarks and their sizes for ``make bench``: about 10-15 min in all on 2 shared cores.
+#: The benchmarks and their sizes for ``make bench``: 9-13 min in all on 2 shared cores (load 6-13).
 BENCHMARKS = (
     Benchmark("serde", "serde_bench.py", ("--records", "5000", "--rounds", "5")),
     Benchmark("gmail_normalize", "gmail_normalize_bench.py", ("--messages", "5000", "--rounds", "5")),
