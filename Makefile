@@ -2,7 +2,7 @@
 VENV ?= .venv
 export VENV
 
-.PHONY: test demo install stack-up stack-down
+.PHONY: test demo bench install stack-up stack-down
 
 ## Install, start the local stack, run every test (unit, integration, e2e, faults).
 ## The suite runs on the single broker: a three-broker stack still running is refused, not reused.
@@ -13,6 +13,12 @@ test: install
 ## Install, then run the whole system on the local stack and the emulator (officestream demo).
 demo: install
 	$(VENV)/bin/officestream demo $(DEMO_ARGS)
+
+## Install, start the local stack, run every benchmark (~10 min on 2 cores) and draw the charts:
+## bench/results/*.json and bench/results/charts/*.png. Exits non-zero if a benchmark failed.
+bench: install
+	$(VENV)/bin/officestream stack up --brokers 1
+	$(VENV)/bin/python bench/run_all.py $(BENCH_ARGS)
 
 install:
 	bash ops/bootstrap.sh

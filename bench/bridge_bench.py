@@ -47,7 +47,7 @@ from aiohttp import web
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 from cryptography.fernet import Fernet
 from harness.emulator import RunningEmulator, running_emulator
-from harness.latency import summary
+from harness.latency import distribution
 from harness.report import free_port, load_line, machine_info, write_json
 from harness.stack import stack_for_run
 from prometheus_client import CollectorRegistry
@@ -191,7 +191,7 @@ async def latency_phase(emulator: RunningEmulator, watcher: UpdateWatcher, users
     pool.shutdown()
     return {"rounds": rounds, "seconds": round(time.perf_counter() - started, 1), "missing": watcher.pending(),
             "missing_items": watcher.missing()[:20], "created_and_deleted_in_one_round": gone_at_once,
-            "latency_ms": summary(watcher.latency_ms)}
+            "latency_ms": distribution(watcher.latency_ms)}
 
 
 async def post_for(url: str, body: bytes, *, clients: int, seconds: float) -> tuple[float, int]:
@@ -280,7 +280,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             watcher.start()
             answers.seconds.clear()
             latency = await latency_phase(emulator, watcher, users, rate=arguments.rate, seconds=arguments.seconds)
-            latency["webhook_answer_ms"] = summary([s * 1000 for s in answers.seconds])
+            latency["webhook_answer_ms"] = distribution([s * 1000 for s in answers.seconds])
             watcher.stop()
             intake = await intake_phase(bridge, url, users[0], clients=arguments.clients, seconds=arguments.intake_s,
                                         rounds=arguments.intake_rounds)
@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     machine = machine_info()
     figures = asyncio.run(run(arguments))
     report(figures, arguments, machine)
+    # The bridge runs in this process: its peak RSS is the benchmark process's (write_json adds it).
     path = write_json("bridge", {"parameters": vars(arguments), "machine": machine, **figures})
     print(f"figures written to {path}")
 

@@ -18,16 +18,13 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
-import json
 import os
-import platform
 import random
 import statistics
 import time
-from datetime import UTC, datetime
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
+
+from harness.report import machine_info, write_json
 
 from connectors.google.normalize import normalize
 from schemas.models import Email
@@ -35,7 +32,6 @@ from schemas.models import Email
 GOAL_PER_S = 5_000
 BODY_CHARS = 3_000
 SEED = 20261102
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "gmail_normalize.json"
 _WORDS = ("meeting agenda invoice shipment tracking quarterly report budget review draft please "
           "thanks regards schedule customer contract renewal déjà größer café naïve").split()
 
@@ -113,6 +109,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    machine = machine_info()
     rng = random.Random(SEED)
     messages = [gmail_message(n, rng) for n in range(args.messages)]
     for message in messages:  # warm-up, and a check that the figures are of real work
@@ -126,27 +123,23 @@ def main() -> None:
           f"max {max(rates):,.0f}); wall clock {statistics.median(wall_rates):,.0f}/s; "
           f"{args.messages} messages x {args.rounds} rounds; load average {os.getloadavg()[0]:.2f}")
     print(f"goal {GOAL_PER_S:,}/s: ratio {median / GOAL_PER_S:.2f} -> {'PASS' if median >= GOAL_PER_S else 'FAIL'}")
-    _write_results(args, rates, wall_rates, median)
+    _write_results(args, machine, rates, wall_rates, median)
 
 
-def _write_results(args: argparse.Namespace, rates: list[float], wall_rates: list[float], median: float) -> None:
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps({
-        "benchmark": "gmail_normalize",
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+def _write_results(args: argparse.Namespace, machine: dict[str, Any], rates: list[float], wall_rates: list[float], median: float) -> None:
+    path = write_json("gmail_normalize", {
         "parameters": {"messages": args.messages, "rounds": args.rounds, "body_chars": BODY_CHARS, "seed": SEED,
                        "timer": "time.process_time (per core); time.perf_counter (wall)",
                        "gc": "collected before each round, disabled during it"},
-        "machine": {"python": platform.python_version(), "pydantic": version("pydantic"),
-                    "cpu_count": os.cpu_count(), "load_average_at_end": list(os.getloadavg())},
+        "machine": machine,
         "messages_per_s": {"median": round(median), "min": round(min(rates)), "max": round(max(rates)),
                            "rounds": [round(rate) for rate in rates]},
         "wall_messages_per_s": {"median": round(statistics.median(wall_rates)), "rounds": [round(r) for r in wall_rates]},
         "goal_per_s": GOAL_PER_S,
         "ratio_to_goal": round(median / GOAL_PER_S, 3),
         "passed": median >= GOAL_PER_S,
-    }, indent=2) + "\n")
-    print(f"wrote {RESULTS_PATH}")
+    })
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

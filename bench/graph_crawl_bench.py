@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
-import sys
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from harness.emulator import running_emulator
+from harness.report import machine_info, write_json
 
 from connectors.microsoft import delta
 from connectors.microsoft.auth import AppCredentials
@@ -38,7 +34,6 @@ from connectors.microsoft.settings import MicrosoftSettings
 from schemas.models import Email
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "graph_crawl.json"
 
 
 # -- the crawl --------------------------------------------------------------------------------
@@ -72,12 +67,6 @@ async def crawl(settings: MicrosoftSettings, user: str) -> dict[str, Any]:
         }
 
 
-def machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "load_average_at_start": list(os.getloadavg()), "httpx": version("httpx"), "msal": version("msal"),
-            "aiohttp": version("aiohttp"), "pydantic": version("pydantic")}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20_000)
@@ -85,7 +74,7 @@ def main() -> None:
     parser.add_argument("--ready-timeout-s", type=float, default=170.0, help="world generation and start-up")
     parser.add_argument("--timeout-s", type=float, default=120.0, help="the crawl")
     args = parser.parse_args()
-    machine_info = machine()
+    machine = machine_info("httpx", "msal", "aiohttp")
     with running_emulator(messages=args.messages, faces=("microsoft",), ready_timeout_s=args.ready_timeout_s) as ready:
         settings = ready.microsoft_settings(max_page_size=args.page_size)
         figures = asyncio.run(asyncio.wait_for(crawl(settings, ready.user), timeout=args.timeout_s))
@@ -95,16 +84,15 @@ def main() -> None:
                        "mailbox_concurrency": settings.mailbox_concurrency,
                        "emulator": "separate process, TLS, Microsoft face", "world_generation_s": ready.world_generation_s,
                        "world_cached": ready.world_cached},
-        "results": figures, "machine": machine_info,
+        "results": figures, "machine": machine,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    path = write_json("graph_crawl", report)
     print(f"graph delta crawl: {figures['messages']} messages in {figures['seconds']} s = {figures['messages_per_s']} messages/s, "
           f"{figures['http_requests']} HTTP requests ({figures['message_pages']} message pages of <= {args.page_size}, "
           f"{figures['folders']} folders); connector CPU {figures['connector_cpu_s']} s "
           f"({figures['messages_per_connector_cpu_s']} messages per CPU-second); world {'loaded' if ready.world_cached else 'generated'} "
           f"in {ready.world_generation_s} s (untimed)")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

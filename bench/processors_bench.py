@@ -432,6 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "faust_env": dict(args.faust_env)},
         "machine": machine,
         "services": services,
+        "rss_peak_mib": {f"{name} worker": row["peak_rss_mib"] for name, row in services.items()},
     }
     print_table(report)
     print(f"figures written to {write_json('processors', report)}")

@@ -28,9 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -40,12 +37,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import fastavro
 from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from harness.report import machine_info, write_json
 
 from schemas.avsc import project_schema
 from schemas.envsettings import SettingsError
@@ -63,7 +60,6 @@ BODY_TEXT_CHARS = 3000  # ~3 KB of body_text ...
 BODY_HTML_CHARS = 3000  # ... and ~3 KB of body_html per record
 TARGET_RATIO = 0.7
 GOAL_VARIANT = "serde_datum"
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "serde.json"
 
 # -- records -------------------------------------------------------------------------------
 
@@ -347,19 +343,8 @@ def record_stats(emails: list[Email]) -> dict[str, Any]:
     }
 
 
-def machine_info() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "fastavro": fastavro.__version__,
-        "fastavro_compiled": fastavro.schemaless_reader.__module__ == "fastavro._read",
-        "pydantic": version("pydantic"),
-        "confluent_kafka": version("confluent-kafka"),
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
+def serde_machine() -> dict[str, Any]:
+    return machine_info() | {"fastavro_compiled": fastavro.schemaless_reader.__module__ == "fastavro._read"}
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -426,12 +411,6 @@ def build_report(parameters: dict[str, Any], machine: dict[str, Any], emails: li
     }
 
 
-def write_json(report: dict[str, Any], path: Path = RESULTS_PATH) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"figures written to {path}")
-
-
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -457,7 +436,7 @@ def run_parameters(args: argparse.Namespace, registry_url: str, topic: str) -> d
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    machine = machine_info()
+    machine = serde_machine()
     settings = registry_settings(args.registry_url)
     topic = f"bench-{uuid.uuid4().hex[:12]}"
     client = registry_client(settings)
@@ -476,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         delete_subject(client, topic)
     report = build_report(run_parameters(args, settings.url, topic), machine, emails, variants, timings, sizes)
     print_table(report)
-    write_json(report)
+    print(f"figures written to {write_json('serde', report)}")
     return 0
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import platform
 import statistics
 import sys
 import time
@@ -27,12 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness.report import machine_info, write_json
 from serde_bench import make_emails  # a sibling script, not a package
 
 from processors.shipments import extract_findings
 from schemas.models import Email
 
-RESULTS_PATH = Path(__file__).resolve().parent / "results" / "shipments_extract.json"
 #: UPS's documentation sample and a FedEx Express number with a valid check digit.
 UPS_NUMBER, FEDEX_NUMBER = "1Z999AA10123456784", "986578788855"
 
@@ -75,11 +73,12 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    machine = machine_info()
     plain = make_emails(args.emails)
     workloads = {"without numbers": plain, "with numbers": [with_numbers(email) for email in plain]}
     report = {
         "parameters": vars(args),
-        "python": platform.python_version(),
+        "machine": machine,
         "results": {name: measure(emails, args.rounds) for name, emails in workloads.items()},
     }
     for name, result in report["results"].items():
@@ -87,9 +86,7 @@ def main() -> None:
             f"{name:>16}: {result['emails_per_s']:8,.0f} emails/s  ({result['us_per_email']:6.0f} us/email, "
             f"{result['findings_per_pass']} findings per pass of {result['emails']})"
         )
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"figures: {RESULTS_PATH}")
+    print(f"figures: {write_json('shipments_extract', report)}")
 
 
 if __name__ == "__main__":

@@ -141,6 +141,10 @@ def _ready_line(child: subprocess.Popen[str], timeout_s: float) -> dict[str, Any
 
 
 def _stop(child: subprocess.Popen[str]) -> None:
+    # Imported here: this file is also the child's script, where ``harness`` is not importable.
+    from harness.report import note_child_peak_rss
+
+    note_child_peak_rss("emulator child", child.pid)
     try:
         if child.stdin is not None:
             child.stdin.close()  # the child's signal to clean up and exit

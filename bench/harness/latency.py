@@ -30,6 +30,18 @@ def summary(values: list[float]) -> dict[str, float | None]:
             "p99": percentile(ordered, 99), "max": ordered[-1]}
 
 
+#: The quantiles a latency distribution is written with: enough for a chart of its shape.
+CURVE_QUANTILES = (1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97, 98, 99, 99.5, 99.9, 100)
+
+
+def distribution(values: list[float]) -> dict[str, object]:
+    """``summary`` plus ``percentiles``: ``[q, value]`` pairs for ``CURVE_QUANTILES`` (the chart's
+    distribution; raw samples would make the JSON large at thousands of events a second)."""
+    ordered = sorted(values)
+    curve = [[q, percentile(ordered, q)] for q in CURVE_QUANTILES] if ordered else []
+    return summary(ordered) | {"percentiles": curve}
+
+
 class BaselineConsumer(threading.Thread):
     """Reads the topic from its end (no group: partitions assigned directly) and notes, per
     event id, produce -> poll-returned latency in ms. The producer, broker and machine are the

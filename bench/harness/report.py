@@ -1,33 +1,57 @@
-"""What every benchmark result carries besides its figures: the machine, and where it is written."""
+"""What every benchmark result carries besides its figures: the machine (with the load before and
+after the run, since the machine is shared), the benchmark process's peak RSS, and where it is written."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import resource
 import socket
-from importlib.metadata import version
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
+#: The libraries whose versions decide most figures; a benchmark may name more.
+LIBRARIES = ("faust-streaming", "aiokafka", "confluent-kafka", "fastavro", "pydantic")
 
-def machine_info() -> dict[str, Any]:
-    """Python and library versions, CPUs and the load average when the run started."""
-    return {
+
+def cpu_model() -> str | None:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def machine_info(*libraries: str) -> dict[str, Any]:
+    """Python and library versions, CPUs and the load average when the run started
+    (``write_json`` adds the load average at the end)."""
+    info: dict[str, Any] = {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "load_average_at_start": list(os.getloadavg()),
-        "faust_streaming": version("faust-streaming"),
-        "aiokafka": version("aiokafka"),
-        "confluent_kafka": version("confluent-kafka"),
-        "fastavro": version("fastavro"),
-        "pydantic": version("pydantic"),
     }
+    # Keys with underscores, as the results have always had them (faust_streaming, ...).
+    info |= {name.replace("-", "_"): _version(name) for name in (*LIBRARIES, *libraries)}
+    return info
 
 
 def free_port() -> int:
@@ -37,11 +61,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def peak_rss_mib_of_this_process() -> float:
+    """The benchmark process's resident-set high-water mark (``ru_maxrss`` is KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+#: Peak RSS of child processes a harness module saw just before stopping them (label -> MiB).
+_CHILD_PEAKS: dict[str, float] = {}
+
+
+def vmhwm_kib(pid: int) -> int | None:
+    """``VmHWM`` of a running process (its resident-set high-water mark), in KiB; None if gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def note_child_peak_rss(label: str, pid: int) -> None:
+    """Remember a child's peak RSS (call it just before stopping the child); ``finish`` adds it
+    to ``rss_peak_mib``. Read from ``/proc``, not ``RUSAGE_CHILDREN``: a forked child's peak
+    there counts the parent's pages it shared until ``exec``."""
+    kib = vmhwm_kib(pid)
+    if kib:
+        _CHILD_PEAKS[label] = max(_CHILD_PEAKS.get(label, 0.0), round(kib / 1024, 1))
+
+
+def finish(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` with what every result carries: its name, when it finished, the load average at
+    the end and the peak RSS of this process beside those of the processes it started
+    (``rss_peak_mib``: label -> MiB, filled by the benchmark for its workers)."""
+    report.setdefault("benchmark", name)
+    report.setdefault("finished_at", datetime.now(UTC).isoformat(timespec="seconds"))
+    machine = report.setdefault("machine", machine_info())
+    machine["load_average_at_end"] = list(os.getloadavg())
+    rss = report.setdefault("rss_peak_mib", {})
+    rss.setdefault("benchmark process", round(peak_rss_mib_of_this_process(), 1))
+    for label, mib in _CHILD_PEAKS.items():
+        rss.setdefault(label, mib)
+    return report
+
+
 def write_json(name: str, report: dict[str, Any]) -> Path:
-    """``bench/results/<name>.json`` (gitignored; overwritten by each run)."""
+    """``bench/results/<name>.json`` (gitignored; overwritten by each run), finished by ``finish``."""
     path = RESULTS_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    path.write_text(json.dumps(finish(name, report), indent=2, default=str) + "\n")
     return path
 
 

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from harness.report import vmhwm_kib
+
 from ops.worker_process import WorkerProcess as _WorkerProcess
 from ops.worker_process import faust_worker_argv
 
@@ -32,14 +34,7 @@ class WorkerProcess(_WorkerProcess):
         """``VmHWM`` of the worker process (its resident-set high-water mark), in KiB."""
         if self.process is None or self.process.poll() is not None:
             return None
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        return None
+        return vmhwm_kib(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the worker process so far (all its threads)."""
