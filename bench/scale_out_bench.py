@@ -38,7 +38,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 from harness.cpu import jiffies
-from harness.progress import FeedFileLines, HubPublished, Probe, Timeline, TopicRecords, commit_offsets, commits_cover, end_offsets, watch
+from harness.progress import FeedFileLines, committed, HubPublished, Probe, Timeline, TopicRecords, commit_offsets, commits_cover, end_offsets, watch
 from harness.report import RESULTS_DIR, free_port, load_line, machine_info, write_json
 from harness.stack import Stack, cleanup, open_stack, register_schemas, worker_env
 from harness.worker import WorkerProcess
@@ -119,7 +119,18 @@ def run_variant(spec: ServiceSpec, stack: Stack, backlog: Backlog, variant: str,
 
         timelines, completed = watch(probes, done, interval_s=POLL_S, timeout_s=args.timeout, check=alive)
         peak_rss = [worker.peak_rss_kib() for worker in workers]
-    return summarize(spec, backlog, variant, timelines, completed, plan.target, ready_s, peak_rss)
+    figures = summarize(spec, backlog, variant, timelines, completed, plan.target, ready_s, peak_rss)
+    return figures | {"uncommitted_partitions": behind(admin, plan.groups, backlog.topic, ends)}
+
+
+def behind(admin: AdminClient, groups: list[str], topic: str, ends: dict[int, int]) -> dict[str, dict[int, list[int]]]:
+    """Per group, the partitions whose committed offset stayed short of the end: [committed, end]
+    (a timed-out variant: which partitions were left unprocessed)."""
+    short = {}
+    for group in groups:
+        offsets = committed(admin, group, topic, ends)
+        short[group] = {p: [offsets.get(p, 0), end] for p, end in ends.items() if offsets.get(p, 0) < end}
+    return {group: parts for group, parts in short.items() if parts}
 
 
 def summarize(spec: ServiceSpec, backlog: Backlog, variant: str, timelines: dict[str, Any], completed: bool, target: int,
@@ -181,6 +192,8 @@ def print_service(name: str, row: dict[str, Any]) -> None:
         cpu = ", ".join(f"{process} {value:.0f}%" for process, value in figures["cpu_percent"].items())
         print(f"[{name}] {variant}: {rate or float('nan'):,.0f} items/s in {figures['window_s'] or float('nan'):.1f} s"
               f"{'' if figures['completed'] else ' (INCOMPLETE)'}; CPU {cpu}", flush=True)
+        for group, parts in figures.get("uncommitted_partitions", {}).items():
+            print(f"[{name}] {variant}: {group} left partitions {parts} ([committed, end]) unprocessed", flush=True)
 
 
 def print_table(report: dict[str, Any]) -> None:
