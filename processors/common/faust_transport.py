@@ -75,6 +75,25 @@ class BoundedFetchConsumerThread(AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = getattr(self.app, FETCH_WAIT_ATTRIBUTE, DEFAULT_FETCH_MAX_WAIT_MS)
         return consumer
 
+    async def seek_to_committed(self) -> Mapping[Any, int]:
+        """Seek every assigned partition to its committed offset, and one without a committed
+        offset to its beginning (``earliest`` groups).
+
+        aiokafka seeks only partitions whose committed offset is above 0 and leaves the others
+        where its fetcher is. After a rebalance that is past the records fetched into the stream
+        queues, which faust clears: a worker that had not committed a partition it keeps (the
+        second worker of a group joining ~3 s after the first started on a backlog) skipped
+        them, and faust later committed past them (bench/scale_out_bench.py; the effects of
+        whole messages missing). From the beginning they are read again; a replay is idempotent.
+        ``latest`` groups (the notifier: live notifications only) keep aiokafka's behaviour.
+        """
+        committed = await super().seek_to_committed()
+        if self.app.conf.consumer_auto_offset_reset == "earliest":
+            unread = [tp for tp, offset in committed.items() if offset is None or offset <= 0]
+            if unread:
+                await self.seek_to_beginning(*unread)
+        return committed
+
 
 class BoundedFetchConsumer(Consumer):
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
