@@ -34,6 +34,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from connectors.kafka.topics import INTEGRATION_EVENTS
+from connectors.tracing import TraceContext
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.store import JobStore
 from producers.exceptions import ProducerError
@@ -55,7 +56,7 @@ ALL_DOC_TYPES = (DocType.email, DocType.calendar_event, DocType.contact)
 class LiveSide(Protocol):
     """What the orchestrator needs of the live side (``producers/live``'s ``LiveSync``)."""
 
-    def request(self, key: str, resource: str, *, reason: str) -> None: ...
+    def request(self, key: str, resource: str, *, reason: str, trace: TraceContext | None = None) -> None: ...
 
 
 class AlreadyConnected(ProducerError):

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from connectors import tracing
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.exceptions import PayloadStoreError
 from connectors.redis.payload_store import PayloadStore
@@ -84,10 +85,24 @@ class Publisher:
         record: AvroModel | None, occurred_at: dt.datetime, correlation_id: str | None = None,
         trace: TraceContext | None = None,
     ) -> asyncio.Future[Delivered]:
-        """One item created, updated (with its ``record``) or deleted (``record`` None)."""
+        """One item created, updated (with its ``record``) or deleted (``record`` None), in the
+        trace ``trace`` continues (a new one when None)."""
+        item = dict(user_id=user_id, provider=provider, doc_type=doc_type, change=change, doc_id=doc_id, record=record,
+                    occurred_at=occurred_at, correlation_id=correlation_id)
+        spans = tracing.active()
+        if not spans.exporting:
+            return await self._submit_update(**item, trace=trace, span_id=None)  # type: ignore[arg-type]
+        with spans.span(f"publish {UPDATES[doc_type].topic}", parent=trace, kind="producer") as own:
+            return await self._submit_update(**item, trace=own, span_id=own.parent_span_id)  # type: ignore[arg-type]
+
+    async def _submit_update(
+        self, *, user_id: str, provider: Provider, doc_type: DocType, change: ChangeType, doc_id: str,
+        record: AvroModel | None, occurred_at: dt.datetime, correlation_id: str | None, trace: TraceContext | None,
+        span_id: str | None,
+    ) -> asyncio.Future[Delivered]:
         shape = UPDATES[doc_type]
-        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider,
-                                         occurred_at=occurred_at, correlation_id=correlation_id, trace=trace)
+        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider, occurred_at=occurred_at,
+                                         correlation_id=correlation_id, trace=trace, span_id=span_id)
         fields: dict[str, object] = {"metadata": metadata, "change_type": change, shape.id_field: doc_id}
         if record is not None:
             fields[shape.item_field] = record
@@ -105,11 +120,25 @@ class Publisher:
     async def submit_batch(
         self, *, user_id: str, provider: Provider, doc_type: DocType, records: Sequence[AvroModel], batch_index: int,
         is_last_batch: bool, occurred_at: dt.datetime, job_id: str | None = None, correlation_id: str | None = None,
+        trace: TraceContext | None = None,
     ) -> asyncio.Future[Delivered]:
-        """One page of records (a backfill page, a resync)."""
+        """One page of records (a backfill page, a resync), in the trace ``trace`` continues."""
+        page = dict(user_id=user_id, provider=provider, doc_type=doc_type, records=records, batch_index=batch_index,
+                    is_last_batch=is_last_batch, occurred_at=occurred_at, job_id=job_id, correlation_id=correlation_id)
+        spans = tracing.active()
+        if not spans.exporting:
+            return await self._submit_batch(**page, trace=trace, span_id=None)  # type: ignore[arg-type]
+        with spans.span(f"publish {BATCHES[doc_type].topic}", parent=trace, kind="producer") as own:
+            return await self._submit_batch(**page, trace=own, span_id=own.parent_span_id)  # type: ignore[arg-type]
+
+    async def _submit_batch(
+        self, *, user_id: str, provider: Provider, doc_type: DocType, records: Sequence[AvroModel], batch_index: int,
+        is_last_batch: bool, occurred_at: dt.datetime, job_id: str | None, correlation_id: str | None,
+        trace: TraceContext | None, span_id: str | None,
+    ) -> asyncio.Future[Delivered]:
         shape = BATCHES[doc_type]
-        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider,
-                                         occurred_at=occurred_at, correlation_id=correlation_id or job_id)
+        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider, occurred_at=occurred_at,
+                                         correlation_id=correlation_id or job_id, trace=trace, span_id=span_id)
         embedded = list(records)
         fields: dict[str, object] = {"metadata": metadata, "job_id": job_id, "batch_index": batch_index,
                                      "is_last_batch": is_last_batch}
