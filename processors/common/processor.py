@@ -132,11 +132,10 @@ class RecordProcessor:
     async def _process(self, record: InboundRecord) -> Outcome:
         retries = _Retries(self.service, record, self._policy.stalled_after_attempts, self._metrics)
         retries.trace_id = trace_id_of_record(None, record.headers)
-        effects = Effects()
+        effects = Effects()  # over all attempts: what a failed attempt applied stays applied
         CURRENT.set(effects)  # the ledger's decisions while this message is handled (the next one sets its own)
 
         async def attempt() -> None:
-            effects.applied = effects.duplicates = 0
             decoded = await self._decode(record.value)
             retries.event_id = event_id_of(decoded)
             retries.trace_id = trace_id_of_record(decoded, record.headers)
