@@ -11,8 +11,9 @@ and an event belongs to one trace, so one request's trace is chosen:
 - the other requests' traces are **links** of the sync: named in its log line (``links=``) and,
   with OpenTelemetry export on, span links, so each merged notification's trace still leads to
   the sync that answered it;
-- requests that carry no trace (the People poller, the reconciliation backstop, a backfill's
-  hand-off) let the sync start a trace of its own when no request carried one.
+- requests that carry no trace (the People poller, the reconciliation backstop, a re-created
+  registration) let the sync start a trace of its own when no request carried one; a backfill's
+  hand-off carries its job's trace.
 """
 
 from __future__ import annotations

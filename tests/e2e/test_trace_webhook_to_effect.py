@@ -10,9 +10,6 @@ import base64
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -24,19 +21,15 @@ from pydantic import SecretStr
 from connectors.google.push import pubsub_push_token
 from connectors.kafka.settings import KafkaSettings
 from schemas.serde import AvroEventSerde
+from tests.e2e.test_bridge_cli import TOKEN, bridge, officestream  # noqa: F401 - the same bridge process, on this env
 from tests.emulator_process import free_port, start_emulator
 from tests.kafka_helpers import consume_until
 from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
-TOKEN = "e2e-internal-token-0123456789abcdef"
 PUSH_SECRET = "e2e-trace-push-secret"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 GATEWAY_SPAN = "00f067aa0ba902b7"
-
-
-def officestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], env=env, capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture
@@ -66,20 +59,6 @@ def env(stack, topic_prefix, emulator) -> dict[str, str]:
         done = officestream(*setup, env=environ)
         assert done.returncode == 0, done.stderr
     return environ
-
-
-@pytest.fixture
-def bridge(env, tmp_path: Path):
-    log = tmp_path / "bridge.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "ops.cli", "bridge", "serve"], env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT, text=True)
-    wait_for(lambda: "bridge listening on" in log.read_text() or process.poll() is not None, timeout_s=60,
-             what="the bridge to listen")
-    assert process.poll() is None, log.read_text()[-3000:]
-    yield f"http://127.0.0.1:{env['OFFICESTREAM_BRIDGE_PORT']}", log
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0, log.read_text()[-3000:]
 
 
 def gmail_push(address: str) -> bytes:
