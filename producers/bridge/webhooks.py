@@ -39,12 +39,11 @@ from producers.bridge.push_oidc import PushTokenVerifier
 from producers.bridge.renewals import RECREATE, Renewals
 from producers.orchestrator import LiveSide
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A webhook handler: the request and its span (``_timed``).
+Handler = Callable[[web.Request, TraceContext], Awaitable[web.StreamResponse]]
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger("officestream.producers.bridge.webhooks")
-
-#: The request's key for its webhook span (``TraceContext``).
-TRACE = "officestream.webhook_trace"
 
 
 @dataclass
@@ -61,58 +60,56 @@ class WebhookRoutes:
         app.router.add_post("/webhooks/google/gmail", self._timed("gmail", self.gmail))
         app.router.add_post("/webhooks/google/calendar", self._timed("calendar", self.calendar))
 
-    def _timed(self, provider: str, handler: Handler) -> Handler:
+    def _timed(self, provider: str, handler: Handler) -> Route:
         async def timed(request: web.Request) -> web.StreamResponse:
             started = time.perf_counter()
             caller = TraceContext.parse(request.headers.get("traceparent"))
             try:
                 with tracing.active().span(f"webhook {provider}", parent=caller, kind="server") as trace:
-                    request[TRACE] = trace
-                    return await handler(request)
+                    return await handler(request, trace)
             finally:
                 self.metrics.answered(provider, time.perf_counter() - started)
 
         return timed
 
-    async def microsoft(self, request: web.Request) -> web.StreamResponse:
+    async def microsoft(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
         reply = validation_reply(request.query)
         if reply is not None:
             self.metrics.webhook("microsoft", "handshake")
             return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-        body = await self._body(request, "microsoft")
+        body = await self._body(request, "microsoft", trace)
         if isinstance(body, web.Response):
             return body
-        return self._act(request, "microsoft", self.intake.graph(body))
+        return self._act(trace, "microsoft", self.intake.graph(body))
 
-    async def gmail(self, request: web.Request) -> web.StreamResponse:
+    async def gmail(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
         if self.oidc is not None:
             try:
                 await self.oidc.verify(request.headers.get("Authorization"))
             except PushRejected as exc:
-                return self._act(request, "gmail", Intake(401, ["forged"], detail=str(exc)))
-        body = await self._body(request, "gmail")
+                return self._act(trace, "gmail", Intake(401, ["forged"], detail=str(exc)))
+        body = await self._body(request, "gmail", trace)
         if isinstance(body, web.Response):
             return body
-        return self._act(request, "gmail", self.intake.gmail(body, url_token=request.query.get("token")))
+        return self._act(trace, "gmail", self.intake.gmail(body, url_token=request.query.get("token")))
 
-    async def calendar(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request, "calendar")  # empty for real notifications; read so the connection is reusable
+    async def calendar(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
+        body = await self._body(request, "calendar", trace)  # empty for real notifications; read so the connection is reusable
         if isinstance(body, web.Response):
             return body
-        return self._act(request, "calendar", self.intake.calendar(request.headers))
+        return self._act(trace, "calendar", self.intake.calendar(request.headers))
 
-    async def _body(self, request: web.Request, provider: str) -> bytes | web.Response:
+    async def _body(self, request: web.Request, provider: str, trace: TraceContext) -> bytes | web.Response:
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
-            return self._act(request, provider, Intake(413, ["oversized"], detail=f"body of {length} bytes"))
+            return self._act(trace, provider, Intake(413, ["oversized"], detail=f"body of {length} bytes"))
         try:
             return await request.read()  # the app's client_max_size stops a body without a length
         except web.HTTPRequestEntityTooLarge:
-            return self._act(request, provider, Intake(413, ["oversized"], detail="body over the limit"))
+            return self._act(trace, provider, Intake(413, ["oversized"], detail="body over the limit"))
 
-    def _act(self, request: web.Request, provider: str, intake: Intake) -> web.Response:
-        trace: TraceContext | None = request.get(TRACE)
-        trace_id = trace.trace_id if trace else "-"
+    def _act(self, trace: TraceContext, provider: str, intake: Intake) -> web.Response:
+        trace_id = trace.trace_id
         for key, resource, reason in intake.syncs:
             self.live.request(key, resource, reason=reason, trace=trace)
         if intake.syncs:

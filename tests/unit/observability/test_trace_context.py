@@ -17,7 +17,7 @@ from processors.common.items import ItemChange
 from processors.common.metrics import ProcessorMetrics
 from processors.common.processor import RecordProcessor
 from processors.common.retry import RetryPolicy
-from producers.bridge.webhooks import TRACE, WebhookRoutes
+from producers.bridge.webhooks import WebhookRoutes
 from producers.live.sync_trace import sync_trace
 from schemas.exceptions import DeserializationError
 from schemas.models import DocType
@@ -54,8 +54,8 @@ async def webhook_trace(headers: dict[str, str]) -> TraceContext:
     routes = WebhookRoutes(intake=None, live=None, renewals=None, max_body_bytes=1024)  # type: ignore[arg-type]
     seen: list[TraceContext] = []
 
-    async def handler(request: web.Request) -> web.Response:
-        seen.append(request[TRACE])
+    async def handler(request: web.Request, trace: TraceContext) -> web.Response:
+        seen.append(trace)
         return web.Response(status=202)
 
     await routes._timed("gmail", handler)(make_mocked_request("POST", "/webhooks/google/gmail", headers=headers))
