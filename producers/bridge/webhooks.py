@@ -31,8 +31,8 @@ from aiohttp import web
 
 from connectors import tracing
 from connectors.google.exceptions import PushRejected
-from connectors.tracing import TraceContext
 from connectors.microsoft.notifications import validation_reply
+from connectors.tracing import TraceContext
 from producers.bridge.intake import Intake, WebhookIntake
 from producers.bridge.metrics import METRICS, BridgeMetrics
 from producers.bridge.push_oidc import PushTokenVerifier

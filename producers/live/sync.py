@@ -30,9 +30,9 @@ from pydantic import SecretStr
 
 from connectors import tracing
 from connectors.backoff import Backoff
-from connectors.tracing import TraceContext
 from connectors.google.exceptions import ReauthRequired as GoogleReauthRequired
 from connectors.microsoft.exceptions import ReauthRequired as MicrosoftReauthRequired
+from connectors.tracing import TraceContext
 from producers.bridge.settings import BridgeSettings
 from producers.integrations.state import Integration, IntegrationStatus
 from producers.live.changes import Step, SyncContext
