@@ -34,6 +34,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from connectors.kafka.topics import INTEGRATION_EVENTS
+from connectors.tracing import TraceContext
 from producers.backfill.job import BackfillJob, JobStatus
 from producers.backfill.store import JobStore
 from producers.exceptions import ProducerError
@@ -55,7 +56,7 @@ ALL_DOC_TYPES = (DocType.email, DocType.calendar_event, DocType.contact)
 class LiveSide(Protocol):
     """What the orchestrator needs of the live side (``producers/live``'s ``LiveSync``)."""
 
-    def request(self, key: str, resource: str, *, reason: str) -> None: ...
+    def request(self, key: str, resource: str, *, reason: str, trace: TraceContext | None = None) -> None: ...
 
 
 class AlreadyConnected(ProducerError):
@@ -223,8 +224,10 @@ class Orchestrator:
             handed: list[DocType] = []
             await self._integrations.update(key, lambda current: self._backfilled(current, job, handed))
             for doc_type in handed:
-                log.info("backfill handed off job=%s type=%s user=%s", job.job_id, doc_type.value, user_ref(job.user_id))
-                self.live.request(key, RESOURCES[doc_type], reason="backfill-completed")
+                trace = TraceContext.of_job(job.job_id)  # the catch-up sync is the job's last step
+                log.info("backfill handed off job=%s type=%s user=%s trace_id=%s", job.job_id, doc_type.value,
+                         user_ref(job.user_id), trace.trace_id)
+                self.live.request(key, RESOURCES[doc_type], reason="backfill-completed", trace=trace)
         if job.status is JobStatus.failed:
             await self._backfill_failed(key, job)
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from connectors import tracing
 from connectors.kafka.settings import KafkaSettings
 from connectors.redis.exceptions import PayloadStoreError
 from connectors.redis.payload_store import PayloadStore
@@ -84,10 +85,21 @@ class Publisher:
         record: AvroModel | None, occurred_at: dt.datetime, correlation_id: str | None = None,
         trace: TraceContext | None = None,
     ) -> asyncio.Future[Delivered]:
-        """One item created, updated (with its ``record``) or deleted (``record`` None)."""
+        """One item created, updated (with its ``record``) or deleted (``record`` None), in the
+        trace ``trace`` continues (a new one when None)."""
+        item = dict(user_id=user_id, provider=provider, doc_type=doc_type, change=change, doc_id=doc_id, record=record,
+                    occurred_at=occurred_at, correlation_id=correlation_id)
+        return await _in_publish_span(UPDATES[doc_type].topic, trace,
+                                      lambda trace, span_id: self._submit_update(**item, trace=trace, span_id=span_id))
+
+    async def _submit_update(
+        self, *, user_id: str, provider: Provider, doc_type: DocType, change: ChangeType, doc_id: str,
+        record: AvroModel | None, occurred_at: dt.datetime, correlation_id: str | None, trace: TraceContext | None,
+        span_id: str | None,
+    ) -> asyncio.Future[Delivered]:
         shape = UPDATES[doc_type]
-        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider,
-                                         occurred_at=occurred_at, correlation_id=correlation_id, trace=trace)
+        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider, occurred_at=occurred_at,
+                                         correlation_id=correlation_id, trace=trace, span_id=span_id)
         fields: dict[str, object] = {"metadata": metadata, "change_type": change, shape.id_field: doc_id}
         if record is not None:
             fields[shape.item_field] = record
@@ -105,11 +117,22 @@ class Publisher:
     async def submit_batch(
         self, *, user_id: str, provider: Provider, doc_type: DocType, records: Sequence[AvroModel], batch_index: int,
         is_last_batch: bool, occurred_at: dt.datetime, job_id: str | None = None, correlation_id: str | None = None,
+        trace: TraceContext | None = None,
     ) -> asyncio.Future[Delivered]:
-        """One page of records (a backfill page, a resync)."""
+        """One page of records (a backfill page, a resync), in the trace ``trace`` continues."""
+        page = dict(user_id=user_id, provider=provider, doc_type=doc_type, records=records, batch_index=batch_index,
+                    is_last_batch=is_last_batch, occurred_at=occurred_at, job_id=job_id, correlation_id=correlation_id)
+        return await _in_publish_span(BATCHES[doc_type].topic, trace,
+                                      lambda trace, span_id: self._submit_batch(**page, trace=trace, span_id=span_id))
+
+    async def _submit_batch(
+        self, *, user_id: str, provider: Provider, doc_type: DocType, records: Sequence[AvroModel], batch_index: int,
+        is_last_batch: bool, occurred_at: dt.datetime, job_id: str | None, correlation_id: str | None,
+        trace: TraceContext | None, span_id: str | None,
+    ) -> asyncio.Future[Delivered]:
         shape = BATCHES[doc_type]
-        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider,
-                                         occurred_at=occurred_at, correlation_id=correlation_id or job_id)
+        metadata = self.stamper.metadata(shape.event.__name__, user_id=user_id, provider=provider, occurred_at=occurred_at,
+                                         correlation_id=correlation_id or job_id, trace=trace, span_id=span_id)
         embedded = list(records)
         fields: dict[str, object] = {"metadata": metadata, "job_id": job_id, "batch_index": batch_index,
                                      "is_last_batch": is_last_batch}
@@ -187,3 +210,17 @@ class Publisher:
             topic, key=metadata.user_id.encode(), value=value,
             headers=[("traceparent", metadata.traceparent().encode())], user_ref=user_ref(metadata.user_id),
         )
+
+
+async def _in_publish_span(
+    topic_name: str, trace: TraceContext | None,
+    submit: Callable[[TraceContext | None, str | None], Awaitable[asyncio.Future[Delivered]]],
+) -> asyncio.Future[Delivered]:
+    """``submit(trace, span_id)`` in a ``publish`` span when spans are exported: the event's
+    ``span_id`` is then that span's id, so a consumer's span (the child of the event's
+    ``traceparent``) hangs under it. Without export, the stamper draws the span id itself."""
+    spans = tracing.active()
+    if not spans.exporting:
+        return await submit(trace, None)
+    with spans.span(f"publish {topic_name}", parent=trace, kind="producer") as own:
+        return await submit(own, own.parent_span_id)

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from connectors.tracing import TraceContext
 from schemas.models import EventMetadata, Provider
 
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
-
+__all__ = ["MetadataStamper", "RandomIds", "SequenceClock", "TraceContext"]
 
 class SequenceClock:
     """Microseconds since the epoch, strictly increasing within the process (bumped on ties):
@@ -87,22 +85,6 @@ def _empty_pools_after_fork() -> None:
 os.register_at_fork(after_in_child=_empty_pools_after_fork)
 
 
-@dataclass(frozen=True, slots=True)
-class TraceContext:
-    """A W3C trace context to continue (from a webhook's ``traceparent`` header, say)."""
-
-    trace_id: str
-    parent_span_id: str
-
-    @classmethod
-    def parse(cls, traceparent: str | None) -> TraceContext | None:
-        """The context of a ``traceparent`` value; None when absent or malformed (a new trace starts)."""
-        match = _TRACEPARENT.match(traceparent.strip().lower()) if traceparent else None
-        if match is None or not match.group(1).strip("0") or not match.group(2).strip("0"):
-            return None
-        return cls(match.group(1), match.group(2))
-
-
 class MetadataStamper:
     """Builds each event's ``EventMetadata`` for one producing service."""
 
@@ -118,12 +100,13 @@ class MetadataStamper:
 
     def metadata(
         self, event_type: str, *, user_id: str, provider: Provider, occurred_at: dt.datetime,
-        correlation_id: str | None = None, trace: TraceContext | None = None,
+        correlation_id: str | None = None, trace: TraceContext | None = None, span_id: str | None = None,
     ) -> EventMetadata:
-        event_id, new_trace_id, span_id = self._ids.draw(with_trace=trace is None)
+        """``span_id``: the event's span when a publish span was opened for it (export on)."""
+        event_id, new_trace_id, drawn_span_id = self._ids.draw(with_trace=trace is None)
         return EventMetadata.create(
             event_type=event_type, user_id=user_id, provider=provider, source_service=self.source_service,
             source_version=self.source_version, occurred_at=occurred_at, now=self._now(),
             correlation_id=correlation_id, trace_id=trace.trace_id if trace else new_trace_id, sequence=self._clock.next(),
-            event_id=event_id, span_id=span_id,
+            event_id=event_id, span_id=span_id or drawn_span_id,
         )

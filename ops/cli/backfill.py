@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from pydantic import SecretStr
 
+from connectors import tracing
 from connectors.kafka.settings import KafkaSettings
 from ops.cli.backfill_progress import ProgressBars
 from ops.cli.errors import one_line_errors
@@ -26,6 +27,14 @@ backfill_app = typer.Typer(no_args_is_help=True, help="Backfill a user's history
 #: The doc type names the command takes (and ``status --json`` counts by).
 TYPE_NAMES = {"email": DocType.email, "calendar": DocType.calendar_event, "contact": DocType.contact}
 NAME_OF = {doc_type: name for name, doc_type in TYPE_NAMES.items()}
+
+
+@backfill_app.callback()
+@one_line_errors
+def _export_spans() -> None:
+    # A job run here (`start --wait`, `resume`, `run`) exports its publish spans when an OTLP
+    # endpoint is set, as the bridge's do (connectors/tracing.py).
+    tracing.configure("office-backfill")
 
 
 @backfill_app.command("start")

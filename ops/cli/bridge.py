@@ -7,7 +7,7 @@ import asyncio
 
 import typer
 
-from connectors import logs
+from connectors import logs, tracing
 from ops.cli.errors import one_line_errors
 from producers.bridge.app import run_bridge
 from producers.bridge.settings import BridgeSettings
@@ -25,6 +25,7 @@ def serve(
 ) -> None:
     """Serve until stopped; prints the address once it listens."""
     logs.configure("office-bridge", level=log_level)
+    tracing.configure("office-bridge")
     overrides = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
     settings = BridgeSettings.from_env(**overrides)
     bridge = bootstrap_bridge(settings)

@@ -29,6 +29,7 @@ from faust.types import TP
 import httpx
 import redis.asyncio as aioredis
 
+from connectors import tracing
 from connectors.kafka.settings import KafkaSettings
 from connectors.logs import faust_logging_config
 from connectors.kafka.topics import DEAD_LETTER_RETENTION_MS, dead_letter_topic
@@ -67,6 +68,10 @@ def create_app(
 ) -> faust.App:
     """The faust app of ``service``; its id is the consumer group (``kafka.group(service)``, or
     ``OFFICESTREAM_PROCESSOR_GROUP_ID`` for a side group)."""
+    try:
+        tracing.configure(service)  # OTel export when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    except tracing.TracingUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None  # one line, not faust's traceback
     app_id = settings.group_id or kafka.group(service)
     datadir = settings.data_dir / app_id
     datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist

@@ -21,6 +21,7 @@ from collections.abc import Callable, MutableMapping
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import TYPE_CHECKING, Any
 
+from processors.common.effects import noted
 from processors.common.items import ItemChange
 from processors.common.versions import Version, is_newer
 
@@ -75,10 +76,12 @@ class VersionLedger:
         return self._table
 
     def should_apply(self, item: ItemChange) -> bool:
+        """Whether ``item`` is newer than what is applied (each answer counted for the message's
+        log line: ``effects.py``)."""
         key = item.key
         if key not in self._table:  # most items are new; a faust table's ``get`` costs ~6x more
-            return True
-        return is_newer(version_of(item), stored_version(decode_entry(self._table[key])))
+            return noted(True)
+        return noted(is_newer(version_of(item), stored_version(decode_entry(self._table[key]))))
 
     def holds(self, item: ItemChange) -> bool:
         """Whether the entry for ``item``'s key was written by ``item``'s own event: a redelivery

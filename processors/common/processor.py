@@ -17,6 +17,15 @@ A failure decides the record's fate by its class:
 - a configuration error (the registry or Redis refuses our credentials, the registry URL leads
   elsewhere) or ``WorkerMustStop``: raised, so the worker stops before committing past it.
 - anything else (a bug): ``max_attempts`` attempts, then dead-lettered.
+
+Every log line about a message names ``where=topic[partition]@offset``, ``event_id=`` and
+``trace_id=`` (the event's ``metadata.trace_id``, or its ``traceparent`` header when it did not
+decode), and each handled message ends with one line saying what it did: ``outcome=applied``
+(the ledger let an item through; for the vespa-loader: queued for the feed, whose refusals are
+dead-lettered later), ``duplicate`` (every item was applied already) or ``handled`` (a service
+with no ledger). So one trace id, grepped, leads from the bridge's webhook to every effect.
+With OpenTelemetry export on (``connectors/tracing.py``), each message is a consumer span, the
+child of the event's own span (its ``traceparent``).
 """
 
 from __future__ import annotations
@@ -27,8 +36,11 @@ from typing import Any, Literal
 
 from faust.exceptions import PartitionsMismatch
 
+from connectors import tracing
 from connectors.redis.exceptions import PayloadStoreMisconfigured, PayloadUnusable
+from connectors.tracing import TraceContext, header_traceparent, trace_id_of_record
 from processors.common.dead_letters import DeadLetter, dead_letter
+from processors.common.effects import CURRENT, Effects
 from processors.common.exceptions import PoisonMessage, WorkerMustStop
 from processors.common.inbound import InboundRecord
 from processors.common.keys import require_user_key
@@ -109,11 +121,24 @@ class RecordProcessor:
 
     async def process(self, record: InboundRecord) -> Outcome:
         """Handle ``record`` or dead-letter it; only transient failures keep it waiting."""
+        spans = tracing.active()
+        if not spans.exporting:
+            return await self._process(record)
+        parent = TraceContext.parse(header_traceparent(record.headers))
+        with spans.span(f"consume {record.topic}", parent=parent, kind="consumer",
+                        attributes={"officestream.service": self.service, "officestream.where": record.where}):
+            return await self._process(record)
+
+    async def _process(self, record: InboundRecord) -> Outcome:
         retries = _Retries(self.service, record, self._policy.stalled_after_attempts, self._metrics)
+        retries.trace_id = trace_id_of_record(None, record.headers)
+        effects = Effects()  # over all attempts: what a failed attempt applied stays applied
+        CURRENT.set(effects)  # the ledger's decisions while this message is handled (the next one sets its own)
 
         async def attempt() -> None:
             decoded = await self._decode(record.value)
             retries.event_id = event_id_of(decoded)
+            retries.trace_id = trace_id_of_record(decoded, record.headers)
             require_user_key(decoded, record.key)
             await self._handler(decoded, record)
 
@@ -123,41 +148,47 @@ class RecordProcessor:
             stop = must_stop(exc)
             if stop is not None:
                 log.critical(
-                    "stopping service=%s where=%s event_id=%s error=%s: %s",
-                    self.service, record.where, retries.event_id, type(exc).__name__, exc,
+                    "stopping service=%s where=%s event_id=%s trace_id=%s error=%s: %s",
+                    self.service, record.where, retries.event_id, retries.trace_id, type(exc).__name__, exc,
                 )
                 if stop is exc:
                     raise
                 raise stop from exc
-            await self.dead_letter(record, exc, event_id=retries.event_id)
+            await self.dead_letter(record, exc, event_id=retries.event_id, trace_id=retries.trace_id)
             return "dead-lettered"
         finally:
             retries.finished()
+        log.info("handled service=%s where=%s event_id=%s trace_id=%s outcome=%s applied=%d duplicates=%d",
+                 self.service, record.where, retries.event_id, retries.trace_id, effects.outcome, effects.applied,
+                 effects.duplicates)
         return "handled"
 
-    async def dead_letter(self, record: InboundRecord, error: BaseException, *, event_id: str = "-") -> None:
+    async def dead_letter(
+        self, record: InboundRecord, error: BaseException, *, event_id: str = "-", trace_id: str | None = None,
+    ) -> None:
         """Send ``record`` to the service's dead-letter topic with ``error`` as the reason (also
         for work a service finishes after the agent moved past the record). If the dead letter
         cannot be sent, the worker must stop: ``on_failure`` is told and ``WorkerMustStop`` raised."""
+        trace_id = trace_id or trace_id_of_record(None, record.headers)
         try:
             await self._dead_letters(dead_letter(record, service=self.service, error=error))
         except WorkerMustStop as exc:
-            self._stopping(record, exc, event_id)
+            self._stopping(record, exc, event_id, trace_id)
             raise
         except Exception as exc:
             stop = WorkerMustStop(f"the dead letter of {record.where} was not sent: {type(exc).__name__}: {exc}")
-            self._stopping(record, stop, event_id)
+            self._stopping(record, stop, event_id, trace_id)
             raise stop from exc
         self._metrics.dead_lettered(self.service, record.topic, error)
         log.error(
-            "dead-lettered service=%s where=%s event_id=%s error=%s: %s",
-            self.service, record.where, event_id, type(error).__name__, error,
+            "dead-lettered service=%s where=%s event_id=%s trace_id=%s error=%s: %s",
+            self.service, record.where, event_id, trace_id, type(error).__name__, error,
         )
 
-    def _stopping(self, record: InboundRecord, stop: WorkerMustStop, event_id: str) -> None:
+    def _stopping(self, record: InboundRecord, stop: WorkerMustStop, event_id: str, trace_id: str) -> None:
         log.error(
-            "dead letter not sent, stopping the worker service=%s where=%s event_id=%s: %s",
-            self.service, record.where, event_id, stop,
+            "dead letter not sent, stopping the worker service=%s where=%s event_id=%s trace_id=%s: %s",
+            self.service, record.where, event_id, trace_id, stop,
         )
         if self._on_failure is not None:
             self._on_failure(stop)
@@ -173,6 +204,7 @@ class _Retries:
         self.stalled_after = stalled_after
         self.metrics = metrics
         self.event_id = "-"
+        self.trace_id = "-"
         self.attempts = 0
         self.stalled = False
 
@@ -181,16 +213,16 @@ class _Retries:
         self.attempts = number
         self.metrics.retried(self.service, record.topic, record.partition, exc)
         log.warning(
-            "retrying service=%s where=%s event_id=%s attempt=%d wait_s=%.2f error=%s: %s",
-            self.service, record.where, self.event_id, number, wait, type(exc).__name__, exc,
+            "retrying service=%s where=%s event_id=%s trace_id=%s attempt=%d wait_s=%.2f error=%s: %s",
+            self.service, record.where, self.event_id, self.trace_id, number, wait, type(exc).__name__, exc,
         )
         if number == self.stalled_after:
             self.stalled = True
             self.metrics.stall_began(self.service, record.topic, record.partition)
             log.error(
-                "stalled service=%s where=%s event_id=%s attempts=%d error=%s: %s; the partition waits "
-                "and the message is retried until it succeeds (OFFICESTREAM_PROCESSOR_STALLED_AFTER_ATTEMPTS=%d)",
-                self.service, record.where, self.event_id, number, type(exc).__name__, exc, self.stalled_after,
+                "stalled service=%s where=%s event_id=%s trace_id=%s attempts=%d error=%s: %s; the partition "
+                "waits and the message is retried until it succeeds (OFFICESTREAM_PROCESSOR_STALLED_AFTER_ATTEMPTS=%d)",
+                self.service, record.where, self.event_id, self.trace_id, number, type(exc).__name__, exc, self.stalled_after,
             )
 
     def finished(self) -> None:
@@ -198,6 +230,6 @@ class _Retries:
             self.stalled = False
             self.metrics.stall_ended(self.service, self.record.topic, self.record.partition)
             log.warning(
-                "unstalled service=%s where=%s event_id=%s after attempts=%d",
-                self.service, self.record.where, self.event_id, self.attempts + 1,
+                "unstalled service=%s where=%s event_id=%s trace_id=%s after attempts=%d",
+                self.service, self.record.where, self.event_id, self.trace_id, self.attempts + 1,
             )

@@ -14,6 +14,9 @@ published per doc type. Transient failures (the provider throttling or down, Kaf
 unavailable) never fail a job: it waits with backoff (``paused-for-quota`` while the provider
 throttles) and continues from its stored cursor, so no page is lost. Anything else (revoked
 access, an unknown mailbox) fails it, with the reason in ``last_error``.
+
+Every batch event of a job is in the job's trace (``TraceContext.of_job``: derived from the job
+id, so a job resumed by another process continues it), as its correlation id is the job id.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 from connectors.backoff import Backoff
 from connectors.kafka.topics import BACKFILL_PROGRESS
+from connectors.tracing import TraceContext
 from producers.backfill.crawl import CrawlPage, Crawler
 from producers.backfill.job import BackfillJob, DocProgress, JobStatus
 from producers.backfill.metrics import METRICS
@@ -180,7 +184,7 @@ class BackfillRunner:
             await self._publisher.submit_batch(
                 user_id=job.user_id, provider=job.provider, doc_type=doc_type, records=chunk,
                 batch_index=progress.batches + index, is_last_batch=page.is_last and index == len(chunks) - 1,
-                occurred_at=self._now(), job_id=job.job_id,
+                occurred_at=self._now(), job_id=job.job_id, trace=TraceContext.of_job(job.job_id),
             )
             for index, chunk in enumerate(chunks)
         ]

@@ -29,6 +29,7 @@ from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from connectors.microsoft.notifications import validation_reply
+from connectors.tracing import TraceContext
 from producers.backfill.job import BackfillJob
 from producers.backfill.queue import run_queue
 from producers.backfill.service import BackfillService
@@ -52,7 +53,7 @@ _QUEUE_RESTART_S = 5.0
 class LiveService(Protocol):
     """The live side as the bridge runs it (``producers/live``'s ``LiveSync``)."""
 
-    def request(self, key: str, resource: str, *, reason: str) -> None: ...
+    def request(self, key: str, resource: str, *, reason: str, trace: TraceContext | None = None) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -62,7 +63,7 @@ class LiveService(Protocol):
 class NoLiveSync:
     """Stands in until the live side is wired: sync requests are only logged."""
 
-    def request(self, key: str, resource: str, *, reason: str) -> None:
+    def request(self, key: str, resource: str, *, reason: str, trace: TraceContext | None = None) -> None:
         log.info("live sync requested (no live side wired) resource=%s reason=%s", resource, reason)
 
     async def start(self) -> None:

@@ -13,6 +13,11 @@ or wrong OIDC token, 403 a wrong clientState / push token / channel token, 413 a
 ``OFFICESTREAM_BRIDGE_MAX_BODY_BYTES`` (refused from its Content-Length, before it is read).
 Nothing of a refused request is acted on. Every request is counted by outcome; log lines name
 the outcome and ids, never a token, clientState or body.
+
+Tracing: each request is a span, the child of the request's ``traceparent`` when it carries a
+valid one (a gateway in front of the bridge may send it; Graph and Pub/Sub do not), else the
+root of a new trace. The syncs it requests continue that trace (``producers/live/sync_trace.py``
+for coalesced ones), and its log lines name it as ``trace_id=``.
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from connectors import tracing
 from connectors.google.exceptions import PushRejected
 from connectors.microsoft.notifications import validation_reply
+from connectors.tracing import TraceContext
 from producers.bridge.intake import Intake, WebhookIntake
 from producers.bridge.metrics import METRICS, BridgeMetrics
 from producers.bridge.push_oidc import PushTokenVerifier
 from producers.bridge.renewals import RECREATE, Renewals
 from producers.orchestrator import LiveSide
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A webhook handler: the request and its span (``_timed``).
+Handler = Callable[[web.Request, TraceContext], Awaitable[web.StreamResponse]]
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger("officestream.producers.bridge.webhooks")
 
@@ -51,55 +60,60 @@ class WebhookRoutes:
         app.router.add_post("/webhooks/google/gmail", self._timed("gmail", self.gmail))
         app.router.add_post("/webhooks/google/calendar", self._timed("calendar", self.calendar))
 
-    def _timed(self, provider: str, handler: Handler) -> Handler:
+    def _timed(self, provider: str, handler: Handler) -> Route:
         async def timed(request: web.Request) -> web.StreamResponse:
             started = time.perf_counter()
+            caller = TraceContext.parse(request.headers.get("traceparent"))
             try:
-                return await handler(request)
+                with tracing.active().span(f"webhook {provider}", parent=caller, kind="server") as trace:
+                    return await handler(request, trace)
             finally:
                 self.metrics.answered(provider, time.perf_counter() - started)
 
         return timed
 
-    async def microsoft(self, request: web.Request) -> web.StreamResponse:
+    async def microsoft(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
         reply = validation_reply(request.query)
         if reply is not None:
             self.metrics.webhook("microsoft", "handshake")
             return web.Response(status=reply.status, text=reply.body, content_type=reply.content_type)
-        body = await self._body(request, "microsoft")
+        body = await self._body(request, "microsoft", trace)
         if isinstance(body, web.Response):
             return body
-        return self._act("microsoft", self.intake.graph(body))
+        return self._act(trace, "microsoft", self.intake.graph(body))
 
-    async def gmail(self, request: web.Request) -> web.StreamResponse:
+    async def gmail(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
         if self.oidc is not None:
             try:
                 await self.oidc.verify(request.headers.get("Authorization"))
             except PushRejected as exc:
-                return self._act("gmail", Intake(401, ["forged"], detail=str(exc)))
-        body = await self._body(request, "gmail")
+                return self._act(trace, "gmail", Intake(401, ["forged"], detail=str(exc)))
+        body = await self._body(request, "gmail", trace)
         if isinstance(body, web.Response):
             return body
-        return self._act("gmail", self.intake.gmail(body, url_token=request.query.get("token")))
+        return self._act(trace, "gmail", self.intake.gmail(body, url_token=request.query.get("token")))
 
-    async def calendar(self, request: web.Request) -> web.StreamResponse:
-        body = await self._body(request, "calendar")  # empty for real notifications; read so the connection is reusable
+    async def calendar(self, request: web.Request, trace: TraceContext) -> web.StreamResponse:
+        body = await self._body(request, "calendar", trace)  # empty for real notifications; read so the connection is reusable
         if isinstance(body, web.Response):
             return body
-        return self._act("calendar", self.intake.calendar(request.headers))
+        return self._act(trace, "calendar", self.intake.calendar(request.headers))
 
-    async def _body(self, request: web.Request, provider: str) -> bytes | web.Response:
+    async def _body(self, request: web.Request, provider: str, trace: TraceContext) -> bytes | web.Response:
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
-            return self._act(provider, Intake(413, ["oversized"], detail=f"body of {length} bytes"))
+            return self._act(trace, provider, Intake(413, ["oversized"], detail=f"body of {length} bytes"))
         try:
             return await request.read()  # the app's client_max_size stops a body without a length
         except web.HTTPRequestEntityTooLarge:
-            return self._act(provider, Intake(413, ["oversized"], detail="body over the limit"))
+            return self._act(trace, provider, Intake(413, ["oversized"], detail="body over the limit"))
 
-    def _act(self, provider: str, intake: Intake) -> web.Response:
+    def _act(self, trace: TraceContext, provider: str, intake: Intake) -> web.Response:
+        trace_id = trace.trace_id
         for key, resource, reason in intake.syncs:
-            self.live.request(key, resource, reason=reason)
+            self.live.request(key, resource, reason=reason, trace=trace)
+        if intake.syncs:
+            log.info("webhook accepted provider=%s syncs=%d trace_id=%s", provider, len(intake.syncs), trace_id)
         for key, watch, action in intake.lifecycle:
             self.renewals.start_work(key, watch, action)
             log.info("webhook lifecycle provider=%s action=%s kind=%s resource=%s", provider,
@@ -108,7 +122,7 @@ class WebhookRoutes:
             self.metrics.webhook(provider, outcome, intake.outcomes.count(outcome))
         if intake.status >= 400 or intake.detail:
             level = logging.WARNING if intake.status >= 400 else logging.INFO
-            log.log(level, "webhook %s provider=%s status=%d outcomes=%s detail=%s",
+            log.log(level, "webhook %s provider=%s status=%d outcomes=%s trace_id=%s detail=%s",
                     "refused" if intake.status >= 400 else "ignored in part", provider, intake.status,
-                    ",".join(sorted(set(intake.outcomes))), intake.detail.strip())
+                    ",".join(sorted(set(intake.outcomes))), trace_id, intake.detail.strip())
         return web.Response(status=intake.status)

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.tracing import TraceContext
 from producers.dead_letters import ProviderDeadLetter
 from producers.integrations.state import Integration
 from schemas.models import AvroModel, DocType
@@ -76,6 +77,8 @@ class SyncContext:
     resource: str
     doc_type: DocType
     detected_at: dt.datetime
+    #: The sync's own span (its events are its children); None: each event starts a trace.
+    trace: TraceContext | None = None
     dead_letters: list[ProviderDeadLetter] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -104,7 +104,7 @@ class SyncPublisher:
         return await self._publisher.submit_update(
             user_id=integration.user_id, provider=integration.provider, doc_type=context.doc_type,
             change=ChangeType.deleted if item.deleted else ChangeType.updated, doc_id=item.doc_id, record=item.record,
-            occurred_at=item.changed_at or context.detected_at,
+            occurred_at=item.changed_at or context.detected_at, trace=context.trace,
         )
 
     async def _dead_letters(self, context: SyncContext, done: Published) -> list[asyncio.Future]:
@@ -172,7 +172,7 @@ class _Batches:
         future = await self._publisher.submit_batch(
             user_id=integration.user_id, provider=integration.provider, doc_type=self._context.doc_type, records=records,
             batch_index=self.published, is_last_batch=last, occurred_at=self._context.detected_at,
-            correlation_id=self._correlation_id,
+            correlation_id=self._correlation_id, trace=self._context.trace,
         )
         self.published += 1
         return future

@@ -11,6 +11,10 @@ most once per interval instead of back to back: a busy mailbox does not turn int
 every few milliseconds (Graph throttles per mailbox), and the syncs leave the event loop to the
 webhooks (``bench/bridge_bench.py``: intake). A change that arrives while a run is going is
 published at most that much later; a change after a quiet spell is synced at once.
+
+A request may carry a note (the live side's: the trace of the notification that asked); each
+run is handed the notes of the requests it answers, in the order they came, those that arrived
+before it started and after the previous run started.
 """
 
 from __future__ import annotations
@@ -23,24 +27,27 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+N = TypeVar("N")
 
 log = logging.getLogger("officestream.producers.live")
 
 
 @dataclass(eq=False)
-class _Slot(Generic[R]):
+class _Slot(Generic[R, N]):
     task: asyncio.Task[None] | None = None
+    #: The notes of the requests the next run answers.
+    notes: list[N] = field(default_factory=list)
     #: Requested again while running: one more run follows.
     again: bool = False
     #: Futures of callers waiting for the next run to start and finish.
     waiters: list[asyncio.Future[R]] = field(default_factory=list)
 
 
-class Coalescer(Generic[K, R]):
-    """Runs ``run(key)`` on request, coalescing requests per key. Use it inside the event loop."""
+class Coalescer(Generic[K, R, N]):
+    """Runs ``run(key, notes)`` on request, coalescing requests per key. Use it inside the event loop."""
 
     def __init__(
-        self, run: Callable[[K], Awaitable[R]], *, min_interval_s: float = 0.0,
+        self, run: Callable[[K, list[N]], Awaitable[R]], *, min_interval_s: float = 0.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._run = run
@@ -50,17 +57,19 @@ class Coalescer(Generic[K, R]):
         #: requests that each arrive after the previous run ended are spaced out too. One float
         #: per key; keys are (integration, resource) pairs.
         self._last_start: dict[K, float] = {}
-        self._slots: dict[K, _Slot[R]] = {}
+        self._slots: dict[K, _Slot[R, N]] = {}
         self._stopped = False
 
-    def request(self, key: K) -> bool:
+    def request(self, key: K, note: N | None = None) -> bool:
         """Make sure a run of ``key`` starts after this call; False when it was merged into one
         already queued (the key was running and is now marked to run once more)."""
         if self._stopped:
             return False
         slot = self._slots.get(key)
+        if slot is not None and note is not None:
+            slot.notes.append(note)
         if slot is None:
-            slot = self._slots[key] = _Slot()
+            slot = self._slots[key] = _Slot(notes=[] if note is None else [note])
             slot.task = asyncio.get_running_loop().create_task(self._drive(key, slot), name="live-sync")
             slot.task.add_done_callback(lambda _: self._finished(key, slot))
             return True
@@ -97,7 +106,7 @@ class Coalescer(Generic[K, R]):
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.sleep(0)
 
-    async def _drive(self, key: K, slot: _Slot[R]) -> None:
+    async def _drive(self, key: K, slot: _Slot[R, N]) -> None:
         loop = asyncio.get_running_loop()
         while True:
             previous = self._last_start.get(key)
@@ -106,8 +115,9 @@ class Coalescer(Generic[K, R]):
             self._last_start[key] = loop.time()
             slot.again = False
             waiters, slot.waiters = slot.waiters, []
+            notes, slot.notes = slot.notes, []
             try:
-                result = await self._run(key)
+                result = await self._run(key, notes)
             except Exception as exc:  # noqa: BLE001 - the run's own bug: its waiters hear of it, the key runs on
                 log.exception("live sync run crashed key=%s", _safe(key))
                 _fail(waiters, exc)
@@ -119,7 +129,7 @@ class Coalescer(Generic[K, R]):
             if not slot.again:
                 return
 
-    def _finished(self, key: K, slot: _Slot[R]) -> None:
+    def _finished(self, key: K, slot: _Slot[R, N]) -> None:
         """The slot's task ended (even cancelled before it began): the key is free again."""
         _fail(slot.waiters, asyncio.CancelledError())
         if self._slots.get(key) is slot:

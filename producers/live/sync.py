@@ -28,9 +28,11 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from connectors import tracing
 from connectors.backoff import Backoff
 from connectors.google.exceptions import ReauthRequired as GoogleReauthRequired
 from connectors.microsoft.exceptions import ReauthRequired as MicrosoftReauthRequired
+from connectors.tracing import TraceContext
 from producers.bridge.settings import BridgeSettings
 from producers.integrations.state import Integration, IntegrationStatus
 from producers.live.changes import Step, SyncContext
@@ -41,6 +43,7 @@ from producers.live.microsoft_mail import GraphMail
 from producers.live.providers import LiveClients, ReauthHook
 from producers.live.publishing import BeforeCommit, IntegrationStates, Published, SyncPublisher
 from producers.live.scheduler import Coalescer
+from producers.live.sync_trace import sync_trace
 from producers.publisher import Publisher
 from schemas.models import DocType, Provider
 from schemas.redaction import user_ref
@@ -94,7 +97,8 @@ class LiveSync:
         self._now = now
         self._sleep = sleep
         self._publishing = SyncPublisher(publisher, store, batch_size=RESYNC_BATCH_SIZE, now=now, before_commit=before_commit)
-        self._slots: Coalescer[SyncKey, SyncResult] = Coalescer(self._run, min_interval_s=settings.sync_min_interval_ms / 1000)
+        self._slots: Coalescer[SyncKey, SyncResult, TraceContext] = Coalescer(
+            self._run, min_interval_s=settings.sync_min_interval_ms / 1000)
         self._google = GoogleWorkers(clients)
         self._mail = GraphMail()
         #: Resources requested while their doc type's backfill ran.
@@ -105,16 +109,18 @@ class LiveSync:
 
     # -- the contract --------------------------------------------------------------------
 
-    def request(self, key: str, resource: str, *, reason: str) -> None:
-        """Make sure a sync of (``key``, ``resource``) runs after this call (non-blocking)."""
+    def request(self, key: str, resource: str, *, reason: str, trace: TraceContext | None = None) -> None:
+        """Make sure a sync of (``key``, ``resource``) runs after this call (non-blocking); its
+        events continue ``trace`` (a webhook's span) by the rule of ``sync_trace.py``."""
         slot = SyncKey(key, _resource(resource))
         integration = self._store.get(key)
         disposition = self._disposition(slot, integration)
-        if disposition == "scheduled" and not self._slots.request(slot):
+        if disposition == "scheduled" and not self._slots.request(slot, trace):
             disposition = "coalesced"
         provider = integration.provider.value if integration else "unknown"
         self.metrics.requested(provider, slot.resource, disposition)
-        log.debug("sync requested %s reason=%s disposition=%s", slot.ref, reason, disposition)
+        log.debug("sync requested %s reason=%s disposition=%s trace_id=%s", slot.ref, reason, disposition,
+                  trace.trace_id if trace else "-")
 
     async def sync_now(self, key: str, resource: str) -> SyncResult:
         """Sync (``key``, ``resource``) now (after the one running, if any) and return how it ended."""
@@ -201,8 +207,10 @@ class LiveSync:
         del self._paused[integration.key]
         return False
 
-    async def _run(self, slot: SyncKey) -> SyncResult:
-        """One sync, retried until it is done (or the grant is gone)."""
+    async def _run(self, slot: SyncKey, traces: list[TraceContext]) -> SyncResult:
+        """One sync, retried until it is done (or the grant is gone), in the trace of the first
+        request that carried one (``sync_trace.py``); every attempt is a span of its own."""
+        parent, links = sync_trace(traces)
         attempt = 0
         while True:
             integration = self._store.get(slot.key)
@@ -212,7 +220,7 @@ class LiveSync:
                 self.metrics.finished(integration.provider.value if integration else "unknown", slot.resource, outcome)
                 return SyncResult(slot.key, slot.resource, outcome)
             try:
-                return await self._sync(slot, integration)
+                return await self._sync(slot, integration, parent, links)
             except _REAUTH as exc:
                 return await self._reauth(slot, integration, exc)
             except Exception as exc:  # noqa: BLE001 - everything else is waited out and tried again
@@ -223,19 +231,23 @@ class LiveSync:
                             type(exc).__name__, exc)
                 await self._sleep(delay)
 
-    async def _sync(self, slot: SyncKey, integration: Integration) -> SyncResult:
+    async def _sync(self, slot: SyncKey, integration: Integration, parent: TraceContext | None,
+                    links: list[TraceContext]) -> SyncResult:
         started = time.monotonic()
-        context = SyncContext(integration, slot.resource, RESOURCES[slot.resource], self._now())
-        published = await self._publishing.run(context, self._steps(context))
+        with tracing.active().span(f"live sync {slot.resource}", parent=parent, links=links,
+                                   attributes={"officestream.provider": integration.provider.value}) as trace:
+            context = SyncContext(integration, slot.resource, RESOURCES[slot.resource], self._now(), trace=trace)
+            published = await self._publishing.run(context, self._steps(context))
         outcome = "resynced" if published.resynced else "synced"
         seconds = time.monotonic() - started
         provider = integration.provider.value
         self.metrics.finished(provider, slot.resource, outcome, seconds)
         self.metrics.published(provider, slot.resource, updates=published.updates, deletes=published.deletes,
                                batches=published.batches)
-        log.info("live sync %s %s updates=%d deletes=%d listed=%d dead_letters=%d cursors=%d seconds=%.3f", outcome,
-                 slot.ref, published.updates, published.deletes, published.listed, published.dead_letters,
-                 len(published.stored), seconds)
+        log.info("live sync %s %s updates=%d deletes=%d listed=%d dead_letters=%d cursors=%d seconds=%.3f trace_id=%s "
+                 "links=%s", outcome, slot.ref, published.updates, published.deletes, published.listed,
+                 published.dead_letters, len(published.stored), seconds, trace.trace_id,
+                 ",".join(link.trace_id for link in links) or "-")
         return SyncResult(slot.key, slot.resource, outcome, published)
 
     def _steps(self, context: SyncContext) -> AsyncIterator[Step]:

@@ -57,7 +57,7 @@ class RecordingLive:
 
     requests: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def request(self, key: str, resource: str, *, reason: str) -> None:
+    def request(self, key: str, resource: str, *, reason: str, trace: object = None) -> None:
         self.requests.append((key, resource, reason))
 
     async def start(self) -> None:

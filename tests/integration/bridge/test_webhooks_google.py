@@ -98,9 +98,9 @@ async def test_forged_malformed_oversized_unknown_and_duplicate_pushes(emulator,
         requested: list[tuple[str, str, str]] = []
         real_request = running.live.request
 
-        def recording(key: str, resource: str, *, reason: str) -> None:
+        def recording(key: str, resource: str, *, reason: str, trace=None) -> None:
             requested.append((key, resource, reason))
-            real_request(key, resource, reason=reason)
+            real_request(key, resource, reason=reason, trace=trace)
 
         running.live.request = recording  # type: ignore[method-assign]
         secret, user = google.push_token_secret, emulator.user

@@ -132,9 +132,9 @@ async def test_forged_malformed_oversized_unknown_and_duplicate_notifications(em
         requested: list[tuple[str, str]] = []
         real_request = running.live.request
 
-        def recording(key: str, resource: str, *, reason: str) -> None:
+        def recording(key: str, resource: str, *, reason: str, trace=None) -> None:
             requested.append((key, resource))
-            real_request(key, resource, reason=reason)
+            real_request(key, resource, reason=reason, trace=trace)
 
         running.live.request = recording  # type: ignore[method-assign]
         mail = subscription(running, key, "mail")

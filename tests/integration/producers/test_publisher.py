@@ -139,3 +139,35 @@ async def test_closing_reports_what_never_got_an_answer_and_waiting_for_room_lea
     for future in first:
         assert isinstance(future.exception(), PublishFailed)
     ticking.cancel()
+
+
+async def test_with_export_on_each_event_is_its_publish_span_under_the_callers(kafka, serde, payloads):
+    # The SDK's in-memory exporter: what reaches a collector is tested against a real OTLP
+    # receiver in tests/integration/test_otel_export.py; here, which span is which event.
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: PLC0415
+
+    from connectors import tracing  # noqa: PLC0415
+    from connectors.otel import OtelSpans  # noqa: PLC0415
+
+    exported = InMemorySpanExporter()
+    spans = OtelSpans.from_env("tests", {}, exporter=exported)
+    before = tracing.use(spans)
+    try:
+        pub = publisher(kafka, serde, payloads)
+        await pub.start()
+        trace = TraceContext.parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        await pub.publish_update(user_id=USER, provider=Provider.microsoft, doc_type=DocType.email,
+                                 change=ChangeType.created, doc_id="m1", record=factories.email("m1"),
+                                 occurred_at=factories.T0, trace=trace)
+        await pub.close()
+        spans.flush()
+    finally:
+        tracing.use(before)
+        spans.provider.shutdown()
+    [message] = consume(kafka, kafka.topic("email-updates"), 1, group="pub-otel")
+    event = serde.decode(message.value())
+    [span] = [s for s in exported.get_finished_spans() if s.name == "publish email-updates"]
+    assert format(span.context.span_id, "016x") == event.metadata.span_id
+    assert format(span.context.trace_id, "032x") == event.metadata.trace_id == trace.trace_id
+    assert format(span.parent.span_id, "016x") == trace.parent_span_id
+    assert dict(message.headers())["traceparent"].decode() == f"00-{trace.trace_id}-{event.metadata.span_id}-01"

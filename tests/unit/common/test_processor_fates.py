@@ -105,8 +105,8 @@ async def test_a_message_retried_past_the_limit_is_reported_stalled_and_still_re
     assert harness.value("officestream_processor_stalls_total") == 1
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
-    assert errors[0].startswith("stalled service=tests where=email-updates[4]@17 event_id=evt-42 attempts=3 error=PayloadStoreUnavailable")
-    assert "unstalled service=tests where=email-updates[4]@17 event_id=evt-42 after attempts=6" in caplog.text
+    assert errors[0].startswith("stalled service=tests where=email-updates[4]@17 event_id=evt-42 trace_id=- attempts=3 error=PayloadStoreUnavailable")
+    assert "unstalled service=tests where=email-updates[4]@17 event_id=evt-42 trace_id=- after attempts=6" in caplog.text
 
 
 async def test_a_stalled_message_that_ends_in_the_dead_letter_topic_clears_the_gauge():

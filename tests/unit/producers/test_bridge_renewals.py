@@ -78,7 +78,7 @@ class Live:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, str]] = []
 
-    def request(self, key: str, resource: str, *, reason: str) -> None:
+    def request(self, key: str, resource: str, *, reason: str, trace: object = None) -> None:
         self.requests.append((key, resource, reason))
 
 

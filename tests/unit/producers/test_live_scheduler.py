@@ -14,10 +14,12 @@ class Runs:
 
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.notes: list[list[str]] = []
         self.releases: list[asyncio.Event] = []
 
-    async def __call__(self, key: str) -> int:
+    async def __call__(self, key: str, notes: list[str]) -> int:
         self.started.append(key)
+        self.notes.append(notes)
         release = asyncio.Event()
         self.releases.append(release)
         await release.wait()
@@ -32,7 +34,7 @@ class Runs:
 
 async def test_a_burst_during_a_run_costs_exactly_one_more_run() -> None:
     runs = Runs()
-    slots: Coalescer[str, int] = Coalescer(runs)
+    slots: Coalescer[str, int, str] = Coalescer(runs)
     assert slots.request("a") is True
     await asyncio.sleep(0)
     merged = [slots.request("a") for _ in range(49)]
@@ -45,7 +47,7 @@ async def test_a_burst_during_a_run_costs_exactly_one_more_run() -> None:
 
 async def test_keys_run_side_by_side() -> None:
     runs = Runs()
-    slots: Coalescer[str, int] = Coalescer(runs)
+    slots: Coalescer[str, int, str] = Coalescer(runs)
     slots.request("a")
     slots.request("b")
     await asyncio.sleep(0)
@@ -56,7 +58,7 @@ async def test_keys_run_side_by_side() -> None:
 
 async def test_run_next_waits_for_a_run_that_started_after_the_call() -> None:
     runs = Runs()
-    slots: Coalescer[str, int] = Coalescer(runs)
+    slots: Coalescer[str, int, str] = Coalescer(runs)
     slots.request("a")
     await asyncio.sleep(0)
     waiting = asyncio.ensure_future(slots.run_next("a"))
@@ -71,14 +73,14 @@ async def test_run_next_waits_for_a_run_that_started_after_the_call() -> None:
 async def test_a_crashing_run_does_not_swallow_the_request_behind_it() -> None:
     calls: list[str] = []
 
-    async def run(key: str) -> str:
+    async def run(key: str, notes: list[str]) -> str:
         calls.append(key)
         await asyncio.sleep(0.01)
         if len(calls) == 1:
             raise RuntimeError("boom")
         return "ok"
 
-    slots: Coalescer[str, str] = Coalescer(run)
+    slots: Coalescer[str, str, str] = Coalescer(run)
     first = asyncio.ensure_future(slots.run_next("a"))
     await asyncio.sleep(0)
     second = asyncio.ensure_future(slots.run_next("a"))
@@ -89,7 +91,7 @@ async def test_a_crashing_run_does_not_swallow_the_request_behind_it() -> None:
 
 async def test_stop_cancels_runs_and_their_waiters() -> None:
     runs = Runs()
-    slots: Coalescer[str, int] = Coalescer(runs)
+    slots: Coalescer[str, int, str] = Coalescer(runs)
     waiting = asyncio.ensure_future(slots.run_next("a"))
     await asyncio.sleep(0)
     await slots.stop()
@@ -104,7 +106,7 @@ class Timed:
     def __init__(self) -> None:
         self.starts: list[float] = []
 
-    async def __call__(self, key: str) -> int:
+    async def __call__(self, key: str, notes: list[str]) -> int:
         self.starts.append(asyncio.get_running_loop().time())
         await asyncio.sleep(0.005)
         return len(self.starts)
@@ -112,7 +114,7 @@ class Timed:
 
 async def test_a_steady_flood_runs_a_key_at_most_once_per_interval_and_loses_no_request() -> None:
     runs = Timed()
-    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=0.1)
+    slots: Coalescer[str, int, str] = Coalescer(runs, min_interval_s=0.1)
     loop = asyncio.get_running_loop()
     flood_started = loop.time()
     while loop.time() - flood_started < 0.45:  # a request every 2 ms: ~225 of them
@@ -128,7 +130,7 @@ async def test_a_steady_flood_runs_a_key_at_most_once_per_interval_and_loses_no_
 
 async def test_the_first_run_after_a_quiet_spell_starts_at_once() -> None:
     runs = Timed()
-    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=10.0)
+    slots: Coalescer[str, int, str] = Coalescer(runs, min_interval_s=10.0)
     loop = asyncio.get_running_loop()
     asked = loop.time()
     slots.request("a")
@@ -140,7 +142,7 @@ async def test_the_first_run_after_a_quiet_spell_starts_at_once() -> None:
 
 async def test_requests_that_each_arrive_after_the_last_run_ended_are_spaced_too() -> None:
     runs = Timed()
-    slots: Coalescer[str, int] = Coalescer(runs, min_interval_s=0.1)
+    slots: Coalescer[str, int, str] = Coalescer(runs, min_interval_s=0.1)
     loop = asyncio.get_running_loop()
     slots.request("a")
     await slots.idle()  # its 5 ms run is over: the key is idle again
@@ -151,3 +153,18 @@ async def test_requests_that_each_arrive_after_the_last_run_ended_are_spaced_too
     await slots.idle()
     assert len(runs.starts) == 2
     assert runs.starts[1] - runs.starts[0] >= 0.1 - 0.002 and runs.starts[1] > second
+
+
+async def test_each_run_gets_the_notes_of_the_requests_it_answers_in_their_order() -> None:
+    runs = Runs()
+    slots: Coalescer[str, int, str] = Coalescer(runs)
+    slots.request("a", "first")
+    slots.request("a", "joins-the-first-run")  # before the run started: it answers both
+    await asyncio.sleep(0)
+    slots.request("a", "second")
+    slots.request("a")  # no note (a backstop tick)
+    slots.request("a", "third")
+    for _ in range(3):
+        await runs.release_all()
+    await slots.idle()
+    assert runs.notes == [["first", "joins-the-first-run"], ["second", "third"]]
