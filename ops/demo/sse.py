@@ -31,6 +31,11 @@ class SseCounter:
         with self._lock:
             return sum(self.delivered.values())
 
+    def seen(self) -> dict[str, set[str]]:
+        """User → every notification id delivered to that user's client."""
+        with self._lock:
+            return {user: set(ids) for user, ids in self._seen.items()}
+
     def stop(self) -> None:
         self._stop.set()
 
