@@ -10,8 +10,8 @@ record counts (at-least-once delivery repeats records by design, and the readers
 
 - vespa-loader: a document fed a version it had already been fed, after another version (an
   out-of-order replay in the feed file: what Vespa would then hold is old);
-- meetings / shipments: one change of a meeting or package (same item, kind and version)
-  announced under two derived event ids (the ledger let the same version in twice: readers
+- meetings / shipments: one change of a meeting or package (same item and version, or history
+  step) announced under two derived event ids (the ledger let the same version in twice: readers
   deduplicate by id, so they would notify twice), and, for shipments, a package whose status
   history holds one e-mail's step twice;
 - notifier: one notification id delivered twice to one SSE client.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def count_sinks(kafka: KafkaSettings, serde: AvroEventSerde, verdict: Verdict, *
     extra_duplicates = {
         "vespa-loader": refed_out_of_order(feed_file),
         "meetings": announced_twice(derived[MEETING_UPDATES]),
-        "shipments": announced_twice(derived[SHIPMENT_UPDATES]) + doubled_history_steps(kafka),
+        "shipments": announced_twice(derived[SHIPMENT_UPDATES]) + doubled_history_steps(
+            read_compacted(kafka, f"{kafka.group(SHIPMENTS)}-packages-changelog").values()),
     }
     counts = [_reconciled(verdict, sink, parts, extra_duplicates[sink]) for sink, parts in _RECONCILED.items()]
     expected = expected_notifications(kafka, serde, users=delivered.keys())
@@ -104,26 +106,27 @@ def _returns(versions: list[str | None]) -> int:
     return back
 
 def announced_twice(events: list[Any]) -> int:
-    """Derived events announcing one change (item, kind, version) under more than one event id."""
+    """Derived events announcing one change under more than one event id: one version of a
+    meeting (or its deletion), one step of a package's history, whatever kind each names."""
     ids: dict[tuple, set[str]] = defaultdict(set)
     for event in events:
         if isinstance(event, MeetingUpdateEvent):
             record = event.context or event.tombstone
             version = event.context.version_marker if event.context else event.tombstone.last_version_marker
-            change = (event.user_id, record.event_id, event.kind, version)
+            change = (event.user_id, record.event_id, event.tombstone is None, version)
         elif isinstance(event, ShipmentUpdateEvent):
             package = event.package
-            change = (event.user_id, package.tracking_number, event.kind, len(package.status_history),
-                      package.status)
+            change = (event.user_id, package.tracking_number, len(package.status_history), package.status)
         else:  # MeetingsSyncedEvent: a count per batch, no item of its own
             continue
         ids[change].add(str(event.metadata.event_id))
     return sum(len(found) - 1 for found in ids.values())
 
-def doubled_history_steps(kafka: KafkaSettings) -> int:
-    """Steps of a package's status history that one e-mail stated more than once."""
+def doubled_history_steps(packages: Iterable[bytes]) -> int:
+    """Steps of a package's status history that one e-mail stated more than once (``packages``:
+    the packages table's values, JSON as its changelog holds them)."""
     doubled = 0
-    for raw in read_compacted(kafka, f"{kafka.group(SHIPMENTS)}-packages-changelog").values():
+    for raw in packages:
         package = json.loads(raw)
         package = json.loads(package) if isinstance(package, str) else package
         steps = Counter((step["status"], step["email_id"]) for step in package.get("status_history", []))
