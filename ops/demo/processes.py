@@ -106,8 +106,9 @@ class Children:
         except subprocess.TimeoutExpired:
             child.stop()
             raise DemoFailed(f"{name} did not finish within {timeout_s:.0f}s (log {child.log_path})") from None
-        if code != 0:
-            raise DemoFailed(f"{name} failed with {code} (log {child.log_path}):\n{child.log_text()[-2000:]}")
+        if code != 0:  # its own last line is its error (the CLI's commands end with one)
+            last = (child.log_text().strip().splitlines() or ["(no output)"])[-1]
+            raise DemoFailed(f"{name} failed with {code} (log {child.log_path}): {last}")
 
     def stack_up(self, settings: StackSettings) -> None:
         """Start the components that are not running; remember which, to stop only those."""

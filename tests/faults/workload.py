@@ -105,7 +105,8 @@ class FaultRun:
         self.demo.sse.stop()
         serde = AvroEventSerde(registry_client(RegistrySettings.from_env(url=self.demo.env["OFFICESTREAM_REGISTRY_URL"])))
         counts = count_sinks(demo_kafka(self.demo), serde, verdict, feed_file=self.demo.feed_file,
-                             delivered=self.demo.sse.seen(), repeated=dict(self.demo.sse.duplicates))
+                             delivered=self.demo.sse.seen(), repeated=dict(self.demo.sse.duplicates),
+                             resynced={user for user, n in self.demo.sse.resyncs.items() if n})
         table = "\n".join([
             f"{fault} (run {self.demo.run_id}, {len(self.demo.users)} users, {self.demo.rounds} live rounds, "
             f"settled {'in ' + format(settled_s, '.0f') + 's' if verdict.clean else 'NOT within the timeout'})",
