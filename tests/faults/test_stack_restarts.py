@@ -41,5 +41,6 @@ def test_redis_restarted_while_references_are_resolved_loses_and_doubles_nothing
     counts = run.finish(fault="Redis restarted while references are resolved")
     kafka = demo_kafka(run.demo)
     batches = [serde.decode(r.value) for r in read_records(kafka, kafka.topic(EMAIL_BACKFILL)) if r.value]
-    assert batches and all(not b.emails and b.emails_refs for b in batches), "not every record went by reference"
+    assert not [b for b in batches if b.emails], "a record went in an event, not by reference"
+    assert sum(len(b.emails_refs) for b in batches) >= 4 * 150
     assert_nothing_lost_or_doubled(counts)
