@@ -32,11 +32,11 @@ class BridgeSettings(EnvSettings):
     #: A sync of every resource of every live integration, notification or not: a dropped
     #: notification costs this much latency at most, never data.
     reconcile_interval_s: float = Field(default=900.0, gt=0)
+    #: How often subscriptions, watches and channels are checked for renewal.
+    renew_check_interval_s: float = Field(default=60.0, gt=0)
     #: A backfill job still "running" whose record was not updated for this long lost its runner
     #: (the bridge crashed or was killed): the queue resumes it from its last checkpoint.
     backfill_stale_after_s: float = Field(default=120.0, gt=0)
-    #: How often subscriptions, watches and channels are checked for renewal.
-    renew_check_interval_s: float = Field(default=60.0, gt=0)
     #: Gmail push through Pub/Sub: when set, a push must carry a Google-signed OIDC token for
     #: this audience (Pub/Sub's authenticated push).
     google_push_audience: str | None = None
