@@ -22,7 +22,7 @@ def test_the_bridge_killed_mid_backfill_resumes_it_and_loses_and_doubles_nothing
     wait_for(lambda: run.backfilled_items() > 0, timeout_s=120, what="the backfills under way")
     run.kill("bridge")
     run.restart("bridge")
-    statuses = run.backfills()
+    statuses = wait_for(run.backfills, timeout_s=30, what="the restarted bridge answering")
     assert not all(s["status"] == "completed" for s in statuses.values()), "killed after the backfills: too late"
     run.wait_backfills()
     run.live(rounds=2)

@@ -61,23 +61,33 @@ class FaultRun:
             self.demo.children.check_alive()
             time.sleep(every_s)
 
-    def backfills(self) -> dict[str, dict]:
-        """Every job's status (user → the bridge's ``/internal/backfill/{job}`` answer)."""
+    def backfills(self) -> dict[str, dict] | None:
+        """Every job's status (user → the bridge's ``/internal/backfill/{job}`` answer); None
+        while the bridge cannot answer (killed, or its job store unreadable: the broker down)."""
         headers = {"Authorization": f"Bearer {self.demo.internal_token}"}
-        with httpx.Client(base_url=self.demo.bridge_url, headers=headers, timeout=30) as client:
-            return {user: client.get(f"/internal/backfill/{job}").json() for user, job in self.jobs.items()}
+        try:
+            with httpx.Client(base_url=self.demo.bridge_url, headers=headers, timeout=30) as client:
+                answers = {user: client.get(f"/internal/backfill/{job}") for user, job in self.jobs.items()}
+        except httpx.HTTPError:
+            return None
+        if any(answer.status_code != 200 for answer in answers.values()):
+            return None
+        return {user: answer.json() for user, answer in answers.items()}
 
     def backfilled_items(self) -> int:
-        return sum(p["items"] for s in self.backfills().values() for p in s.get("progress", {}).values())
+        statuses = self.backfills() or {}
+        return sum(p["items"] for s in statuses.values() for p in s.get("progress", {}).values())
 
     def wait_backfills(self, timeout_s: float = 300.0) -> None:
         deadline = time.monotonic() + timeout_s
-        while not all(s.get("status") in FINISHED for s in self.backfills().values()):
+        while True:
+            statuses = self.backfills()
+            if statuses is not None and all(s.get("status") in FINISHED for s in statuses.values()):
+                break
             self.demo.children.check_alive()
-            assert time.monotonic() < deadline, f"backfills not finished after {timeout_s:.0f}s: {self.backfills()}"
+            assert time.monotonic() < deadline, f"backfills not finished after {timeout_s:.0f}s: {statuses}"
             time.sleep(1.0)
-        statuses = {user: s["status"] for user, s in self.backfills().items()}
-        assert set(statuses.values()) == {"completed"}, statuses
+        assert {s["status"] for s in statuses.values()} == {"completed"}, statuses
 
     # -- the fault -------------------------------------------------------------------------------
 
