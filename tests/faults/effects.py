@@ -143,7 +143,7 @@ def doubled_history_steps(packages: Iterable[bytes]) -> int:
         doubled += sum(n - 1 for n in steps.values())
     return doubled
 
-def expected_notifications(kafka: KafkaSettings, serde: AvroEventSerde, *, users) -> dict[str, set[str]]:
+def expected_notifications(kafka: KafkaSettings, serde: AvroEventSerde, *, users: Iterable[str]) -> dict[str, set[str]]:
     """User → the notification ids the notifier's topics call for (its own rule)."""
     expected: dict[str, set[str]] = {user: set() for user in users}
     for topic in SOURCE_TOPICS:
