@@ -2,13 +2,18 @@
 VENV ?= .venv
 export VENV
 
-.PHONY: test demo bench install stack-up stack-down
+.PHONY: test test-faults demo bench install stack-up stack-down
 
-## Install, start the local stack, run every test (unit, integration, e2e, faults).
+## Install, start the local stack, run every test (unit, integration, e2e) but the fault suite.
 ## The suite runs on the single broker: a three-broker stack still running is refused, not reused.
 test: install
 	$(VENV)/bin/officestream stack up --brokers 1
 	$(VENV)/bin/python -m pytest
+
+## The fault suite (tests/faults/, marker `faults`): the whole system, one fault per test, counted.
+test-faults: install
+	$(VENV)/bin/officestream stack up --brokers 1
+	$(VENV)/bin/python -m pytest -m faults tests/faults
 
 ## Install, then run the whole system on the local stack and the emulator (officestream demo).
 demo: install

@@ -94,12 +94,18 @@ def open_stack() -> StackEndpoints:
 
 
 @contextmanager
-def registry_stopped() -> Iterator[None]:
-    """The local stack's registry process really stopped; started again on leaving (also on failure)."""
+def component_stopped(name: str) -> Iterator[None]:
+    """The local stack's ``name`` (kafka, registry, redis) really stopped (SIGTERM: a clean
+    shutdown); started again on leaving (also on failure), healthy before the block goes on."""
     settings = StackSettings.from_env()
-    [registry] = [c for c in manager.build_components(settings) if c.name == "registry"]
-    assert registry.processes.stop(registry.name), "the stack's registry was not running"
+    [component] = [c for c in manager.build_components(settings) if c.name == name]
+    assert component.processes.stop(component.name), f"the stack's {name} was not running"
     try:
         yield
     finally:
         manager.up(settings)
+
+
+def registry_stopped():
+    """The local stack's registry process really stopped; started again on leaving (also on failure)."""
+    return component_stopped("registry")

@@ -24,10 +24,13 @@ class Child:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
         self.process: subprocess.Popen[bytes] | None = None
+        #: Killed on purpose (``kill``) and not started since: its exit is no failure.
+        self.killed = False
 
-    def start(self) -> Child:
+    def start(self, *, append: bool = False) -> Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        self.killed = False
+        with self.log_path.open("ab" if append else "wb") as log:
             self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         return self
@@ -47,9 +50,16 @@ class Child:
         raise DemoFailed(f"{self.name} not ready after {timeout_s:.0f}s (log {self.log_path})")
 
     def check_alive(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
+        if self.process is not None and not self.killed and self.process.poll() is not None:
             tail = "\n".join(self.log_text().splitlines()[-15:])
             raise DemoFailed(f"{self.name} exited with {self.process.returncode} (log {self.log_path}):\n{tail}")
+
+    def kill(self) -> None:
+        """SIGKILL to its whole group, as a crash would end it (no shutdown code runs)."""
+        self.killed = True
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """SIGTERM, then SIGKILL after ``timeout_s``; True if it had to be killed."""
@@ -96,8 +106,9 @@ class Children:
         except subprocess.TimeoutExpired:
             child.stop()
             raise DemoFailed(f"{name} did not finish within {timeout_s:.0f}s (log {child.log_path})") from None
-        if code != 0:
-            raise DemoFailed(f"{name} failed with {code} (log {child.log_path}):\n{child.log_text()[-2000:]}")
+        if code != 0:  # its own last line is its error (the CLI's commands end with one)
+            last = (child.log_text().strip().splitlines() or ["(no output)"])[-1]
+            raise DemoFailed(f"{name} failed with {code} (log {child.log_path}): {last}")
 
     def stack_up(self, settings: StackSettings) -> None:
         """Start the components that are not running; remember which, to stop only those."""
@@ -106,6 +117,26 @@ class Children:
         self._stack = settings
         self._stack_started = [s.name for s in statuses if s.name not in running]
         self.started |= {s.name: s.pid for s in statuses if s.name in self._stack_started and s.pid is not None}
+
+    def child(self, name: str) -> Child:
+        return next(child for child in self._children if child.name == name)
+
+    def restart(self, name: str, *, ready_line: str, timeout_s: float = 180.0) -> Child:
+        """Start ``name`` again (after ``kill`` or a crash) with its argv and environment, its
+        log appended to, and wait until the log says ``ready_line`` once more."""
+        child = self.child(name)
+        assert child.process is None or child.process.poll() is not None, f"{name} is still running"
+        ready_before = child.log_text().count(ready_line)
+        child.start(append=True)
+        assert child.process is not None
+        self.started[name] = child.process.pid
+        deadline = time.monotonic() + timeout_s
+        while child.log_text().count(ready_line) <= ready_before:
+            child.check_alive()
+            if time.monotonic() > deadline:
+                raise DemoFailed(f"{name} not ready again after {timeout_s:.0f}s (log {child.log_path})")
+            time.sleep(0.2)
+        return child
 
     def check_alive(self) -> None:
         for child in self._children:

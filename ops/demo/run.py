@@ -36,6 +36,9 @@ from processors.notifier.tokens import StreamTokens
 
 WORKERS = ("vespa-loader", "meetings", "shipments", "notifier")
 GMAIL_PUSH_TOPIC = "projects/officestream-demo/topics/gmail"
+#: The log lines that say a child is ready (``Children.restart`` waits for them again).
+BRIDGE_READY = "bridge listening on"
+WORKER_READY = "[^Worker]: Ready"
 
 
 @dataclass(frozen=True)
@@ -52,22 +55,27 @@ class DemoOptions:
     #: come from the environment (``OFFICESTREAM_MICROSOFT_*`` / ``OFFICESTREAM_GOOGLE_*``),
     #: Microsoft app-only and Google domain-wide delegation; changes are whatever the users do.
     accounts: tuple[tuple[str, str], ...] = ()
+    #: Settings given to every child on top of the demo's own (the fault suite's: e.g.
+    #: references only); ``(name, value)`` pairs.
+    env_overrides: tuple[tuple[str, str], ...] = ()
 
 
 class Demo:
     def __init__(self, options: DemoOptions, say: Callable[[str], None]) -> None:
         self.options, self.say = options, say
-        self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        # The hex tail keeps two runs started in one second (the fault suite's) apart.
+        self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
         self.dir = options.run_dir.resolve() / self.run_id
         self.children = Children(self.dir / "logs", say)
         self.stop_requested = threading.Event()
         self.env: dict[str, str] = {}
         self.users: dict[str, str] = {}  # mailbox -> provider
+        self.rounds = 0  # rounds of live changes so far
 
     def run(self) -> Summary:
         try:
-            self._start_everything()
-            jobs = self._connect_users()
+            self.start()
+            jobs = self.connect_users()
             BackfillBars(self.bridge_url, self.internal_token, jobs, say=self.say).follow(
                 stop=self.stop_requested, check=self.children.check_alive)
             self._stream_live()
@@ -79,7 +87,9 @@ class Demo:
 
     # -- start-up --------------------------------------------------------------------------------
 
-    def _start_everything(self) -> None:
+    def start(self) -> None:
+        """The stack, the emulator, topics and schemas, the bridge, the four workers and the
+        demo's SSE clients, each ready."""
         stack = StackSettings.from_env()
         self.say(f"demo run {self.run_id}: logs in {self.dir / 'logs'}")
         self.children.stack_up(stack)
@@ -110,20 +120,21 @@ class Demo:
             # The backstop re-syncs every resource even without a notification.
             OFFICESTREAM_BRIDGE_PEOPLE_POLL_INTERVAL_S="5", OFFICESTREAM_BRIDGE_RECONCILE_INTERVAL_S="30",
         )
+        self.env.update(self.options.env_overrides)
         if not self.options.accounts:
             self.env.update(OFFICESTREAM_GOOGLE_GMAIL_PUSH_TOPIC=GMAIL_PUSH_TOPIC,
                             OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET=secrets.token_urlsafe(24))
         for setup in (("topics", "create"), ("schemas", "register")):
             self.children.run_once("-".join(setup), officestream_argv(*setup), self.env)
-        bridge = self.children.start("bridge", officestream_argv("bridge", "serve"), self.env)
-        bridge.wait_for_line("bridge listening on", timeout_s=90)
+        self.children.start("bridge", officestream_argv("bridge", "serve"), self.env).wait_for_line(
+            BRIDGE_READY, timeout_s=90)
         if not self.options.accounts:  # the emulator's Pub/Sub pushes Gmail changes to the bridge
             httpx.post(f"{self.emulator_http}/_emulator/google/pubsub", json={
                 "topic": GMAIL_PUSH_TOPIC, "push_endpoint": f"{self.bridge_url}/webhooks/google/gmail?token="
                 + pubsub_push_token(SecretStr(self.env["OFFICESTREAM_GOOGLE_PUSH_TOKEN_SECRET"]))}).raise_for_status()
         workers = [self.children.start(name, officestream_argv("worker", name), self.env) for name in WORKERS]
         for worker in workers:
-            worker.wait_for_line("[^Worker]: Ready", timeout_s=180)
+            worker.wait_for_line(WORKER_READY, timeout_s=180)
         self.say(f"bridge {self.bridge_url}; workers ready: {', '.join(WORKERS)}")
         tokens = StreamTokens(SecretStr(notifier_secret), ttl=dt.timedelta(hours=12))
         self.page_tokens = {user: tokens.issue(user) for user in self.users}
@@ -149,7 +160,7 @@ class Demo:
 
     # -- users -----------------------------------------------------------------------------------
 
-    def _connect_users(self) -> dict[str, str]:
+    def connect_users(self) -> dict[str, str]:
         """Connect every user through the bridge's internal API (``officestream connect`` does
         the same); job id per user."""
         jobs = {}
@@ -172,18 +183,22 @@ class Demo:
         duration = self.options.duration_s
         self.say("streaming live changes" + (f" for {duration:.0f}s" if duration else " until Ctrl-C"))
         ends = time.monotonic() + duration if duration else float("inf")
-        self.rounds = 0
         while not self.stop_requested.is_set() and time.monotonic() < ends:
             if self.options.accounts:  # real mailboxes change by themselves
                 self.stop_requested.wait(min(5.0, max(0.0, ends - time.monotonic())))
                 self.children.check_alive()
                 continue
-            for user in self.users:
-                httpx.post(f"{self.emulator_http}/_emulator/advance", json={"user": user}, timeout=30).raise_for_status()
-            self.rounds += 1
+            self.advance_round()
             self.say(f"round {self.rounds}: every mailbox changed; notifications so far {self.sse.total()}")
             self.children.check_alive()
             self.stop_requested.wait(min(self.options.advance_every_s, max(0.0, ends - time.monotonic())))
+
+
+    def advance_round(self) -> None:
+        """One round of live changes: the emulator changes every mailbox once."""
+        for user in self.users:
+            httpx.post(f"{self.emulator_http}/_emulator/advance", json={"user": user}, timeout=30).raise_for_status()
+        self.rounds += 1
 
 
 def _free_port() -> int:

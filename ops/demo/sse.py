@@ -9,12 +9,17 @@ from collections import Counter
 
 import httpx
 
+from processors.notifier.sse import RESYNC_EVENT
+
 
 class SseCounter:
     def __init__(self, notifier_url: str, tokens: dict[str, str]) -> None:
         self.url, self.tokens = notifier_url, tokens
         self.delivered: Counter[str] = Counter()
         self.duplicates: Counter[str] = Counter()
+        #: ``resync`` frames per user: the notifier could not resume the client exactly (its
+        #: ``Last-Event-ID`` was not buffered, e.g. on a restarted notifier).
+        self.resyncs: Counter[str] = Counter()
         self._seen: dict[str, set[str]] = {user: set() for user in tokens}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -30,6 +35,11 @@ class SseCounter:
     def total(self) -> int:
         with self._lock:
             return sum(self.delivered.values())
+
+    def seen(self) -> dict[str, set[str]]:
+        """User → every notification id delivered to that user's client."""
+        with self._lock:
+            return {user: set(ids) for user, ids in self._seen.items()}
 
     def stop(self) -> None:
         self._stop.set()
@@ -47,6 +57,9 @@ class SseCounter:
                     for line in answer.iter_lines():
                         if self._stop.is_set():
                             return
+                        if line == f"event: {RESYNC_EVENT}":  # told that something may be missed
+                            with self._lock:
+                                self.resyncs[user] += 1
                         if line.startswith("id:"):
                             last_id = line[3:].strip()
                             self._count(user, last_id)

@@ -88,16 +88,29 @@ class Summary:
         return "\n".join(lines)
 
 
-def settle_and_summarize(demo: Demo) -> Summary:
-    kafka = KafkaSettings.from_env({}, bootstrap_servers=demo.env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
-                                   topic_prefix=demo.env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
+def demo_kafka(demo: Demo) -> KafkaSettings:
+    """The Kafka settings of the demo's children (its own topic prefix)."""
+    return KafkaSettings.from_env({}, bootstrap_servers=demo.env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
+                                  topic_prefix=demo.env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
+
+
+def settle(demo: Demo, *, poll_s: float = 5.0) -> Verdict:
+    """Reconcile until clean or ``settle_timeout_s`` passed; the last verdict."""
+    kafka = demo_kafka(demo)
     demo.say("settling: waiting until every sink holds what the providers hold")
     started = time.monotonic()
     verdict = _reconcile(demo, kafka)
     while not verdict.clean and time.monotonic() - started < demo.options.settle_timeout_s:
         demo.children.check_alive()
-        time.sleep(5.0)
+        time.sleep(poll_s)
         verdict = _reconcile(demo, kafka)
+    return verdict
+
+
+def settle_and_summarize(demo: Demo) -> Summary:
+    kafka = demo_kafka(demo)
+    started = time.monotonic()
+    verdict = settle(demo)
     summary = Summary(run_id=demo.run_id, topic_prefix=kafka.topic_prefix, users=demo.users,
                       live_rounds=getattr(demo, "rounds", 0), reconciliation=verdict.as_json(),
                       settled_after_s=round(time.monotonic() - started, 1) if verdict.clean else None)

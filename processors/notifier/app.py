@@ -14,23 +14,14 @@ from typing import Any
 import mode
 
 from connectors.kafka.settings import KafkaSettings
-from connectors.kafka.topics import (
-    BACKFILL_PROGRESS,
-    CALENDAR_UPDATES,
-    CLIENT_SSE,
-    CONTACT_UPDATES,
-    EMAIL_BACKFILL,
-    EMAIL_UPDATES,
-    MEETING_UPDATES,
-    SHIPMENT_UPDATES,
-)
+from connectors.kafka.topics import CLIENT_SSE
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import attach_agent, build_processor, create_app
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
-from processors.notifier.notifications import notification_for
+from processors.notifier.notifications import SOURCE_TOPICS, notification_for
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.web import create_web_app, start_web_server
 from schemas.models import Event
@@ -44,11 +35,6 @@ hub = NotificationHub.from_settings(notifier)
 
 app = create_app(f"{CLIENT_SSE}.{notifier.instance_id}", kafka, settings, offset_reset="latest")
 
-
-#: Everything the front end hears of: the services' derived events are Avro events like the rest.
-SOURCE_TOPICS = (
-    EMAIL_UPDATES, EMAIL_BACKFILL, CALENDAR_UPDATES, CONTACT_UPDATES, BACKFILL_PROGRESS, SHIPMENT_UPDATES, MEETING_UPDATES,
-)
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:

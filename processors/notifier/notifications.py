@@ -31,6 +31,15 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, JsonValue, StringConstraints
 
+from connectors.kafka.topics import (
+    BACKFILL_PROGRESS,
+    CALENDAR_UPDATES,
+    CONTACT_UPDATES,
+    EMAIL_BACKFILL,
+    EMAIL_UPDATES,
+    MEETING_UPDATES,
+    SHIPMENT_UPDATES,
+)
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.presentation import Display, display_for
 from schemas.models import (
@@ -95,6 +104,12 @@ class Notification(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
+
+
+#: Everything the front end hears of: the services' derived events are Avro events like the rest.
+SOURCE_TOPICS = (
+    EMAIL_UPDATES, EMAIL_BACKFILL, CALENDAR_UPDATES, CONTACT_UPDATES, BACKFILL_PROGRESS, SHIPMENT_UPDATES, MEETING_UPDATES,
+)
 
 
 def notification_id(occurred_at: datetime, source_id: str) -> str:

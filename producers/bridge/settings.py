@@ -39,6 +39,9 @@ class BridgeSettings(EnvSettings):
     sync_min_interval_ms: int = Field(default=200, ge=0, le=60_000)
     #: How often subscriptions, watches and channels are checked for renewal.
     renew_check_interval_s: float = Field(default=60.0, gt=0)
+    #: A backfill job still "running" whose record was not updated for this long lost its runner
+    #: (the bridge crashed or was killed): the queue resumes it from its last checkpoint.
+    backfill_stale_after_s: float = Field(default=120.0, gt=0)
     #: Gmail push through Pub/Sub: when set, a push must carry a Google-signed OIDC token for
     #: this audience (Pub/Sub's authenticated push).
     google_push_audience: str | None = None

@@ -86,7 +86,8 @@ def build_bridge(
     tokens.on_cache_changed = orchestrator.store_token_cache
     tokens.on_reauth = reauth.required
     bridge = Bridge(settings=settings, backfill=backfill, integrations=integrations, tokens=tokens, watches=watches,
-                    reauth=reauth, orchestrator=orchestrator, content=ContentFetcher(providers), live=NoLiveSync())
+                    reauth=reauth, orchestrator=orchestrator, content=ContentFetcher(providers), live=NoLiveSync(),
+                    stale_after_s=settings.backfill_stale_after_s)
     bridge.live = orchestrator.live = (live or live_sync)(bridge)
     bridge.renewals = Renewals(integrations=integrations, watches=watches, orchestrator=orchestrator, reauth=reauth,
                                live=lambda: bridge.live, check_interval_s=settings.renew_check_interval_s,
