@@ -29,3 +29,26 @@ class MachineCpu:
         busy, total = (now - then for now, then in zip(jiffies(), self._start, strict=True))
         share = busy / total if total else float("nan")
         return {"share": share, "cores": share * (os.cpu_count() or 1)}
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (all its threads); NaN once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": state is field 3, utime 14, stime 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_memory_kib(pid: int, field: str = "VmRSS") -> int | None:
+    """A memory line of ``/proc/<pid>/status`` in KiB: ``VmRSS`` (resident now) or ``VmHWM``
+    (its high-water mark); None once the process is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return None
