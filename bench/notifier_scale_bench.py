@@ -144,57 +144,79 @@ def warm_up(spread: Spread, fleet: ClientFleet, timeout_s: float) -> dict[str, A
 
 @dataclass
 class Window:
-    """CPU use while sending, in percent of one core."""
+    """While sending, in percent of one core: CPU used and time spent runnable but waiting for a
+    CPU (``schedstat``), per notifier and per client process; events each notifier read per s."""
 
     notifier: list[float]
+    notifier_waiting: list[float]
     clients: list[float]
+    clients_waiting: list[float]
     machine_cores: float
+    notifier_events_per_s: list[float]
 
 
-def send_and_drain(spread: Spread, fleet: ClientFleet, workers: list[WorkerProcess],
-                   args: argparse.Namespace) -> tuple[SendLog, Window]:
+def published(ports: list[int]) -> list[int]:
+    """Notifications each instance's hub has published (events it has read) so far."""
+    return [int(hub_counters(port).get("published", -1)) for port in ports]
+
+
+def send_and_drain(spread: Spread, fleet: ClientFleet, workers: list[WorkerProcess], ports: list[int],
+                   args: argparse.Namespace) -> tuple[SendLog, Window, list[int]]:
+    """Send for the duration, then wait (up to ``--drain-timeout``) until every instance has read
+    every event and the clients hold every expected frame. Returns the events each instance read."""
     sends, stop = SendLog(), threading.Event()
     sender = threading.Thread(target=paced_send, name="paced-producer", daemon=True, args=(spread.send, spread.producer),
                               kwargs={"rate": args.rate, "duration_s": args.duration, "log": sends, "stop": stop})
-    machine, started = MachineCpu(), time.perf_counter()
-    worker_cpu, client_cpu = [w.cpu_seconds() for w in workers], fleet.cpu_seconds()
+    machine, started, read_before = MachineCpu(), time.perf_counter(), published(ports)
+    before = ([w.cpu_seconds() for w in workers], [w.run_queue_wait_seconds() for w in workers],
+              fleet.cpu_seconds(), fleet.run_queue_wait_seconds())
     sender.start()
     sender.join(args.duration + 60)
     stop.set()
-    elapsed = time.perf_counter() - started
-    window = Window([100 * (w.cpu_seconds() - c) / elapsed for w, c in zip(workers, worker_cpu, strict=True)],
-                    [100 * (now - c) / elapsed for now, c in zip(fleet.cpu_seconds(), client_cpu, strict=True)],
-                    machine.busy()["cores"])
+    elapsed, read_by_now = time.perf_counter() - started, published(ports)
+    after = ([w.cpu_seconds() for w in workers], [w.run_queue_wait_seconds() for w in workers],
+             fleet.cpu_seconds(), fleet.run_queue_wait_seconds())
+    shares = [[round(100 * (b - a) / elapsed, 1) for a, b in zip(x, y, strict=True)] for x, y in zip(before, after, strict=True)]
+    window = Window(*shares[:2], *shares[2:], machine.busy()["cores"],
+                    [round((b - a) / elapsed, 1) for a, b in zip(read_before, read_by_now, strict=True)])
     per_user = {tab.user: 0 for tab in fleet.tabs}
     for tab in fleet.tabs:
         per_user[tab.user] += 1
     expected = sum(per_user[user] for user in spread.user_of.values())
     deadline = time.monotonic() + args.drain_timeout
-    while fleet.frames < expected and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while time.monotonic() < deadline:
+        read = [b - a for a, b in zip(read_before, published(ports), strict=True)]
+        if fleet.frames >= expected and min(read) >= len(sends.sent):
+            break
+        time.sleep(0.5)
     time.sleep(0.5)  # a duplicate arriving just after the count was reached still counts
-    return sends, window
+    return sends, window, [b - a for a, b in zip(read_before, published(ports), strict=True)]
 
 
 def limit_of(window: Window) -> str:
-    """Which process, if any, was saturated while sending: the figure is its limit."""
-    busy_clients = [i for i, c in enumerate(window.clients) if c >= 100 * SATURATED]
-    busy_workers = [i for i, c in enumerate(window.notifier) if c >= 100 * SATURATED]
+    """Which process, if any, was saturated or starved of CPU while sending: the figure is its limit."""
     parts = []
-    if busy_workers:
-        parts.append(f"notifier instance(s) {busy_workers} CPU-bound (>= {SATURATED:.0%} of a core)")
-    if busy_clients:
-        parts.append(f"client process(es) {busy_clients} CPU-bound: the figure is partly the client's limit")
+    for name, used, waited in (("notifier", window.notifier, window.notifier_waiting),
+                               ("client process", window.clients, window.clients_waiting)):
+        for i, (cpu, wait) in enumerate(zip(used, waited, strict=True)):
+            if cpu >= 100 * SATURATED:
+                parts.append(f"{name} {i} CPU-bound ({cpu:.0f}% of a core)")
+            elif wait >= cpu and wait >= 20:
+                parts.append(f"{name} {i} starved: waited for a CPU {wait:.0f}% of the time, ran {cpu:.0f}%")
     if window.machine_cores >= 1.8:
-        parts.append(f"the machine was saturated ({window.machine_cores:.2f} cores busy)")
-    return "; ".join(parts) or "no process saturated: latency is the pipeline's, not a CPU limit"
+        parts.append(f"the machine was saturated ({window.machine_cores:.2f} of 2 cores busy)")
+    return "; ".join(parts) or "no process saturated or starved: latency is the pipeline's, not a CPU limit"
 
 
-def build_run(n: int, args: argparse.Namespace, tabs: list[Tab], spread: Spread, sends: SendLog, delivery: Delivery,
+def build_run(n: int, args: argparse.Namespace, tabs: list[Tab], sends: SendLog, delivery: Delivery,
               window: Window, rss: list[dict[str, float | None]], extra: dict[str, Any]) -> dict[str, Any]:
     stats = summary(delivery.latencies_ms)
     failures = [f"{name} {count}" for name, count in (("missing", delivery.missing), ("duplicate", delivery.duplicate),
                                                       ("misrouted", delivery.misrouted)) if count]
+    unread = [len(sends.sent) - read for read in extra["notifier_read_events"]]
+    if delivery.missing and any(unread):
+        failures.append(f"(of the missing: the instances had not yet read {unread} of the {len(sends.sent)} events "
+                        f"when the drain timeout ended: behind, not known lost)")
     if stats["p99"] is None or stats["p99"] > GOAL_P99_MS:
         failures.append(f"p99 {stats['p99']} ms > {GOAL_P99_MS:.0f} ms")
     span_s = (sends.finished_ns - sends.started_ns) / 1e9
@@ -211,11 +233,16 @@ def build_run(n: int, args: argparse.Namespace, tabs: list[Tab], spread: Spread,
                             "end": max((r["end"] or 0 for r in rss), default=None)},
         "notifier_rss_mb_per_instance": rss,
         "client_cpu_percent": round(sum(window.clients), 1),
-        "client_cpu_percent_per_process": [round(c, 1) for c in window.clients],
+        "client_cpu_percent_per_process": window.clients,
+        "client_waiting_for_cpu_percent_per_process": window.clients_waiting,
         "notifier_cpu_percent": round(sum(window.notifier), 1),
-        "notifier_cpu_percent_per_instance": [round(c, 1) for c in window.notifier],
+        "notifier_cpu_percent_per_instance": window.notifier,
+        "notifier_waiting_for_cpu_percent_per_instance": window.notifier_waiting,
+        "notifier_events_read_per_s_while_sending": window.notifier_events_per_s,
+        "notifier_cpu_ms_per_event_read": [round(10 * cpu / rate, 2) if rate > 0 else None
+                                           for cpu, rate in zip(window.notifier, window.notifier_events_per_s, strict=True)],
         "machine_busy_cores": round(window.machine_cores, 2),
-        "limit": limit_of(window),
+        "limit": limit_of(window) if failures else f"goals met ({limit_of(window)})",
         "goal": {"p99_ms": GOAL_P99_MS, "every_frame_once_to_its_user": True,
                  "result": "FAIL" if failures else "PASS", "failures": failures},
     } | extra
@@ -240,7 +267,9 @@ def run_instances(n: int, stack: Stack, args: argparse.Namespace, spread: Spread
         for i, (port, instance_id) in enumerate(zip(ports, ids, strict=True)):
             env = worker_env(stack, workdir / f"data-{n}x-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=secret,
                              OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=instance_id)
-            workers.append(running.enter_context(WorkerProcess("notifier", env, LOG_DIR / f"notifier-{n}x-{i}.log").start()))
+            profile = LOG_DIR / f"notifier-{n}x-{i}.prof" if args.profile else None
+            workers.append(running.enter_context(
+                WorkerProcess("notifier", env, LOG_DIR / f"notifier-{n}x-{i}.log", profile_to=profile).start()))
         ready_s = [w.wait_ready(args.ready_timeout) for w in workers]
         fleet = running.enter_context(ClientFleet(tabs, args.client_processes))
         connect_s = fleet.wait_connected(args.connect_timeout)
@@ -249,7 +278,7 @@ def run_instances(n: int, stack: Stack, args: argparse.Namespace, spread: Spread
         print(f"warm-up: {warm}; sending {args.rate:.0f} events/s for {args.duration:.0f} s ...", flush=True)
         sampler = RssSampler(workers)
         sampler.start()
-        sends, window = send_and_drain(spread, fleet, workers, args)
+        sends, window, read = send_and_drain(spread, fleet, workers, ports, args)
         rss = sampler.stop()
         hubs = [hub_counters(port) for port in ports]
         logs = fleet.collect()
@@ -257,8 +286,8 @@ def run_instances(n: int, stack: Stack, args: argparse.Namespace, spread: Spread
     kafka_ms = dict(baseline.latency_ms)
     extra = {"kafka_baseline_latency_ms": summary([kafka_ms[ns] for ns in sends.sent.values() if ns in kafka_ms]),
              "instance_ids": ids, "spawn_to_ready_s": ready_s, "connect_s": round(connect_s, 1), "warm_up": warm,
-             "hub": hubs}
-    return build_run(n, args, tabs, spread, sends, delivery, window, rss, extra)
+             "hub": hubs, "notifier_read_events": read}
+    return build_run(n, args, tabs, sends, delivery, window, rss, extra)
 
 
 def _ms(value: float | None) -> str:
@@ -282,8 +311,10 @@ def print_table(report: dict[str, Any]) -> None:
               f"{'+'.join(f'{c:.0f}' for c in run['notifier_cpu_percent_per_instance']):>10} "
               f"{'+'.join(f'{c:.0f}' for c in run['client_cpu_percent_per_process']):>12} {run['goal']['result']}")
     for run in report["runs"]:
-        print(f"{run['instances']} instance(s): sent at {run['achieved_send_rate_per_s']}/s, machine {run['machine_busy_cores']} "
-              f"cores busy; limit: {run['limit']}" + (f"; FAILED: {', '.join(run['goal']['failures'])}" if run["goal"]["failures"] else ""))
+        print(f"{run['instances']} instance(s): sent at {run['achieved_send_rate_per_s']}/s; each notifier read "
+              f"{run['notifier_events_read_per_s_while_sending']} events/s while sending and waited for a CPU "
+              f"{run['notifier_waiting_for_cpu_percent_per_instance']}% of the time; machine {run['machine_busy_cores']} cores busy")
+        print(f"  limit: {run['limit']}" + (f"; FAILED: {', '.join(run['goal']['failures'])}" if run["goal"]["failures"] else ""))
         if run["problem_tabs"]:
             print(f"  missing by instance {run['missing_by_instance']}; first problem tabs: {run['problem_tabs'][:3]}")
     print(f"goal: p99 <= {GOAL_P99_MS:.0f} ms and every frame to the right tab exactly once")
@@ -300,10 +331,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="per-instance: each instance its own group, as deployed (default); shared: one instance_id for all")
     parser.add_argument("--client-processes", type=int, default=2, help="processes the SSE clients are split over (default 2)")
     parser.add_argument("--seed", type=int, default=15, help="seed of the user drawn for each event (default 15)")
-    parser.add_argument("--drain-timeout", type=float, default=20.0, help="max seconds to wait for stragglers (default 20)")
+    parser.add_argument("--drain-timeout", type=float, default=60.0,
+                        help="max seconds after sending for every instance to read every event and the clients to get its frames (default 60)")
     parser.add_argument("--warmup-timeout", type=float, default=60.0, help="max seconds of warm-up (default 60)")
     parser.add_argument("--connect-timeout", type=float, default=120.0, help="max seconds to connect every client (default 120)")
     parser.add_argument("--ready-timeout", type=float, default=90.0, help="max seconds for a worker to start (default 90)")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the workers under cProfile (stats in bench/results/notifier-scale-logs/; latency distorted)")
     parser.add_argument("--keep", action="store_true", help="keep the run's topics, groups and subjects")
     args = parser.parse_args(argv)
     args.instances = [int(n) for n in args.instances.split(",")]
@@ -339,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {"benchmark": "notifier_scale", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "parameters": {"users": args.users, "two_tab_share": args.two_tab_share, "rate_per_s": args.rate,
                              "duration_s": args.duration, "instances": args.instances, "group_mode": args.group_mode,
-                             "client_processes": args.client_processes, "seed": args.seed, "topic_prefix": stack.prefix,
+                             "client_processes": args.client_processes, "seed": args.seed, "profiled": args.profile, "topic_prefix": stack.prefix,
                              "event": "EmailUpdateEvent (created), ~3 KB body, keyed by user",
                              "clock": "time.time_ns(): before Producer.produce / when the frame's last line arrived"},
               "machine": machine, "runs": runs}

@@ -52,3 +52,19 @@ def process_memory_kib(pid: int, field: str = "VmRSS") -> int | None:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return None
+
+
+def process_run_queue_wait_seconds(pid: int) -> float:
+    """Time the threads of ``pid`` spent runnable but waiting for a CPU (``schedstat``): when it
+    grows as fast as the clock, the machine, not the process, sets the pace."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return float("nan")
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9

@@ -22,7 +22,7 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 import aiohttp
-from harness.cpu import process_cpu_seconds
+from harness.cpu import process_cpu_seconds, process_run_queue_wait_seconds
 from harness.latency import SENT_NS
 from harness.sse_client import SseStream, open_events
 
@@ -167,6 +167,9 @@ class ClientFleet:
 
     def cpu_seconds(self) -> list[float]:
         return [process_cpu_seconds(p.pid) if p.pid else float("nan") for p in self._procs]
+
+    def run_queue_wait_seconds(self) -> list[float]:
+        return [process_run_queue_wait_seconds(p.pid) if p.pid else float("nan") for p in self._procs]
 
     def collect(self, timeout_s: float = 60.0) -> dict[int, TabLog]:
         """Stop the processes and gather every tab's log (read before joining: a big result would

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.cpu import process_cpu_seconds, process_memory_kib
+from harness.cpu import process_cpu_seconds, process_memory_kib, process_run_queue_wait_seconds
 
 from ops.worker_process import WorkerProcess as _WorkerProcess
 from ops.worker_process import faust_worker_argv
@@ -52,10 +52,4 @@ class WorkerProcess(_WorkerProcess):
         when it grows as fast as the clock, the machine, not the worker, sets the pace."""
         if self.process is None or self.process.poll() is not None:
             return float("nan")
-        total = 0
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # a thread that ended meanwhile
-        return total / 1e9
+        return process_run_queue_wait_seconds(self.process.pid)
