@@ -29,14 +29,12 @@ import argparse
 import asyncio
 import datetime as dt
 import itertools
-import json
 import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,9 +44,11 @@ from typing import Any
 import aiohttp
 from confluent_kafka import Producer
 from harness.cpu import MachineCpu
+from harness.email_events import EventMaker
 from harness.latency import SENT_NS, BaselineConsumer, distribution, percentile, summary
+from harness.pacing import SendLog, paced_send
 from harness.report import RESULTS_DIR, free_port, load_line, machine_info, write_json
-from harness.sse_client import SseStream
+from harness.sse_client import SseStream, hub_counters, open_events
 from harness.stack import Stack, cleanup, open_stack, worker_env
 from harness.worker import WorkerProcess
 from pydantic import SecretStr
@@ -56,7 +56,6 @@ from pydantic import SecretStr
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.topics import CLIENT_SSE, EMAIL_UPDATES
 from processors.notifier.tokens import StreamTokens
-from schemas.models import ChangeType, Email, EmailUpdateEvent, EventMetadata, Provider
 from schemas.registry_client import registry_client
 from schemas.serde import AvroEventSerde
 
@@ -65,30 +64,6 @@ GOAL_P99_MS = 100.0
 USER = "bench-latency-user"
 INSTANCE = "bench-latency"
 LOG_DIR = RESULTS_DIR / "notifier-latency-logs"
-
-
-class EventMaker:
-    """Encodes one EmailUpdateEvent per call; the email (~3 KB body) is built once and only its
-    id and subject change, so encoding is the only per-event cost on the producer thread."""
-
-    def __init__(self, serde: AvroEventSerde, topic: str) -> None:
-        self._serde, self._topic = serde, topic
-        now = datetime.now(UTC)
-        self._email = Email(
-            id="template", provider=Provider.microsoft, thread_id="thread-latency", folder="inbox",
-            subject="template", sent_at=now, received_at=now, snippet="Latency probe",
-            body_text=("Latency probe body. " * 160)[:3000], is_read=False, version_marker="1",
-        )
-
-    def encode(self, email_id: str, sent_ns: int) -> bytes:
-        at = datetime.fromtimestamp(sent_ns / 1e9, UTC)
-        email = self._email.model_copy(update={"id": email_id, "subject": f"latency probe {email_id} sent_ns={sent_ns}"})
-        metadata = EventMetadata.create(
-            event_type="EmailUpdateEvent", user_id=USER, provider=Provider.microsoft, source_service="bench",
-            source_version="0", occurred_at=at, now=at,
-        )
-        event = EmailUpdateEvent(metadata=metadata, change_type=ChangeType.created, email_id=email_id, email=email)
-        return self._serde.encode(self._topic, event)
 
 
 @dataclass
@@ -105,36 +80,9 @@ class Pipe:
         self.producer.produce(self.topic, key=USER.encode(), value=self.maker.encode(email_id, sent_ns))
         return sent_ns
 
-
-# -- producing -----------------------------------------------------------------------------
-
-
-@dataclass
-class SendLog:
-    sent: dict[str, int] = field(default_factory=dict)  # email id -> sent_ns
-    late_ms: list[float] = field(default_factory=list)  # how far behind schedule each send was
-    started_ns: int = 0
-    finished_ns: int = 0
-
-
-def paced_send(pipe: Pipe, *, rate: float, duration_s: float, log: SendLog, stop: threading.Event) -> None:
-    """Event n is due at start + n / rate; a late thread sends at once, never skips one."""
-    start = time.perf_counter()
-    log.started_ns = time.time_ns()
-    for seq in range(int(rate * duration_s)):
-        if stop.is_set():
-            break
-        due = start + seq / rate
-        if (wait := due - time.perf_counter()) > 0:
-            time.sleep(wait)
-        log.late_ms.append(max(0.0, time.perf_counter() - due) * 1e3)
+    def send_seq(self, seq: int) -> tuple[str, int]:
         email_id = f"lat-{seq:06d}"
-        log.sent[email_id] = pipe.send(email_id)
-        pipe.producer.poll(0)
-    remaining = pipe.producer.flush(30)
-    log.finished_ns = time.time_ns()
-    if remaining:
-        print(f"warning: {remaining} events not acknowledged by the broker", file=sys.stderr)
+        return email_id, self.send(email_id)
 
 
 # -- receiving -----------------------------------------------------------------------------
@@ -207,7 +155,7 @@ async def measure(pipe: Pipe, baseline: BaselineConsumer, worker: WorkerProcess,
     """Warm up, send paced for the duration while reading the stream, then wait for stragglers."""
     warm = await warm_up(pipe, timeout_s=args.warmup_timeout)
     sends, received, stop = SendLog(), ReceiveLog(), threading.Event()
-    sender = threading.Thread(target=paced_send, name="paced-producer", daemon=True, args=(pipe,),
+    sender = threading.Thread(target=paced_send, name="paced-producer", daemon=True, args=(pipe.send_seq, pipe.producer),
                               kwargs={"rate": args.rate, "duration_s": args.duration, "log": sends, "stop": stop})
     machine, started = MachineCpu(), time.perf_counter()
     worker_cpu, worker_waited = worker.cpu_seconds(), worker.run_queue_wait_seconds()
@@ -229,26 +177,14 @@ async def measure(pipe: Pipe, baseline: BaselineConsumer, worker: WorkerProcess,
 async def open_and_measure(port: int, token: str, pipe_parts: tuple[Producer, EventMaker, str],
                            baseline: BaselineConsumer, worker: WorkerProcess, args: argparse.Namespace) -> Measured:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
-        response = await http.get(f"http://127.0.0.1:{port}/events", params={"token": token})
+        stream = await open_events(http, port, token)
         try:
-            if response.status != 200:
-                raise RuntimeError(f"GET /events answered {response.status}: {await response.text()}")
-            stream = SseStream(response)
-            await stream.frame(timeout=10)  # the retry frame: subscribed
             return await measure(Pipe(stream, *pipe_parts), baseline, worker, args)
         finally:
-            response.close()
+            stream.response.close()
 
 
 # -- reporting -----------------------------------------------------------------------------
-
-
-def hub_counters(port: int) -> dict[str, Any]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-            return json.load(response)
-    except OSError as exc:
-        return {"error": str(exc)}
 
 
 def per_second(measured: Measured) -> list[dict[str, Any]]:
@@ -374,7 +310,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def run(stack: Stack, args: argparse.Namespace, machine: dict[str, Any], workdir: Path) -> dict[str, Any]:
     topic, port, secret = stack.kafka.topic(EMAIL_UPDATES), free_port(), secrets.token_urlsafe(48)
-    maker = EventMaker(AvroEventSerde(registry_client(stack.registry), auto_register=True), topic)
+    maker = EventMaker(AvroEventSerde(registry_client(stack.registry), auto_register=True), topic, user=USER)
     maker.encode("register", time.time_ns())  # registers the schema before anything is timed
     env = worker_env(stack, workdir / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=secret,
                      OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=INSTANCE) | args.faust_env

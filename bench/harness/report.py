@@ -13,6 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from harness.cpu import process_memory_kib
+
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 #: The libraries whose versions decide most figures; a benchmark may name more.
@@ -72,14 +74,7 @@ _CHILD_PEAKS: dict[str, float] = {}
 
 def vmhwm_kib(pid: int) -> int | None:
     """``VmHWM`` of a running process (its resident-set high-water mark), in KiB; None if gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return None
+    return process_memory_kib(pid, "VmHWM")
 
 
 def note_child_peak_rss(label: str, pid: int) -> None:

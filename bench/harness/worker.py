@@ -4,11 +4,10 @@ and time spent waiting for a CPU, and optionally a cProfile run."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from harness.report import vmhwm_kib
+from harness.cpu import process_cpu_seconds, process_memory_kib, process_run_queue_wait_seconds
 
 from ops.worker_process import WorkerProcess as _WorkerProcess
 from ops.worker_process import faust_worker_argv
@@ -34,28 +33,23 @@ class WorkerProcess(_WorkerProcess):
         """``VmHWM`` of the worker process (its resident-set high-water mark), in KiB."""
         if self.process is None or self.process.poll() is not None:
             return None
-        return vmhwm_kib(self.process.pid)
+        return process_memory_kib(self.process.pid, "VmHWM")
+
+    def rss_kib(self) -> int | None:
+        """``VmRSS`` of the worker process (resident now), in KiB."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        return process_memory_kib(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the worker process so far (all its threads)."""
         if self.process is None or self.process.poll() is not None:
             return float("nan")
-        try:
-            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        except OSError:
-            return float("nan")
-        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": state is field 3, utime 14, stime 15
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid)
 
     def run_queue_wait_seconds(self) -> float:
         """Time the worker's threads spent runnable but waiting for a CPU (``schedstat``):
         when it grows as fast as the clock, the machine, not the worker, sets the pace."""
         if self.process is None or self.process.poll() is not None:
             return float("nan")
-        total = 0
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # a thread that ended meanwhile
-        return total / 1e9
+        return process_run_queue_wait_seconds(self.process.pid)

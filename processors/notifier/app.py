@@ -3,7 +3,8 @@
 Every notifier instance must see every user's events (a client may connect to any of them),
 so each instance is its own consumer group, ``client-sse.<instance_id>``, starting at the end
 of the topics: notifications are live, and Last-Event-ID resumption uses the in-memory
-per-user buffer, whose ids are the same on every instance.
+per-user buffer, whose ids are the same on every instance. An instance that is assigned only
+some partitions (another one shares its instance_id) says so loudly (``assignment.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 import mode
 
 from connectors.kafka.settings import KafkaSettings
-from connectors.kafka.topics import CLIENT_SSE
+from connectors.kafka.topics import CLIENT_SSE, TOPICS
 from processors.common.exceptions import PoisonMessage
 from processors.common.faust_wiring import attach_agent, build_processor, create_app
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
+from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import SOURCE_TOPICS, notification_for
@@ -33,8 +35,12 @@ settings = ProcessorSettings.from_env()
 notifier = NotifierSettings.from_env()
 hub = NotificationHub.from_settings(notifier)
 
-app = create_app(f"{CLIENT_SSE}.{notifier.instance_id}", kafka, settings, offset_reset="latest")
+group = f"{CLIENT_SSE}.{notifier.instance_id}"
+app = create_app(group, kafka, settings, offset_reset="latest")
+assignment = AssignmentWatch(instance_id=notifier.instance_id, group=group)
 
+
+CATALOGUE_PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:
@@ -54,6 +60,14 @@ attach_agent(
 )
 
 
+@app.on_partitions_assigned.connect
+async def _check_assignment(app: Any, assigned: Any, **kwargs: Any) -> None:
+    # Only the group leader's consumer knows the partition counts (its metadata snapshot); on any
+    # other member the catalogue's counts, which ensure_topics created the topics with, stand in.
+    counts = {kafka.topic(t): app.consumer.topic_partitions(kafka.topic(t)) or CATALOGUE_PARTITIONS[t] for t in SOURCE_TOPICS}
+    assignment.update(assigned, counts)
+
+
 @app.service
 class NotifierWeb(mode.Service):
     """The SSE / WebSocket server, on faust's event loop (the hub is not thread-safe)."""
@@ -61,7 +75,7 @@ class NotifierWeb(mode.Service):
     runner: Any = None
 
     async def on_start(self) -> None:
-        self.runner = await start_web_server(create_web_app(hub, notifier), notifier)
+        self.runner = await start_web_server(create_web_app(hub, notifier, assignment=assignment), notifier)
         log.info("notifier listening host=%s port=%s", notifier.host, notifier.port)
 
     async def on_stop(self) -> None:

@@ -120,6 +120,8 @@ class ReplayBuffer:
 
     def _drop_users_over_count(self, *, protect: str) -> None:
         """Forget whole users, least recently active first, while there are more than ``max_users``."""
+        if len(self._by_user) <= self._max_users:
+            return  # the common case, and O(1): listing every user per append cost 0.7 ms at 10,000 users
         for user_id in list(self._by_user):
             if len(self._by_user) <= self._max_users:
                 return

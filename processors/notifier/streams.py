@@ -23,6 +23,7 @@ from typing import Final
 from aiohttp import WSMsgType, web
 
 from processors.notifier import sse
+from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
 from processors.notifier.exceptions import ConnectionLimitReached, SubscriptionClosed, UserConnectionLimitReached
 from processors.notifier.hub import NotificationHub, Subscription, user_ref
@@ -55,6 +56,8 @@ class StreamServices:
     hub: NotificationHub
     tokens: StreamTokens
     settings: NotifierSettings
+    #: The worker's partition coverage (``/healthz``); ``None`` when served without a consumer (tests).
+    assignment: AssignmentWatch | None = None
 
 
 SERVICES: Final = web.AppKey("notifier_services", StreamServices)

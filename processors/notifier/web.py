@@ -14,6 +14,7 @@ import aiohttp_cors
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.hub import NotificationHub
 from processors.notifier.page import PAGE_ASSETS
 from processors.notifier.settings import NotifierSettings
@@ -49,10 +50,16 @@ class RedactingAccessLogger(AbstractAccessLogger):
         )
 
 
-def create_web_app(hub: NotificationHub, settings: NotifierSettings, *, tokens: StreamTokens | None = None) -> web.Application:
-    """The application; ``tokens`` defaults to one built from ``settings`` (tests inject a clock)."""
+def create_web_app(
+    hub: NotificationHub, settings: NotifierSettings, *, tokens: StreamTokens | None = None,
+    assignment: AssignmentWatch | None = None,
+) -> web.Application:
+    """The application; ``tokens`` defaults to one built from ``settings`` (tests inject a clock);
+    ``assignment`` is the worker's partition coverage, reported by ``/healthz``."""
     app = web.Application()
-    app[SERVICES] = StreamServices(hub=hub, tokens=tokens or StreamTokens.from_settings(settings), settings=settings)
+    app[SERVICES] = StreamServices(
+        hub=hub, tokens=tokens or StreamTokens.from_settings(settings), settings=settings, assignment=assignment,
+    )
     for path in PAGE_ASSETS:
         app.router.add_get(path, page_asset)
     events = app.router.add_get("/events", stream_events)
@@ -86,10 +93,15 @@ async def page_asset(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    hub = request.app[SERVICES].hub
+    """Counters, and 503 while the instance does not read every partition (``assignment.py``):
+    clients connected to it would miss some users' events."""
+    services = request.app[SERVICES]
+    hub, covered = services.hub, services.assignment.current if services.assignment is not None else None
+    partial = covered is not None and not covered.complete
     return web.json_response(
         {
-            "status": "ok",
+            "status": "incomplete_assignment" if partial else "ok",
+            "partitions": covered.as_json() if covered is not None else None,
             "connections": hub.connections(),
             "buffered_users": hub.buffered_users(),
             "published": hub.published,
@@ -98,7 +110,8 @@ async def healthz(request: web.Request) -> web.Response:
             "refused_connections": {"user_limit": hub.refused_user_limit, "server_limit": hub.refused_server_limit},
             "buffered_bytes": hub.buffered_bytes(),
             "evicted_notifications": hub.evicted(),
-        }
+        },
+        status=503 if partial else 200,
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
+import urllib.error
+import urllib.request
 
 import aiohttp
 from pydantic import SecretStr
@@ -16,9 +19,18 @@ from schemas.models import ShipmentUpdateKind
 from tests import factories
 from tests.integration.notifier.serving import SseReader
 from tests.kafka_helpers import consume, produce
+from tests.waiting import wait_for
 from tests.workers import FaustWorker, worker_env
 
 SECRET = "e2e-secret-" + "x" * 32
+
+
+def healthz(port: int) -> dict:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as answer:  # 503 carries the same body
+        return json.load(answer)
 
 
 def free_port() -> int:
@@ -70,6 +82,9 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
             response.close()
             other.close()
         assert on_other_instance == first  # same notification, same id: resumable on either instance
+        for port in ports:  # each instance its own group: each reads every partition
+            health = healthz(port)
+            assert (health["status"], health["partitions"]["complete"], health["partitions"]["expected"]) == ("ok", True, 42)
         assert (first["user_id"], first["kind"]) == ("user-a", "email.created")
         assert first["payload"]["email_id"] == "a-1"
         assert (second["kind"], second["payload"]["tracking_number"]) == ("shipment.out_for_delivery", "1Z999AA10123456784")
@@ -77,6 +92,32 @@ async def test_events_reach_the_users_sse_stream_and_poison_is_dead_lettered(sta
         [dead] = consume(kafka, kafka.topic("client-sse-dlq"), 1, group=f"dlq-{topic_prefix}")
         reason = reason_headers(dead.headers())
         assert (reason["error.class"], reason["source.topic"], dead.value()) == ("TruncatedPayload", updates, b"\x00\x00\x00\x00")
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def test_instances_sharing_an_instance_id_report_that_each_reads_only_some_partitions(stack, topic_prefix, tmp_path):
+    """One group for two instances splits the partitions: clients on either miss some users' events
+    (the scale benchmark lost half its frames so). Both say so; once one leaves, the other is whole."""
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    ports = [free_port(), free_port()]
+    workers: list[FaustWorker] = []
+    try:
+        for i, port in enumerate(ports):
+            workers.append(FaustWorker("notifier", worker_env(
+                stack, topic_prefix, tmp_path / f"data-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+                OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e-same",
+            ), tmp_path / f"notifier-{i}.log"))
+            workers[-1].start()
+        split = wait_for(lambda: all(healthz(p)["status"] == "incomplete_assignment" for p in ports) and
+                         [healthz(p)["partitions"] for p in ports], timeout_s=90, what="both instances to report a split")
+        assert sum(part["assigned"] for part in split) == 42 and all(part["expected"] == 42 for part in split)
+        assert all("another instance shares instance_id=e2e-same" in worker.log_text() for worker in workers)
+        workers.pop().stop()
+        wait_for(lambda: healthz(ports[0])["status"] == "ok", timeout_s=90, what="the remaining instance to read every partition")
+        assert healthz(ports[0])["partitions"] == {"assigned": 42, "expected": 42, "complete": True, "missing": []}
     finally:
         for worker in workers:
             worker.stop()

@@ -8,6 +8,7 @@ import logging
 import aiohttp
 import pytest
 
+from processors.notifier.assignment import AssignmentWatch
 from tests.integration.notifier.serving import OpenStream, Serve, http, note, serve, streams  # noqa: F401
 
 
@@ -19,6 +20,22 @@ async def test_healthz_reports_connections_and_drops(serve: Serve, http: aiohttp
         body = await response.json()
     assert response.status == 200
     assert (body["status"], body["connections"], body["published"], body["dropped_slow_connections"]) == ("ok", 1, 1, 0)
+
+
+async def test_healthz_answers_503_while_the_instance_reads_only_some_partitions(serve: Serve, http: aiohttp.ClientSession) -> None:
+    watch = AssignmentWatch(instance_id="web-1", group="client-sse.web-1")
+    served = await serve(assignment=watch)
+    async with http.get(served.url("/healthz")) as response:  # not assigned yet: nothing to say
+        assert (response.status, (await response.json())["partitions"]) == (200, None)
+    watch.update([("email-updates", p) for p in range(3)], {"email-updates": 6})
+    async with http.get(served.url("/healthz")) as response:
+        body = await response.json()
+    assert (response.status, body["status"]) == (503, "incomplete_assignment")
+    assert body["partitions"] == {"assigned": 3, "expected": 6, "complete": False,
+                                  "missing": ["email-updates[3]", "email-updates[4]", "email-updates[5]"]}
+    watch.update([("email-updates", p) for p in range(6)], {"email-updates": 6})  # the other member left
+    async with http.get(served.url("/healthz")) as response:
+        assert (response.status, (await response.json())["status"]) == (200, "ok")
 
 
 async def test_the_page_and_its_script_are_served_with_a_strict_policy(serve: Serve, http: aiohttp.ClientSession) -> None:
