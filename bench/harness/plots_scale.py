@@ -30,9 +30,11 @@ def scale(results: Results) -> Figure:
     for index, (variant, count) in enumerate(WORKERS.items()):
         xs = [n + (index - (len(WORKERS) - 1) / 2) * width for n in range(len(services))]
         runs = [services[name].get(variant) or {} for name in services]
-        drawn = axis.bar(xs, [run.get("items_per_s", 0) for run in runs], width, label=f"{count} worker(s)")
+        # A variant that did not finish has items_per_s null: no bar, "incomplete" where it would be.
+        drawn = axis.bar(xs, [run.get("items_per_s") or 0 for run in runs], width, label=f"{count} worker(s)")
         axis.bar_label(drawn, fontsize=7, labels=[
-            f"{run['items_per_s']:,.0f}\n{_cores(run):.2f} cores" if run.get("items_per_s") else "" for run in runs])
+            f"{run['items_per_s']:,.0f}\n{_cores(run):.2f} cores" if run.get("items_per_s") else "incomplete"
+            for run in runs])
     axis.set_xticks(range(len(services)), list(services), fontsize=8)
     axis.set_ylabel("items/s (cores: the workers' CPU)")
     axis.margins(y=0.15)
