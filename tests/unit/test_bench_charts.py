@@ -90,6 +90,13 @@ def test_each_scale_out_result_as_written_gives_its_chart(bench, tmp_path: Path,
     assert (tmp_path / chart).read_bytes().startswith(PNG)
 
 
+def test_every_results_peak_rss_gives_the_rss_chart(bench, tmp_path: Path) -> None:
+    charts, _ = bench
+    written, notes = charts.draw({"recovery": SCALE_OUT["recovery"] | {"rss_peak_mib": {"benchmark process": 90.0}}},
+                                 tmp_path, only=["rss.png"])
+    assert notes == [] and written == [tmp_path / "rss.png"]
+
+
 def test_the_scale_chart_counts_the_workers_cpu_not_the_machines(bench) -> None:
     from harness import plots_scale
 
