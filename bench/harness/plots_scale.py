@@ -1,51 +1,60 @@
-"""The scale-out charts of ``bench/charts.py``, from ``scale*.json``, ``cost*.json``,
-``recovery*.json`` and ``notifier_scale*.json`` (the shapes are in bench/README.md, "Charts")."""
+"""The scale-out charts of ``bench/charts.py``, from ``scale_out.json``, ``cost_growth.json``,
+``recovery.json`` and ``notifier_scale.json`` as their benchmarks write them (several files of one
+prefix are merged; the shapes are in bench/README.md, "Charts")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.plots import Missing, Results, bars, latency_axis, matching, new_figure
+from harness.plots import Missing, Results, bars, matching, new_figure
 from matplotlib.figure import Figure
+
+WORKERS = {"one": 1, "two": 2}  # scale_out.json's variants: the number of workers of a service
+RSS_GOAL_MB = 500  # cost_growth_bench.py's goal: peak RSS at the largest size
+RECOVERY_GOAL_S = 30  # cost_growth_bench.py's goal: restart to Ready with the RocksDB disk kept
+
+
+def _cores(run: dict[str, Any]) -> float:
+    """CPU cores the service's workers used: their cpu_percent summed, the machine's left out."""
+    return sum(pct for process, pct in run.get("cpu_percent", {}).items() if process != "machine") / 100
 
 
 def scale(results: Results) -> Figure:
-    """Items/s of 1 and 2 workers per service, the CPU cores they used over each bar."""
-    reports = matching(results, "scale")
+    """Items/s of one and two workers per service, the CPU cores the workers used over each bar."""
+    reports = matching(results, "scale_out")
     services = {name: runs for report in reports.values() for name, runs in report["services"].items()}
     if not services:
-        raise Missing("services in scale*.json")
+        raise Missing("services in scale_out*.json")
     figure, (axis,) = new_figure("Scale-out: items/s by number of workers", 1, *reports.values())
-    counts = sorted({count for runs in services.values() for count in runs}, key=int)
-    width = 0.8 / len(counts)
-    for index, count in enumerate(counts):
-        xs = [n + (index - (len(counts) - 1) / 2) * width for n in range(len(services))]
-        runs = [services[name].get(count) or {} for name in services]
-        drawn = axis.bar(xs, [run.get("items_per_s", 0) for run in runs], width, label=f"{count} worker(s)")
+    width = 0.8 / len(WORKERS)
+    for index, (variant, count) in enumerate(WORKERS.items()):
+        xs = [n + (index - (len(WORKERS) - 1) / 2) * width for n in range(len(services))]
+        runs = [services[name].get(variant) or {} for name in services]
+        # A variant that did not finish has items_per_s null: no bar, "incomplete" where it would be.
+        drawn = axis.bar(xs, [run.get("items_per_s") or 0 for run in runs], width, label=f"{count} worker(s)")
         axis.bar_label(drawn, fontsize=7, labels=[
-            f"{run.get('items_per_s', 0):,.0f}" + (f"\n{run['cpu_cores']:.1f} cores" if run.get("cpu_cores") is not None else "")
+            f"{run['items_per_s']:,.0f}\n{_cores(run):.2f} cores" if run.get("items_per_s") else "incomplete"
             for run in runs])
     axis.set_xticks(range(len(services)), list(services), fontsize=8)
-    axis.set_ylabel("items/s")
+    axis.set_ylabel("items/s (cores: the workers' CPU)")
     axis.margins(y=0.15)
     axis.legend(fontsize=8)
     return figure
 
 
 def cost(results: Results) -> Figure:
-    """Items/s and RSS against the number of events through a service (log scale)."""
-    reports = matching(results, "cost")
-    series = {label: points for report in reports.values() for label, points in report["series"].items()}
+    """Items/s and peak RSS against the number of events through a service (log scale)."""
+    reports = matching(results, "cost_growth")
+    series = {report.get("service", stem): report["sizes"] for stem, report in reports.items() if report.get("sizes")}
     if not series:
-        raise Missing("series in cost*.json")
+        raise Missing("sizes in cost_growth*.json")
     figure, (rate, memory) = new_figure("Cost growth with the number of events", 2, *reports.values())
-    for label, points in series.items():
-        events = [p["events"] for p in points]
-        rate.plot(events, [p["items_per_s"] for p in points], marker="o", label=label)
-        if any(p.get("rss_mib") for p in points):
-            memory.plot(events, [p.get("rss_mib") for p in points], marker="o", label=label)
-    memory.axhline(500, color="tab:red", linestyle="--", linewidth=1, label="goal 500 MiB")
-    for axis, unit in ((rate, "items/s"), (memory, "worker RSS, MiB")):
+    for label, sizes in series.items():
+        events = [size["events"] for size in sizes]
+        rate.plot(events, [size["items_per_s"] for size in sizes], marker="o", label=label)
+        memory.plot(events, [size["rss_mb"] for size in sizes], marker="o", label=label)
+    memory.axhline(RSS_GOAL_MB, color="tab:red", linestyle="--", linewidth=1, label=f"goal {RSS_GOAL_MB} MB")
+    for axis, unit in ((rate, "items/s"), (memory, "worker peak RSS, MB")):
         axis.set_xscale("log")
         axis.set_xlabel("events")
         axis.set_ylabel(unit)
@@ -54,30 +63,39 @@ def cost(results: Results) -> Figure:
 
 
 def recovery(results: Results) -> Figure:
-    """Restart to ``Ready`` of a worker whose tables hold many keys, per case."""
+    """Restart to ``Ready`` of a worker whose tables hold many keys: RocksDB kept, fresh disk."""
     reports = matching(results, "recovery")
-    cases: list[dict[str, Any]] = [case for report in reports.values() for case in report["cases"]]
-    if not cases:
-        raise Missing("cases in recovery*.json")
     figure, (axis,) = new_figure("Recovery: restart to Ready", 1, *reports.values())
-    bars(axis, [f"{c['label']}\n{c.get('keys', 0):,} keys" for c in cases], [c["seconds"] for c in cases],
-         unit="seconds", color="tab:green")
-    goals = {c["goal_s"] for c in cases if c.get("goal_s")}
-    for goal in goals:
-        axis.axhline(goal, color="tab:red", linestyle="--", linewidth=1, label=f"goal {goal:g} s")
-    if goals:
-        axis.legend(fontsize=8)
+    labels, seconds = [], []
+    for stem, report in reports.items():
+        suffix = f"\n{report['keys']:,} keys" + (f" ({stem})" if len(reports) > 1 else "")
+        labels += [f"RocksDB kept{suffix}", f"fresh disk{suffix}"]
+        seconds += [report["kept_disk_s"], report["fresh_disk_s"]]
+    bars(axis, labels, seconds, unit="seconds", color="tab:green")
+    axis.axhline(RECOVERY_GOAL_S, color="tab:red", linestyle="--", linewidth=1, label=f"goal {RECOVERY_GOAL_S} s (kept)")
+    axis.legend(fontsize=8)
     return figure
 
 
 def notifier_scale(results: Results) -> Figure:
-    """Produce -> frame latency of each notifier-at-scale run (clients, instances)."""
+    """Produce -> frame p50/p95/p99 of each notifier-at-scale run, its missing and duplicate frames."""
     reports = matching(results, "notifier_scale")
     runs = [run for report in reports.values() for run in report["runs"]]
     if not runs:
         raise Missing("runs in notifier_scale*.json")
     figure, (axis,) = new_figure("The notifier at scale: produce -> SSE frame", 1, *reports.values())
-    latency_axis(axis, "many SSE clients", {run["label"]: run["latency_ms"] for run in runs})
+    quantiles, width = ("p50", "p95", "p99"), 0.8 / 3
+    for index, quantile in enumerate(quantiles):
+        xs = [n + (index - 1) * width for n in range(len(runs))]
+        drawn = axis.bar(xs, [run["latency_ms"][quantile] for run in runs], width, label=quantile)
+        axis.bar_label(drawn, labels=[f"{run['latency_ms'][quantile]:,.0f}" for run in runs], fontsize=7)
+    axis.set_xticks(range(len(runs)), [
+        f"{run['instances']} notifier{'s' if run['instances'] > 1 else ''}, {run['clients']:,} clients\n"
+        f"{run['events']:,} events: missing {run['missing']:,}, duplicate {run['duplicate']:,}" for run in runs],
+        fontsize=7)
+    axis.set_ylabel("ms")
+    axis.margins(y=0.15)
+    axis.legend(fontsize=8)
     return figure
 
 

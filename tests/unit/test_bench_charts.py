@@ -32,16 +32,27 @@ PUBLISHER = {"machine": MACHINE, "summary": {
     "publisher": {"events_per_s": 9000, "cpu_us_per_event": 110}, "ratio_median_paired": 0.18}}
 LATENCY = {"count": 3, "p50": 5.0, "p95": 9.0, "p99": 12.0, "max": 20.0,
            "percentiles": [[50, 5.0], [90, 8.0], [99, 12.0], [100, 20.0]]}
-#: The shapes bench/README.md ("Charts") documents for the scale-out results (issue 15, part 3-4).
+#: The scale-out results in the shapes their benchmarks write (scale_out_bench.py, cost_growth_bench.py,
+#: notifier_scale_bench.py), as bench/README.md ("Charts") documents them.
 SCALE_OUT = {
-    "scale": {"machine": MACHINE, "services": {"shipments": {"1": {"items_per_s": 800, "cpu_cores": 0.9},
-                                                             "2": {"items_per_s": 1000, "cpu_cores": 1.7}}}},
-    "cost_shipments": {"machine": MACHINE, "series": {"shipments": [
-        {"events": 10_000, "items_per_s": 900, "rss_mib": 150}, {"events": 100_000, "items_per_s": 850, "rss_mib": 210}]}},
-    "recovery": {"machine": MACHINE, "cases": [{"label": "RocksDB kept", "keys": 1_000_000, "seconds": 12.5, "goal_s": 30},
-                                               {"label": "fresh disk", "keys": 1_000_000, "seconds": 95.0}]},
-    "notifier_scale": {"machine": MACHINE, "runs": [{"label": "1 instance, 1000 clients", "latency_ms": LATENCY}],
-                       "rss_peak_mib": {"notifier 1": 120.0}},
+    "scale_out": {"machine": MACHINE, "services": {"shipments": {
+        "one": {"completed": True, "items_per_s": 2800.0, "cpu_percent": {"shipments-0": 42.0, "machine": 200.0},
+                "machine_busy_cores": 2.0},
+        "two": {"completed": True, "items_per_s": 4300.0, "cpu_percent": {"shipments-0": 39.0, "shipments-1": 41.0,
+                                                                         "machine": 200.0}, "machine_busy_cores": 2.0}},
+        # A variant that did not finish in its timeout, as the benchmark writes it.
+        "vespa-loader": {"one": {"completed": True, "items_per_s": 6600.0, "cpu_percent": {"vespa-loader-0": 95.0}},
+                         "two": {"completed": False, "items_per_s": None, "cpu_percent": {}, "window_s": None}}}},
+    "cost_growth": {"machine": MACHINE, "service": "shipments", "sizes": [
+        {"events": 10_000, "completed": True, "items_per_s": 4800.0, "us_per_event": 208.0, "cpu_us_per_event": 76.0,
+         "rss_mb": 142.0},
+        {"events": 100_000, "completed": True, "items_per_s": 1430.0, "us_per_event": 699.0, "cpu_us_per_event": 114.0,
+         "rss_mb": 246.0}], "goals": {"rss_goal_mb": 500, "rss_pass": True}},
+    "recovery": {"machine": MACHINE, "keys": 100_000, "kept_disk_s": 6.1, "fresh_disk_s": 20.8,
+                 "restarts": {"kept": {"completed": True}, "fresh": {"completed": True}}},
+    "notifier_scale": {"machine": MACHINE, "runs": [
+        {"instances": n, "clients": 1100, "events": 4000, "missing": 0, "duplicate": 0, "misrouted": 0,
+         "latency_ms": {"count": 4400, "p50": 8.0, "p95": 30.0, "p99": 60.0, "max": 200.0}} for n in (1, 2)]},
 }
 
 
@@ -50,7 +61,7 @@ def test_no_results_draws_nothing_and_says_why_for_every_chart(bench, tmp_path: 
     written, notes = charts.draw({}, tmp_path)
     assert written == [] and list(tmp_path.iterdir()) == []
     assert len(notes) == len(charts.CHARTS)
-    assert any(note.startswith("scale.png: skipped, no scale*.json") for note in notes)
+    assert any(note.startswith("scale.png: skipped, no scale_out*.json") for note in notes)
 
 
 def test_a_publisher_result_gives_its_png_and_only_that(bench, tmp_path: Path) -> None:
@@ -70,12 +81,28 @@ def test_a_result_lacking_a_figure_is_skipped_not_fatal(bench, tmp_path: Path) -
     assert len(notes) == 1 and notes[0].startswith("publisher.png: skipped, its results lack a figure (KeyError")
 
 
-def test_the_documented_scale_out_shapes_give_their_charts(bench, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("chart", "stem"), [("scale.png", "scale_out"), ("cost.png", "cost_growth"),
+                                             ("recovery.png", "recovery"), ("notifier_scale.png", "notifier_scale")])
+def test_each_scale_out_result_as_written_gives_its_chart(bench, tmp_path: Path, chart: str, stem: str) -> None:
     charts, _ = bench
-    written, _ = charts.draw(SCALE_OUT, tmp_path)
-    names = {path.name for path in written}
-    assert {"scale.png", "cost.png", "recovery.png", "notifier_scale.png", "rss.png"} <= names
-    assert all(path.read_bytes().startswith(PNG) for path in written)
+    written, notes = charts.draw({stem: SCALE_OUT[stem]}, tmp_path, only=[chart])
+    assert notes == [] and written == [tmp_path / chart]
+    assert (tmp_path / chart).read_bytes().startswith(PNG)
+
+
+def test_every_results_peak_rss_gives_the_rss_chart(bench, tmp_path: Path) -> None:
+    charts, _ = bench
+    written, notes = charts.draw({"recovery": SCALE_OUT["recovery"] | {"rss_peak_mib": {"benchmark process": 90.0}}},
+                                 tmp_path, only=["rss.png"])
+    assert notes == [] and written == [tmp_path / "rss.png"]
+
+
+def test_the_scale_chart_counts_the_workers_cpu_not_the_machines(bench) -> None:
+    from harness import plots_scale
+
+    runs = SCALE_OUT["scale_out"]["services"]["shipments"]
+    assert plots_scale._cores(runs["one"]) == pytest.approx(0.42)
+    assert plots_scale._cores(runs["two"]) == pytest.approx(0.80)
 
 
 def test_unreadable_json_is_left_out_with_a_note(bench, tmp_path: Path) -> None:
