@@ -63,6 +63,8 @@ BENCHMARKS = (
     # 10k and 100k events, then the two restarts with 100k keys. The 1M size (the goals' size) is a
     # manual run of the script's defaults: about 10 min for the size, ~4 min more for its fresh-disk restart.
     Benchmark("cost_growth", "cost_growth_bench.py", ("--sizes", "10000,100000"), limit_s=900.0),
+    # 1,000 users (1,100 tabs) at 200 events/s for 20 s, on one notifier instance then two.
+    Benchmark("notifier_scale", "notifier_scale_bench.py", ("--users", "1000", "--rate", "200", "--duration", "20")),
 )
 
 
