@@ -43,6 +43,26 @@ def registry_client(settings: RegistrySettings) -> SchemaRegistryClient:
     return SchemaRegistryClient(settings.client_config())
 
 
+#: Subjects asked for per request. Asked without a limit (confluent-kafka sends ``limit=-1``),
+#: Apicurio's Confluent-compatible API answers the first 1,000 subjects only: ``officestream
+#: status`` left out every subject past those once a registry held more.
+SUBJECTS_PAGE = 1000
+
+
+def list_subjects(client: SchemaRegistryClient, prefix: str = "") -> list[str]:
+    """Every subject name starting with ``prefix``, sorted, read page by page (``offset`` /
+    ``limit``). A registry that ignores the paging answers everything at once: that ends it too."""
+    found: set[str] = set()
+    offset = 0
+    while True:
+        page = call_registry("list subjects", client.get_subjects, None, False, False, offset, SUBJECTS_PAGE)
+        new = set(page) - found
+        found |= new
+        if len(page) != SUBJECTS_PAGE or not new:
+            return sorted(subject for subject in found if subject.startswith(prefix))
+        offset += len(page)
+
+
 def call_registry(what: str, call: Callable[..., T], *args: Any) -> T:
     """Run a registry client call, mapping its failures onto the schemas error tree."""
     try:

@@ -16,6 +16,7 @@ from connectors.kafka.settings import KafkaSettings
 from ops.stack import manager
 from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
+from schemas.registry_client import list_subjects
 from schemas.serde import AvroEventSerde
 from tests.stack import StackEndpoints, docker_engine_reachable, open_stack, stack_kind
 
@@ -90,7 +91,7 @@ def delete_test_subjects(client: SchemaRegistryClient, tokens: set[str]) -> None
     if not tokens:
         return
     try:
-        subjects = [s for s in client.get_subjects() if any(token in s for token in tokens)]
+        subjects = [s for s in list_subjects(client) if any(token in s for token in tokens)]
         for subject in subjects:
             client.delete_subject(subject)
             client.delete_subject(subject, permanent=True)

@@ -24,7 +24,7 @@ from connectors.kafka.topics import TOPICS
 from connectors.redis.settings import RedisSettings
 from schemas.avsc import load_event_schemas
 from schemas.registry_admin import SchemaRegistrar, register_all
-from schemas.registry_client import registry_client
+from schemas.registry_client import list_subjects, registry_client
 from schemas.registry_settings import RegistrySettings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -141,10 +141,10 @@ def cleanup(stack: Stack, groups: list[str]) -> None:
 
 
 def _delete_subjects(client: SchemaRegistryClient, stack: Stack) -> None:
-    """The run's subjects: the catalogue's (topic, event type) pairs under its prefix, named
-    rather than listed (the registry lists at most 1,000 subjects), plus any listed ones."""
+    """The run's subjects: the catalogue's (topic, event type) pairs under its prefix, plus any
+    other listed under it."""
     named = {s.subject for s in event_subjects(stack.kafka, load_event_schemas()).subjects}
-    listed = {s for s in client.get_subjects() if s.startswith(stack.prefix)}
+    listed = set(list_subjects(client, stack.prefix))
     for subject in sorted(named | listed):
         _quietly(client.delete_subject, subject)
         _quietly(client.delete_subject, subject, True)

@@ -15,7 +15,7 @@ from ops.stack import manager
 from ops.stack.exceptions import StackError
 from ops.stack.settings import StackSettings
 from schemas.exceptions import SchemasError
-from schemas.registry_client import call_registry, registry_client
+from schemas.registry_client import list_subjects, registry_client
 from schemas.registry_settings import RegistrySettings
 
 PROBE_TIMEOUT_S = 5.0
@@ -47,7 +47,7 @@ def probe_registry(settings: RegistrySettings) -> ComponentHealth:
     # No client retries: a probe answers now, it does not wait out an outage.
     client = registry_client(settings.model_copy(update={"max_retries": 0, "timeout_s": PROBE_TIMEOUT_S}))
     try:
-        subjects = call_registry("list subjects", client.get_subjects)
+        subjects = list_subjects(client)
     except SchemasError as exc:
         return ComponentHealth(name="registry", address=settings.url, healthy=False, detail=str(exc))
     return ComponentHealth(name="registry", address=settings.url, healthy=True, detail=f"{len(subjects)} subjects")

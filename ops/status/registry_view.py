@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from schemas.exceptions import RegistryError
-from schemas.registry_client import NOT_FOUND_CODES, call_registry
+from schemas.registry_client import NOT_FOUND_CODES, call_registry, list_subjects
 
 #: Registry error code: the subject has no compatibility level of its own (the global one applies).
 SUBJECT_LEVEL_NOT_CONFIGURED = 40408
@@ -28,7 +28,7 @@ class SubjectStatus:
 
 def subject_statuses(client: SchemaRegistryClient, prefix: str) -> list[SubjectStatus]:
     """Every subject under ``prefix`` (a topic prefix: subjects are ``{topic}-{record}``)."""
-    subjects = sorted(s for s in call_registry("list subjects", client.get_subjects) if s.startswith(prefix))
+    subjects = list_subjects(client, prefix)
     if not subjects:
         return []
     default = call_registry("global compatibility", client.get_compatibility)
