@@ -214,7 +214,7 @@ async def post_for(url: str, body: bytes, *, clients: int, seconds: float) -> tu
 
 
 class _NoSyncs:
-    def request(self, key: str, resource: str, *, reason: str) -> None:
+    def request(self, key: str, resource: str, *, reason: str, trace: object = None) -> None:
         return None
 
 
