@@ -45,6 +45,7 @@ class Benchmark:
 #: before scale_out and cost_growth were added (not yet timed within it).
 BENCHMARKS = (
     Benchmark("serde", "serde_bench.py", ("--records", "5000", "--rounds", "5")),
+    Benchmark("log_line", "log_line_bench.py", ("--lines", "20000", "--rounds", "3")),
     Benchmark("gmail_normalize", "gmail_normalize_bench.py", ("--messages", "5000", "--rounds", "5")),
     Benchmark("shipments_extract", "shipments_extract_bench.py", ("--emails", "1000", "--rounds", "3")),
     Benchmark("publisher", "publisher_bench.py", ("--events", "5000", "--rounds", "5")),

@@ -12,6 +12,11 @@ from connectors.logs import LogSettings, faust_logging_config, formatter, json_f
 from schemas.envsettings import SettingsError
 
 
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
 def line(message: str, *args: object, level: int = logging.WARNING, **extra: object) -> dict:
     record = logging.LogRecord("officestream.processors", level, __file__, 1, message, args, None)
     record.__dict__.update(extra)
@@ -47,7 +52,7 @@ def test_an_exception_is_rendered_into_the_line():
 
 def test_text_stays_the_default_and_a_misspelt_setting_is_refused():
     assert not isinstance(formatter("x", LogSettings.from_env({})), type(json_formatter("x")))
-    assert faust_logging_config("x", LogSettings.from_env({})) is None
+    assert faust_logging_config("x", LogSettings.from_env({}), stream=_Terminal()) is None  # faust's own colours
     assert faust_logging_config("x", LogSettings.from_env({"OFFICESTREAM_LOG_FORMAT": "json"}))["formatters"]
     with pytest.raises(SettingsError):
         LogSettings.from_env({"OFFICESTREAM_LOG_FROMAT": "json"})
