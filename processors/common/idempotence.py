@@ -7,8 +7,9 @@ it is any mutable mapping, so the rules are tested without Kafka.
 Which version is newer is decided by ``processors.common.versions`` (one order for every
 service: provider change time, version marker, producer sequence, event time).
 
-A delete leaves a tombstone entry (``"deleted": true``) that beats late, older updates. It
-records the user and when it was stored (the service's clock, ``stored_at_ms``) so that
+A delete leaves a tombstone entry (``"deleted": true``) that beats late, older updates. A
+delete of an item the ledger holds as deleted has no effect (``should_apply`` is false), but a
+later one moves the tombstone's time on. The tombstone records the user and when it was stored (the service's clock, ``stored_at_ms``) so that
 ``LedgerTombstones`` can drop it once no late update can arrive any more.
 """
 
@@ -81,7 +82,16 @@ class VersionLedger:
         key = item.key
         if key not in self._table:  # most items are new; a faust table's ``get`` costs ~6x more
             return noted(True)
-        return noted(is_newer(version_of(item), stored_version(decode_entry(self._table[key]))))
+        incoming, stored = version_of(item), stored_version(decode_entry(self._table[key]))
+        if incoming.deleted and stored.deleted:
+            # Deleted again (the same deletion found by a later sync, e.g. one republished after
+            # the bridge was killed before storing its cursor): nothing to undo twice, so no
+            # effect; a later one still moves the tombstone on, so a late update of a version
+            # between the two deletes cannot bring the item back.
+            if is_newer(incoming, stored):
+                self.record(item)
+            return noted(False)
+        return noted(is_newer(incoming, stored))
 
     def holds(self, item: ItemChange) -> bool:
         """Whether the entry for ``item``'s key was written by ``item``'s own event: a redelivery

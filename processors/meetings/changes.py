@@ -7,7 +7,8 @@ ordered —, then the change's ``occurred_at``); on a full tie, a change whose c
 applied (the partition's order is the only order left, and it is the same on every replay),
 and identical content is a duplicate.
 A delete has no provider time, so it is ordered by ``occurred_at`` alone and wins ties. It leaves
-a ``MeetingTombstone`` that an update must beat on every clock it has to bring the meeting back.
+a ``MeetingTombstone`` that an update must beat on every clock it has to bring the meeting back;
+a later delete of a tombstone moves its time on without a second announcement.
 Series need nothing special here: masters, occurrences and exceptions are stored under their own
 ids, and ``instances.py`` combines them when time is expanded.
 """
@@ -43,6 +44,8 @@ class MeetingChange:
     kind: MeetingChangeKind
     record: MeetingRecord
     previous: MeetingRecord | None = None
+    #: False for a tombstone moved on by a later delete: stored, but nothing new to announce.
+    announce: bool = True
 
     @property
     def key(self) -> str:
@@ -162,10 +165,12 @@ def _apply_delete(
     if isinstance(existing, MeetingTombstone):
         if _not_after(sequence, occurred_at, existing.sequence, existing.deleted_at):
             return None
-        # A later delete means the meeting came back in between; remembering the later time
-        # keeps that resurrection's late update from undoing this delete.
+        # Deleted again: the same deletion found by a later sync (republished after the bridge
+        # was killed before storing its cursor), or a resurrection whose update has not arrived.
+        # The meeting was announced deleted already; remembering the later time keeps a late
+        # update of that resurrection from undoing this delete.
         advanced = MeetingTombstone.model_validate({**existing.model_dump(), "deleted_at": occurred_at, "sequence": sequence})
-        return MeetingChange(kind=MeetingChangeKind.deleted, record=advanced, previous=existing)
+        return MeetingChange(kind=MeetingChangeKind.deleted, record=advanced, previous=existing, announce=False)
     if existing is not None and not _not_after(existing.sequence, existing.occurred_at, sequence, occurred_at):
         return None
     tombstone = MeetingTombstone(

@@ -108,11 +108,15 @@ def store_change(
             return None
         table[key] = stored  # a compacted, idempotent write: the changelog gets it back if lost
         return existing.applied.kind, existing
-    record = _as_applied(change.record, AppliedChange(event_id=cause, kind=change.kind.value), now)
+    if not change.announce:  # a tombstone moved on: it keeps naming the delete that was announced
+        applied = existing.applied if existing is not None else None
+        record = _as_applied(change.record, applied, now)
+    else:
+        record = _as_applied(change.record, AppliedChange(event_id=cause, kind=change.kind.value), now)
     table[change.key] = dump_meeting_record(record)
     if tombstones is not None:
         tombstones.note(change.key, record)
-    return change.kind.value, record
+    return (change.kind.value, record) if change.announce else None
 
 
 def meeting_update(event: Event, item: ItemChange, kind: str, record: MeetingRecord, now: dt.datetime) -> MeetingUpdateEvent:
@@ -130,7 +134,7 @@ def meeting_update(event: Event, item: ItemChange, kind: str, record: MeetingRec
     )
 
 
-def _as_applied(record: MeetingRecord, applied: AppliedChange, now: dt.datetime) -> MeetingRecord:
+def _as_applied(record: MeetingRecord, applied: AppliedChange | None, now: dt.datetime) -> MeetingRecord:
     """``record`` as stored: naming the change that stores it, and a tombstone's age for expiry
     counting from ``now`` (expiry.py)."""
     stored_at = {"stored_at": now} if isinstance(record, MeetingTombstone) else {}

@@ -60,6 +60,20 @@ def test_delete_is_a_tombstone_that_beats_older_updates(ledger):
     assert apply(ledger, item(at=300, event="e5", marker="v3"))  # re-created later
 
 
+def test_a_deletion_found_again_later_has_no_second_effect_but_moves_the_tombstone_on(ledger):
+    # The bridge killed after publishing a deletion and before storing its cursor publishes it
+    # again as a new, later event: the item is gone already, so nothing is applied twice ...
+    apply(ledger, item(at=100, event="e1"))
+    assert apply(ledger, item(at=200, event="e2", change="delete"))
+    assert not apply(ledger, item(at=300, event="e3", change="delete"))
+    assert not ledger.holds(item(at=200, event="e2", change="delete"))
+    # ... but the tombstone is the later one's: a version between the two deletes stays dead.
+    assert ledger.holds(item(at=300, event="e3", change="delete"))
+    assert not apply(ledger, item(at=250, event="e4", marker="v2"))
+    assert not apply(ledger, item(at=250, event="e5", change="delete"))  # an older delete neither
+    assert apply(ledger, item(at=400, event="e6", marker="v3"))
+
+
 def test_delete_at_the_same_time_as_an_update_wins(ledger):
     apply(ledger, item(at=100, event="e1"))
     assert apply(ledger, item(at=100, event="e2", change="delete"))

@@ -13,6 +13,7 @@ import pytest
 
 from processors.common.items import ItemChange
 from processors.meetings.handling import handle_calendar_message
+from processors.meetings.context import load_meeting_record
 from schemas.models import CalendarBatchEvent, CalendarEvent, CalendarUpdateEvent, ChangeType, DocType, Event
 from tests import factories
 from tests.unit.doubles import Crash, RecordingTable, per_emission_removed, through_avro
@@ -109,6 +110,23 @@ async def test_a_replayed_delete_announces_the_tombstone_it_stored_not_a_new_one
     assert first.kind.value == again.kind.value == "deleted"
     assert without_produced_at(again) == without_produced_at(first)
     assert again.tombstone.stored_at == NOW and again.context is None
+
+
+async def test_the_same_deletion_found_again_by_a_later_sync_is_not_announced_twice():
+    # The bridge killed after publishing a deletion and before storing its cursor finds it again:
+    # a new event, later. The tombstone moves on, still naming the announced delete, silently.
+    table = RecordingTable()
+    await run(single(standup()), table)
+    first_delete = deletion("standup", at=T0 + dt.timedelta(minutes=5))
+    [first] = await run(first_delete, table, now=NOW)
+    found_again = deletion("standup", at=T0 + dt.timedelta(minutes=7))
+    assert await run(found_again, table, now=LATER) == []
+    stored = load_meeting_record(table[f"{USER}:standup"])
+    assert stored.deleted_at == T0 + dt.timedelta(minutes=7) and stored.stored_at == LATER
+    assert stored.applied.event_id == str(first_delete.metadata.event_id)
+    assert await run(found_again, table) == []  # nor its redelivery
+    [replayed] = await run(first_delete, table)  # the announced delete, replayed: the same event again
+    assert replayed.metadata.event_id == first.metadata.event_id
 
 
 async def test_older_superseded_and_other_events_duplicates_announce_nothing():
