@@ -84,6 +84,8 @@ def create_app(
         topic_partitions=settings.table_partitions,
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset=offset_reset,
+        consumer_group_instance_id=settings.group_instance_id,  # static membership when set
+        **_canonical_url(settings),
         producer_acks=-1,
         # The faust worker CLI turns its web server on unless given --without-web, so it binds
         # loopback only, on the configured port or a free one (several workers per host).
@@ -113,6 +115,14 @@ def create_app(
     )
     setattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, kafka.max_message_bytes)
     return app
+
+
+def _canonical_url(settings: ProcessorSettings) -> dict[str, str]:
+    """Under static membership, faust's canonical URL is the worker's name. faust's assignor
+    puts the URL in the assignment and asserts it on receipt, and a restarted static member gets
+    the assignment its previous life was given: with the default URL (the web port, a free one
+    per start) the restarted worker dies on that assertion. Nothing here routes requests by it."""
+    return {"canonical_url": f"http://{settings.group_instance_id}"} if settings.group_instance_id else {}
 
 
 def _free_loopback_port() -> int:

@@ -72,6 +72,15 @@ class ProcessorSettings(EnvSettings):
     #: restarted after a crash waits as long to get them back. faust's default; the broker
     #: accepts 6 to 1800 s (``group.min/max.session.timeout.ms``).
     session_timeout_s: float = Field(default=60.0, ge=6, le=1800)
+    #: Kafka static membership (KIP-345): a name for this worker, unique among the workers of
+    #: its service and the same across its restarts (e.g. a StatefulSet pod name). A worker
+    #: restarted after a crash under the same name gets its partitions back at once instead of
+    #: after ``session_timeout_s``, and a rolling restart moves no partition. The price: a
+    #: worker stopped for good keeps its partitions for ``session_timeout_s`` even when it
+    #: stopped cleanly (a static member does not leave the group), and a second worker started
+    #: under the same name fences the first (it stops with FENCED_INSTANCE_ID). Unset: dynamic
+    #: membership, faust's default.
+    group_instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,200}$")
     #: Tests only: ``before:N`` / ``after:N`` kills the worker (SIGKILL) just before / after
     #: its N-th derived event, once what it wrote so far is on the broker
     #: (processors/common/kill_switch.py). Never set in production.
