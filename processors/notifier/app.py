@@ -2,8 +2,10 @@
 
 Every notifier instance must see every user's events (a client may connect to any of them),
 so each instance is its own consumer group, ``client-sse.<instance_id>``, starting at the end
-of the topics: notifications are live, and Last-Event-ID resumption uses the in-memory
-per-user buffer, whose ids are the same on every instance. An instance that is assigned only
+of the topics as of its first start ever (``start_position.py``: pinned before faust's consumer
+joins, so a restart resumes where the last one stopped): notifications are live, and
+Last-Event-ID resumption uses the in-memory per-user buffer, whose ids are the same on every
+instance. An instance that is assigned only
 some partitions (another one shares its instance_id) says so loudly (``assignment.py``).
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 import mode
 
+from connectors.kafka.consumer_groups import ConsumerGroups
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CLIENT_SSE, TOPICS
 from processors.common.exceptions import PoisonMessage
@@ -25,6 +28,7 @@ from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import SOURCE_TOPICS, notification_for
 from processors.notifier.settings import NotifierSettings
+from processors.notifier.start_position import pin_start_positions
 from processors.notifier.web import create_web_app, start_web_server
 from schemas.models import Event
 
@@ -41,6 +45,12 @@ assignment = AssignmentWatch(instance_id=notifier.instance_id, group=group)
 
 
 CATALOGUE_PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
+
+
+@app.on_worker_init.connect
+def _pin_start_positions(app: Any, **kwargs: Any) -> None:
+    # Sent by the worker command before the worker (and faust's consumer) starts: blocking is fine.
+    pin_start_positions(ConsumerGroups(kafka), app.conf.id, [kafka.topic(t) for t in SOURCE_TOPICS])
 
 
 async def on_event(event: Event, record: InboundRecord) -> None:

@@ -1,0 +1,55 @@
+"""A notifier instance killed and restarted: its clients hear of what was produced while it was down."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import aiohttp
+from pydantic import SecretStr
+
+from connectors.kafka.admin import ensure_topics
+from connectors.kafka.settings import KafkaSettings
+from processors.notifier.tokens import StreamTokens
+from tests import factories
+from tests.e2e.test_notifier_worker import SECRET, free_port, healthz
+from tests.integration.notifier.serving import SseReader
+from tests.kafka_helpers import produce
+from tests.waiting import wait_for
+from tests.workers import FaustWorker, worker_env
+
+#: A killed member stays in its group for the session timeout: the restart would wait that long.
+QUICK_TAKEOVER = {"OFFICESTREAM_PROCESSOR_SESSION_TIMEOUT_S": "10"}
+#: Sorts before every notification id: the client asks for everything its instance buffered.
+OLDEST_EVENT_ID = "0000000000000-000000000000"
+
+
+async def test_an_instance_killed_before_its_first_commit_resumes_where_it_first_started(stack, serde, topic_prefix, tmp_path):
+    """Killed before it consumed (so committed) anything, the instance used to restart at the end
+    of the topics again, and what was produced while it was down never reached a client."""
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    port = free_port()
+    worker = FaustWorker("notifier", worker_env(
+        stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e-restart", **QUICK_TAKEOVER,
+    ), tmp_path / "notifier.log")
+    try:
+        worker.start()
+        wait_for(lambda: healthz(port)["status"] == "ok", timeout_s=90, what="the notifier reading every partition")
+        worker.kill()
+        updates = kafka.topic("email-updates")
+        emails = [factories.email_update(user_id="user-a", email_id=f"a-{n}") for n in range(3)]
+        produce(kafka, updates, [(b"user-a", serde.encode(updates, event), []) for event in emails])
+        worker.start(ready_timeout_s=120)
+        token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
+        async with aiohttp.ClientSession() as http:
+            response = await http.get(f"http://127.0.0.1:{port}/events", params={"token": token},
+                                      headers={"Last-Event-ID": OLDEST_EVENT_ID})
+            stream = SseReader(response)
+            async with asyncio.timeout(90):  # heartbeats would keep a per-frame timeout waiting forever
+                received = [(await stream.notification(timeout=30))["payload"]["email_id"] for _ in emails]
+            response.close()
+        assert sorted(received) == ["a-0", "a-1", "a-2"]
+    finally:
+        worker.stop()
