@@ -53,6 +53,10 @@ class NotifierSettings(EnvSettings):
     max_connections_per_user: PositiveInt = 10
     retry_after_s: PositiveInt = 10
     queue_size: PositiveInt = 128
+    #: Records per source partition read again before the committed offsets at start-up, to fill
+    #: the replay buffers: a client whose resume token is at most this far behind them is resumed
+    #: exactly by a restarted (or newly started) instance. 0: start at the committed offsets.
+    reread_records: int = Field(default=1000, ge=0)
     heartbeat_s: PositiveFloat = 15.0
     write_timeout_s: PositiveFloat = 10.0
     client_retry_ms: PositiveInt = 3000

@@ -8,8 +8,11 @@ lost 119 of 241 notifications). So before faust's consumer joins, every source p
 without a committed offset in the group gets its current end committed: "latest" is then the
 end as of the instance's first start, and a restart resumes from there or from a later commit.
 
-The offsets returned are where this instance starts on each partition; the replay buffer uses
-them to know which positions its buffers cover (``buffer.py``).
+Then the instance reads ``reread_records`` records before those offsets again (``read_back``;
+faust commits only past its committed offsets): a restarted or newly started instance fills its
+replay buffers with what came just before, so a client resuming with a cursor a little behind
+the committed offsets (the last commit came after its last notification) is still resumed
+exactly (``buffer.py``, ``positions.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from connectors.kafka.consumer_groups import LATEST, ConsumerGroups
+from connectors.kafka.consumer_groups import EARLIEST, LATEST, ConsumerGroups
 from connectors.kafka.exceptions import ConsumerGroupError
 
 log = logging.getLogger(__name__)
@@ -59,3 +62,15 @@ def pin_start_positions(groups: ConsumerGroups, group: str, topics: Iterable[str
     for (topic, partition), offset in sorted(missing.items()):
         log.info("notifier start position pinned group=%s %s[%d]@%d", group, topic, partition, offset)
     return {**committed, **missing}
+
+
+def read_back(groups: ConsumerGroups, starts: Mapping[TopicPartition, int], records: int) -> dict[TopicPartition, int]:
+    """Where to read each partition from: ``records`` before its start, never before its first
+    kept record (below it the consumer would reset to ``latest`` and skip everything)."""
+    if records == 0 or not starts:
+        return dict(starts)
+    firsts: dict[TopicPartition, int] = {}
+    for topic in sorted({topic for topic, _ in starts}):
+        partitions = [partition for name, partition in starts if name == topic]
+        firsts.update({(topic, p): offset for p, offset in groups.offsets(topic, partitions, EARLIEST).items()})
+    return {tp: max(firsts.get(tp, start), start - records) for tp, start in starts.items()}

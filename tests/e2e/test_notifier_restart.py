@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 import aiohttp
+import pytest
 from pydantic import SecretStr
 
 from connectors.kafka.admin import ensure_topics
@@ -53,3 +54,46 @@ async def test_an_instance_killed_before_its_first_commit_resumes_where_it_first
         assert sorted(received) == ["a-0", "a-1", "a-2"]
     finally:
         worker.stop()
+
+
+async def test_a_client_moving_to_another_instance_resumes_exactly_with_its_resume_token(stack, serde, topic_prefix, tmp_path):
+    """The client reads part of its notifications from one instance, then moves to a second one
+    started after they were produced: the second reads them back (``reread_records``) in its own
+    interleaving of the topics, and the SSE id the client last got resumes it there with nothing
+    repeated, skipped or resynced (by notification id, the other interleaving skipped some)."""
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    ports = [free_port(), free_port()]
+    token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
+    updates, shipments = kafka.topic("email-updates"), kafka.topic("shipment-updates")
+    workers = [FaustWorker("notifier", worker_env(
+        stack, topic_prefix, tmp_path / f"data-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=f"e2e-move-{i}",
+    ), tmp_path / f"notifier-{i}.log") for i, port in enumerate(ports)]
+    try:
+        workers[0].start()
+        wait_for(lambda: healthz(ports[0])["status"] == "ok", timeout_s=90, what="the first instance reading every partition")
+        async with aiohttp.ClientSession() as http, asyncio.timeout(180):
+            first = SseReader(await http.get(f"http://127.0.0.1:{ports[0]}/events", params={"token": token}))
+            await first.frame()  # subscribed
+            for n in range(5):  # an e-mail, then a shipment (whose id sorts later: it happened later), each round
+                produce(kafka, updates, [(b"user-a", serde.encode(updates, factories.email_update(user_id="user-a", email_id=f"a-{n}")), [])])
+                produce(kafka, shipments, [(b"user-a", serde.encode(shipments, factories.shipment_update(user_id="user-a")), [])])
+            seen = [await first.notification(timeout=30) for _ in range(6)]
+            first.response.close()
+            workers[1].start()
+            wait_for(lambda: healthz(ports[1])["published"] >= 10, timeout_s=90, what="the second instance reading them back")
+            response = await http.get(f"http://127.0.0.1:{ports[1]}/events", params={"token": token},
+                                      headers={"Last-Event-ID": first.last_event_id})
+            moved = SseReader(response)
+            assert (await moved.frame()).retry is not None
+            rest = [await moved.notification(timeout=30) for _ in range(4)]
+            with pytest.raises(TimeoutError):  # nothing more: no resync frame, nothing repeated
+                await moved.frame(timeout=3)
+            response.close()
+        ids = [n["id"] for n in seen + rest]
+        assert len(set(ids)) == 10
+        assert sorted(n["payload"]["email_id"] for n in seen + rest if n["kind"] == "email.created") == [f"a-{n}" for n in range(5)]
+    finally:
+        for worker in workers:
+            worker.stop()

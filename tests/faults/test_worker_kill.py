@@ -48,3 +48,5 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_doubles_nothing(make_
     counts = run.finish(fault=f"kill -9 {worker} mid-batch")
     assert effects_so_far(run, worker) > before_restart  # the restarted worker did the rest
     assert_nothing_lost_or_doubled(counts)
+    if worker == "notifier":  # resumed by position (resume tokens): no client had to be told to resync
+        assert (sum(run.demo.sse.resyncs.values()), [c.resynced for c in counts if c.sink == "notifier"]) == (0, [0])

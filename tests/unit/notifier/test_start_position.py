@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.kafka.exceptions import ConsumerGroupError
-from processors.notifier.start_position import pin_start_positions, unstarted
+from processors.notifier.start_position import pin_start_positions, read_back, unstarted
 
 
 class FakeGroups:
@@ -11,6 +11,7 @@ class FakeGroups:
 
     def __init__(self, ends: dict[str, list[int]], committed: dict[tuple[str, int], int], *, refuse: bool = False) -> None:
         self.ends, self.stored, self.refuse = ends, dict(committed), refuse
+        self.firsts = {topic: [0] * len(offsets) for topic, offsets in ends.items()}
         self.commits: list[dict[tuple[str, int], int]] = []
 
     def partitions(self, topic: str) -> list[int]:
@@ -19,8 +20,8 @@ class FakeGroups:
         return list(range(len(self.ends[topic])))
 
     def offsets(self, topic: str, partitions, spec) -> dict[int, int]:
-        assert spec == "latest"
-        return {p: self.ends[topic][p] for p in partitions}
+        offsets = self.ends[topic] if spec == "latest" else self.firsts[topic]
+        return {p: offsets[p] for p in partitions}
 
     def committed(self, group: str, topics) -> dict[tuple[str, int], int]:
         return {tp: o for tp, o in self.stored.items() if tp[0] in topics}
@@ -53,3 +54,11 @@ def test_a_refused_commit_leaves_those_partitions_to_latest(caplog):
     groups = FakeGroups({"a": [2, 6]}, {("a", 0): 1}, refuse=True)
     assert pin_start_positions(groups, "g", ["a"]) == {("a", 0): 1}
     assert "1 partitions start at latest" in caplog.text
+
+
+def test_reading_back_stops_at_each_partitions_first_kept_record():
+    groups = FakeGroups({"a": [900, 40], "b": [5000]}, {})
+    groups.firsts = {"a": [0, 30], "b": [100]}
+    starts = {("a", 0): 900, ("a", 1): 40, ("b", 0): 5000}
+    assert read_back(groups, starts, 1000) == {("a", 0): 0, ("a", 1): 30, ("b", 0): 4000}
+    assert read_back(groups, starts, 0) == starts
