@@ -3,10 +3,11 @@
 Every notifier instance must see every user's events (a client may connect to any of them),
 so each instance is its own consumer group, ``client-sse.<instance_id>``, starting at the end
 of the topics as of its first start ever (``start_position.py``: pinned before faust's consumer
-joins, so a restart resumes where the last one stopped): notifications are live, and
-Last-Event-ID resumption uses the in-memory per-user buffer, whose ids are the same on every
-instance. An instance that is assigned only
-some partitions (another one shares its instance_id) says so loudly (``assignment.py``).
+joins, so a restart resumes where the last one stopped) and reading a few records before it
+again to refill its replay buffers. Every record read advances the instance's positions
+(``positions.py``); the resume token a client is sent carries its user's (``resume_token.py``),
+so a client resumes exactly on any instance. An instance that is assigned only some partitions
+(another one shares its instance_id) says so loudly (``assignment.py``).
 """
 
 from __future__ import annotations
