@@ -40,8 +40,9 @@ from processors.notifier.notifications import Notification
 from processors.notifier.positions import Source, TopicPartition
 
 #: What one kept notification costs besides its JSON: the model, its dict, datetime and the
-#: ring's slots (measured with tracemalloc: ~1.1-1.2 KiB for small payloads).
-NOTIFICATION_OVERHEAD_BYTES = 1024
+#: ring's slots (measured with tracemalloc: ~1.1-1.2 KiB for small payloads), plus its
+#: ``Source`` (record place and the user's offsets: ~0.2 KiB, the partitions shared per user).
+NOTIFICATION_OVERHEAD_BYTES = 1280
 #: What one remembered id of a notification that left costs (the string and its set slot).
 FORGOTTEN_ID_BYTES = 128
 

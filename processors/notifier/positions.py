@@ -21,6 +21,10 @@ from aiokafka.partitioner import murmur2
 TopicPartition = tuple[str, int]
 #: A user's position: ``((topic, partition), offset)`` per source topic whose start is known.
 Position = tuple[tuple[TopicPartition, int], ...]
+#: The offset of a partition where this instance neither started nor read (left out of positions).
+UNKNOWN = -2
+#: Users whose partitions are remembered (``_partitions_of``); past it the memo starts afresh.
+MEMO_USERS = 65_536
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -31,16 +35,23 @@ def partition_for(user_id: str, partitions: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a notification's record sat, and its user's position when it was published."""
+    """Where a notification's record sat, and its user's position when it was published: the
+    user's ``partitions`` (one tuple shared by all their notifications) and their ``offsets``
+    (kept apart so a buffered notification costs a tuple of ints, not one tuple per pair)."""
 
     topic: str
     partition: int
     offset: int
-    position: Position
+    partitions: tuple[TopicPartition, ...] = ()
+    offsets: tuple[int, ...] = ()
 
     @property
     def topic_partition(self) -> TopicPartition:
         return (self.topic, self.partition)
+
+    @property
+    def position(self) -> Position:
+        return tuple((tp, offset) for tp, offset in zip(self.partitions, self.offsets) if offset != UNKNOWN)
 
 
 class ConsumedPositions:
@@ -56,6 +67,7 @@ class ConsumedPositions:
         self._read: dict[TopicPartition, int] = {}
         self._counts: dict[str, int] = {}
         self._assigned: frozenset[TopicPartition] = frozenset()
+        self._user_partitions: dict[str, tuple[TopicPartition, ...]] = {}
 
     def started(self, starts: Mapping[TopicPartition, int]) -> None:
         """Where this instance starts reading (``start_position.pin_start_positions``)."""
@@ -65,6 +77,7 @@ class ConsumedPositions:
         """The partitions this instance reads now, and the source topics' partition counts."""
         self._assigned = frozenset((topic, partition) for topic, partition in assigned)
         self._counts.update({topic: count for topic, count in partitions.items() if count})
+        self._user_partitions.clear()  # a count may have changed
 
     def read(self, topic: str, partition: int, offset: int) -> None:
         """A record was read (every record, whether or not it makes a notification)."""
@@ -74,21 +87,27 @@ class ConsumedPositions:
 
     def source(self, topic: str, partition: int, offset: int, user_id: str) -> Source:
         """The ``Source`` of a notification made from the record at ``topic[partition]@offset``."""
-        return Source(topic, partition, offset, self.position(user_id))
+        partitions = self._partitions_of(user_id)
+        return Source(topic, partition, offset, partitions, self._offsets(partitions))
 
     def position(self, user_id: str) -> Position:
-        """The user's position now (module docstring); topics whose start is unknown are left out."""
-        found = []
-        for topic in self.topics:
-            count = self._counts.get(topic)
-            if not count:
-                continue
-            tp = (topic, partition_for(user_id, count))
-            if tp in self._read:
-                found.append((tp, self._read[tp]))
-            elif tp in self._starts:
-                found.append((tp, self._starts[tp] - 1))
-        return tuple(found)
+        """The user's position now (module docstring); partitions whose start is unknown are left out."""
+        partitions = self._partitions_of(user_id)
+        return tuple((tp, offset) for tp, offset in zip(partitions, self._offsets(partitions)) if offset != UNKNOWN)
+
+    def _offsets(self, partitions: tuple[TopicPartition, ...]) -> tuple[int, ...]:
+        read, starts = self._read, self._starts
+        return tuple(read[tp] if tp in read else starts.get(tp, UNKNOWN + 1) - 1 for tp in partitions)
+
+    def _partitions_of(self, user_id: str) -> tuple[TopicPartition, ...]:
+        """The user's partition of each source topic whose count is known (memoized: shared)."""
+        found = self._user_partitions.get(user_id)
+        if found is None:
+            if len(self._user_partitions) >= MEMO_USERS:
+                self._user_partitions.clear()
+            found = tuple((topic, partition_for(user_id, self._counts[topic])) for topic in self.topics if topic in self._counts)
+            self._user_partitions[user_id] = found
+        return found
 
     def covers(self, tp: TopicPartition, offset: int) -> bool:
         """Whether this instance has read (or will read) every record of ``tp`` after ``offset``:

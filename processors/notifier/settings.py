@@ -47,7 +47,7 @@ class NotifierSettings(EnvSettings):
     buffer_size: PositiveInt = 500
     buffered_users: PositiveInt = 10_000
     #: Every instance buffers every user: 500 notifications x 10,000 users would be gigabytes.
-    #: Each notification counts its JSON size plus ~1 KiB of Python objects around it.
+    #: Each notification counts its JSON size plus ~1.25 KiB of Python objects around it.
     buffer_budget_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
     max_connections: PositiveInt = 10_000
     max_connections_per_user: PositiveInt = 10
