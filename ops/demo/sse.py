@@ -4,12 +4,13 @@ notifier's end of the pipeline in the summary, and ids seen twice are counted ap
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 
 import httpx
 
-from processors.notifier.sse import RESYNC_EVENT
+from processors.notifier.sse import NOTIFICATION_EVENT, RESYNC_EVENT
 
 
 class SseCounter:
@@ -54,15 +55,22 @@ class SseCounter:
                     if answer.status_code != 200:
                         self._stop.wait(2.0)
                         continue
+                    event = pending_id = None
                     for line in answer.iter_lines():
                         if self._stop.is_set():
                             return
-                        if line == f"event: {RESYNC_EVENT}":  # told that something may be missed
-                            with self._lock:
-                                self.resyncs[user] += 1
-                        if line.startswith("id:"):
-                            last_id = line[3:].strip()
-                            self._count(user, last_id)
+                        if line == "":  # the frame is complete: as EventSource, only now its id counts
+                            last_id = pending_id or last_id
+                            event = pending_id = None
+                        elif line.startswith("id:"):  # a resume token (heartbeats carry one too)
+                            pending_id = line[3:].strip()
+                        elif line.startswith("event:"):
+                            event = line[6:].strip()
+                            if event == RESYNC_EVENT:  # told that something may be missed
+                                with self._lock:
+                                    self.resyncs[user] += 1
+                        elif line.startswith("data:") and event == NOTIFICATION_EVENT:
+                            self._count(user, json.loads(line[5:])["id"])
             except httpx.HTTPError:
                 self._stop.wait(1.0)
 

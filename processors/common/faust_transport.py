@@ -62,6 +62,10 @@ BEFORE_FLUSH_ATTRIBUTE = "officestream_before_flush"
 #: The app attribute holding ``(records, bytes)``: how much may be unacknowledged before the
 #: agents wait for room (``ProcessorSettings.producer_max_pending_records`` / ``_bytes``).
 PENDING_LIMITS_ATTRIBUTE = "officestream_pending_limits"
+#: The app attribute holding a callable ``(assigned partitions) -> {partition: offset}``: where
+#: to read from instead of the committed offsets after a seek (the notifier re-reads some records
+#: before them to fill its replay buffers); faust still commits only past its committed offsets.
+SEEK_BACK_ATTRIBUTE = "officestream_seek_back"
 #: How long the poller thread blocks in one ``poll`` (it returns as soon as deliveries arrive).
 _POLL_S = 0.05
 #: How long stopping waits for records still in flight.
@@ -113,6 +117,10 @@ class BoundedFetchConsumer(Consumer):
         """
         self.stop_flow()
         await super().perform_seek()
+        seek_back = getattr(self.app, SEEK_BACK_ATTRIBUTE, None)
+        if seek_back is not None:
+            for tp, offset in seek_back(self.assignment()).items():
+                await self.seek(tp, offset)  # also faust's read offset: records from there on are read again
 
 
 class DeliveryFailed(ProducerSendError, WorkerMustStop):

@@ -2,21 +2,27 @@
 
 Every notifier instance must see every user's events (a client may connect to any of them),
 so each instance is its own consumer group, ``client-sse.<instance_id>``, starting at the end
-of the topics: notifications are live, and Last-Event-ID resumption uses the in-memory
-per-user buffer, whose ids are the same on every instance. An instance that is assigned only
-some partitions (another one shares its instance_id) says so loudly (``assignment.py``).
+of the topics as of its first start ever (``start_position.py``: pinned before faust's consumer
+joins, so a restart resumes where the last one stopped) and reading a few records before it
+again to refill its replay buffers. Every record read advances the instance's positions
+(``positions.py``); the resume token a client is sent carries its user's (``resume_token.py``),
+so a client resumes exactly on any instance. An instance that is assigned only some partitions
+(another one shares its instance_id) says so loudly (``assignment.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import mode
 
+from connectors.kafka.consumer_groups import ConsumerGroups
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import CLIENT_SSE, TOPICS
 from processors.common.exceptions import PoisonMessage
+from processors.common.faust_transport import SEEK_BACK_ATTRIBUTE
 from processors.common.faust_wiring import attach_agent, build_processor, create_app
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
@@ -24,7 +30,9 @@ from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import SOURCE_TOPICS, notification_for
+from processors.notifier.positions import ConsumedPositions
 from processors.notifier.settings import NotifierSettings
+from processors.notifier.start_position import pin_start_positions, read_back
 from processors.notifier.web import create_web_app, start_web_server
 from schemas.models import Event
 
@@ -33,7 +41,10 @@ log = logging.getLogger("officestream.notifier")
 kafka = KafkaSettings.from_env()
 settings = ProcessorSettings.from_env()
 notifier = NotifierSettings.from_env()
-hub = NotificationHub.from_settings(notifier)
+positions = ConsumedPositions([kafka.topic(t) for t in SOURCE_TOPICS])
+hub = NotificationHub.from_settings(notifier, positions=positions)
+#: Where each source partition is read from, once (``start_position.read_back``); set at start-up.
+read_from: dict[tuple[str, int], int] = {}
 
 group = f"{CLIENT_SSE}.{notifier.instance_id}"
 app = create_app(group, kafka, settings, offset_reset="latest")
@@ -43,13 +54,34 @@ assignment = AssignmentWatch(instance_id=notifier.instance_id, group=group)
 CATALOGUE_PARTITIONS = {spec.name: spec.partitions for spec in TOPICS}
 
 
+@app.on_worker_init.connect
+def _pin_start_positions(app: Any, **kwargs: Any) -> None:
+    # Sent by the worker command before the worker (and faust's consumer) starts: blocking is fine.
+    groups = ConsumerGroups(kafka)
+    starts = pin_start_positions(groups, app.conf.id, positions.topics)
+    read_from.update(read_back(groups, starts, notifier.reread_records))
+
+
+def _seek_back(assigned: Iterable[Any]) -> dict[Any, int]:
+    """Where faust reads from after its seek: ``read_from``, once per partition (the first assignment)."""
+    chosen = {tp: read_from.pop((tp.topic, tp.partition)) for tp in assigned if (tp.topic, tp.partition) in read_from}
+    positions.started({(tp.topic, tp.partition): offset for tp, offset in chosen.items()})
+    if chosen:
+        log.info("notifier reads %d partitions from up to %d records before their committed offsets", len(chosen), notifier.reread_records)
+    return chosen
+
+
+setattr(app, SEEK_BACK_ATTRIBUTE, _seek_back)
+
+
 async def on_event(event: Event, record: InboundRecord) -> None:
+    positions.read(record.topic, record.partition, record.offset)
     try:
         notification = notification_for(event)
     except InvalidNotification as exc:
         raise PoisonMessage(str(exc)) from exc
     if notification is not None:
-        hub.publish(notification)
+        hub.publish(notification, source=positions.source(record.topic, record.partition, record.offset, notification.user_id))
 
 
 attach_agent(
@@ -66,6 +98,7 @@ async def _check_assignment(app: Any, assigned: Any, **kwargs: Any) -> None:
     # other member the catalogue's counts, which ensure_topics created the topics with, stand in.
     counts = {kafka.topic(t): app.consumer.topic_partitions(kafka.topic(t)) or CATALOGUE_PARTITIONS[t] for t in SOURCE_TOPICS}
     assignment.update(assigned, counts)
+    positions.assign(((tp.topic, tp.partition) for tp in assigned), counts)
 
 
 @app.service

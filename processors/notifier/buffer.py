@@ -7,7 +7,16 @@ Resumption rule (``Last-Event-ID`` or ``?last_event_id=``):
   another order): every buffered notification whose id sorts after it, flagged ``exact=False``
   so the client is told to resync (refetch its state) because something may have been missed.
 
-Both rules hold through eviction because a user's notifications only ever leave oldest first:
+- the value is a resume token (``resume_token.py``: the id plus the client's cursor, the last
+  offset it was sent of each of its user's partitions): every buffered notification whose
+  record sits after the cursor on its partition, in arrival order (``after_position``). Exact,
+  on any instance, whatever order it read the topics in, iff for every partition of the cursor
+  the instance reads it and started there at or before the cursor's next offset (``covers``),
+  and nothing of the user's after the cursor's offset has left the ring (each ring remembers the
+  highest offset it let go per partition; a user forgotten whole raises that mark for everyone,
+  which is coarse but never wrong). Otherwise the same notifications, flagged ``exact=False``.
+
+The id rules hold through eviction because a user's notifications only ever leave oldest first:
 if the id a client names is still buffered, so is everything that followed it. A notification
 that left is remembered by id (up to ``size`` ids per user), so a Kafka redelivery of it is
 refused instead of being appended again as the newest — where resuming from it would claim an
@@ -24,14 +33,16 @@ last id it saw resumes exactly.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from processors.notifier.notifications import Notification
+from processors.notifier.positions import Source, TopicPartition
 
 #: What one kept notification costs besides its JSON: the model, its dict, datetime and the
-#: ring's slots (measured with tracemalloc: ~1.1-1.2 KiB for small payloads).
-NOTIFICATION_OVERHEAD_BYTES = 1024
+#: ring's slots (measured with tracemalloc: ~1.1-1.2 KiB for small payloads), plus its
+#: ``Source`` (record place and the user's offsets: ~0.2 KiB, the partitions shared per user).
+NOTIFICATION_OVERHEAD_BYTES = 1280
 #: What one remembered id of a notification that left costs (the string and its set slot).
 FORGOTTEN_ID_BYTES = 128
 
@@ -42,11 +53,23 @@ def notification_cost(notification: Notification) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Buffered:
+    """A notification as published: with its record's ``Source`` when it came from Kafka."""
+
+    notification: Notification
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Replay:
     """What to send a resuming client before live notifications; ``exact`` if nothing was lost."""
 
-    notifications: tuple[Notification, ...]
+    entries: tuple[Buffered, ...]
     exact: bool
+
+    @property
+    def notifications(self) -> tuple[Notification, ...]:
+        return tuple(entry.notification for entry in self.entries)
 
 
 class ReplayBuffer:
@@ -71,11 +94,14 @@ class ReplayBuffer:
         self._budget = budget_bytes
         self._is_active = is_active
         self._by_user: OrderedDict[str, _Ring] = OrderedDict()
+        #: The highest offset per partition of a notification that left with a user forgotten whole.
+        self._forgotten_upto: dict[TopicPartition, int] = {}
         self.bytes = 0
         self.evicted = 0
 
-    def append(self, notification: Notification) -> bool:
-        """Keep ``notification``; ``False`` (nothing kept) if its id is buffered or remembered.
+    def append(self, notification: Notification, source: Source | None = None) -> bool:
+        """Keep ``notification`` (read from ``source``); ``False`` (nothing kept) if its id is
+        buffered or remembered.
 
         Kafka redelivers after a rebalance or crash, and a redelivered event yields the same id:
         refusing it here is what makes the notifier idempotent towards clients.
@@ -87,7 +113,7 @@ class ReplayBuffer:
         else:
             self._by_user.move_to_end(user_id)
         before = ring.bytes
-        added = ring.add(notification)
+        added = ring.add(Buffered(notification, source))
         self.bytes += ring.bytes - before
         self._drop_users_over_count(protect=user_id)
         self._fit_budget(protect=user_id)
@@ -100,17 +126,37 @@ class ReplayBuffer:
 
     def recent(self, user_id: str) -> tuple[Notification, ...]:
         """The user's buffered notifications, oldest first."""
+        return tuple(entry.notification for entry in self._entries(user_id))
+
+    def _entries(self, user_id: str) -> tuple[Buffered, ...]:
         ring = self._by_user.get(user_id)
-        return ring.notifications() if ring is not None else ()
+        return ring.entries() if ring is not None else ()
 
     def after(self, user_id: str, last_event_id: str) -> Replay:
         """The notifications a client that last saw ``last_event_id`` has missed (module docstring)."""
-        buffered = self.recent(user_id)
+        buffered = self._entries(user_id)
         for position in range(len(buffered) - 1, -1, -1):
-            if buffered[position].id == last_event_id:
-                return Replay(notifications=buffered[position + 1 :], exact=True)
-        later = tuple(n for n in buffered if n.id > last_event_id)
-        return Replay(notifications=later, exact=False)
+            if buffered[position].notification.id == last_event_id:
+                return Replay(entries=buffered[position + 1 :], exact=True)
+        later = tuple(entry for entry in buffered if entry.notification.id > last_event_id)
+        return Replay(entries=later, exact=False)
+
+    def after_position(
+        self, user_id: str, cursor: Mapping[TopicPartition, int], covers: Callable[[TopicPartition, int], bool]
+    ) -> Replay:
+        """The notifications a client whose cursor is ``cursor`` has not been sent (module
+        docstring); ``covers(tp, offset)``: this instance has read every record of ``tp`` after
+        ``offset`` that it has read at all (``ConsumedPositions.covers``)."""
+        later = tuple(entry for entry in self._entries(user_id) if not _sent(entry, cursor))
+        ring = self._by_user.get(user_id)
+        exact = all(
+            covers(tp, offset) and self._left_upto(ring, tp) <= offset for tp, offset in cursor.items()
+        ) and all(entry.source is not None and entry.source.topic_partition in cursor for entry in later)
+        return Replay(entries=later, exact=exact)
+
+    def _left_upto(self, ring: _Ring | None, tp: TopicPartition) -> int:
+        own = ring.left_upto.get(tp, -1) if ring is not None else -1
+        return max(own, self._forgotten_upto.get(tp, -1))
 
     def users(self) -> int:
         return len(self._by_user)
@@ -152,6 +198,16 @@ class ReplayBuffer:
         ring = self._by_user.pop(user_id)
         self.bytes -= ring.bytes
         self.evicted += len(ring)
+        for entry in ring.entries():
+            ring.mark_left(entry)
+        for tp, offset in ring.left_upto.items():
+            self._forgotten_upto[tp] = max(offset, self._forgotten_upto.get(tp, -1))
+
+
+def _sent(entry: Buffered, cursor: Mapping[TopicPartition, int]) -> bool:
+    """Whether a client at ``cursor`` was sent ``entry`` already (its record is not after it)."""
+    source = entry.source
+    return source is not None and source.topic_partition in cursor and source.offset <= cursor[source.topic_partition]
 
 
 class _Ring:
@@ -159,23 +215,26 @@ class _Ring:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: deque[tuple[Notification, int]] = deque()
+        self._items: deque[tuple[Buffered, int]] = deque()
         self._held: set[str] = set()
         #: Ids of notifications that left (pushed out or evicted), so redeliveries are refused.
         self._gone: OrderedDict[str, None] = OrderedDict()
+        #: The highest offset per partition of a notification that left (``after_position``).
+        self.left_upto: dict[TopicPartition, int] = {}
         self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def notifications(self) -> tuple[Notification, ...]:
-        return tuple(notification for notification, _ in self._items)
+    def entries(self) -> tuple[Buffered, ...]:
+        return tuple(entry for entry, _ in self._items)
 
-    def add(self, notification: Notification) -> bool:
+    def add(self, entry: Buffered) -> bool:
+        notification = entry.notification
         if notification.id in self._held or notification.id in self._gone:
             return False
         cost = notification_cost(notification)
-        self._items.append((notification, cost))
+        self._items.append((entry, cost))
         self._held.add(notification.id)
         self.bytes += cost
         if len(self._items) > self._size:
@@ -185,7 +244,9 @@ class _Ring:
     def evict_oldest(self) -> int:
         """Drop the oldest notification, remembering its id; returns the bytes freed."""
         before = self.bytes
-        notification, cost = self._items.popleft()
+        entry, cost = self._items.popleft()
+        notification = entry.notification
+        self.mark_left(entry)
         self._held.discard(notification.id)
         self.bytes -= cost
         self._gone[notification.id] = None
@@ -201,3 +262,9 @@ class _Ring:
         self._gone.clear()
         self.bytes -= freed
         return freed
+
+    def mark_left(self, entry: Buffered) -> None:
+        """Remember how far the user's notifications on ``entry``'s partition have left."""
+        if entry.source is not None:
+            tp = entry.source.topic_partition
+            self.left_upto[tp] = max(entry.source.offset, self.left_upto.get(tp, -1))

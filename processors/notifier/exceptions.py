@@ -62,3 +62,11 @@ class SubscriptionClosed(NotifierError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"subscription closed: {reason}")
         self.reason = reason
+
+
+class InvalidResumeToken(NotifierError):
+    """A ``Last-Event-ID`` in the resume token form that does not decode: HTTP 400.
+
+    The client's to fix (reconnect without it, and refetch its state); the message says what is
+    wrong, never the value.
+    """

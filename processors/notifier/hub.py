@@ -23,24 +23,28 @@ import hashlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
-from processors.notifier.buffer import Replay, ReplayBuffer
+from processors.notifier import resume_token
+from processors.notifier.buffer import Buffered, Replay, ReplayBuffer
 from processors.notifier.exceptions import (
     ServerConnectionLimitReached,
     SubscriptionClosed,
     UserConnectionLimitReached,
 )
 from processors.notifier.notifications import Notification
+from processors.notifier.positions import ConsumedPositions, Source, TopicPartition
 from processors.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
 SLOW_CONSUMER = "slow_consumer"
 SHUTDOWN = "shutdown"
-NO_REPLAY = Replay(notifications=(), exact=True)
+NO_REPLAY = Replay(entries=(), exact=True)
+#: What a checkpoint names before a connection sent any notification (sorts before every id).
+NO_NOTIFICATION_YET = "0000000000000-000000000000"
 
 
 def user_ref(user_id: str) -> str:
@@ -53,19 +57,31 @@ class Subscription:
 
     _ids = itertools.count(1)
 
-    def __init__(self, hub: NotificationHub, user_id: str, *, maxsize: int, replay: Replay) -> None:
+    def __init__(
+        self, hub: NotificationHub, user_id: str, *, maxsize: int, replay: Replay,
+        cursor: dict[TopicPartition, int] | None = None,
+    ) -> None:
         self.id = next(self._ids)
         self.user_id = user_id
         self.replay = replay
+        #: How far this client has been sent each of its user's partitions (``resume_token.py``).
+        self.cursor: dict[TopicPartition, int] = cursor or {}
+        #: The id of the last notification sent (what a checkpoint's token names).
+        self._last_id = NO_NOTIFICATION_YET
         self.closed_reason: str | None = None
         self.on_drop: Callable[[], None] | None = None
         self._hub = hub
         self._maxsize = maxsize
-        self._items: deque[Notification] = deque()
+        self._items: deque[Buffered] = deque()
         self._wakeup = asyncio.Event()
 
     async def next(self, timeout: float) -> Notification | None:
-        """The next live notification, or ``None`` when ``timeout`` seconds pass without one.
+        """The next live notification, or ``None`` when ``timeout`` seconds pass without one."""
+        entry = await self.next_entry(timeout)
+        return entry.notification if entry is not None else None
+
+    async def next_entry(self, timeout: float) -> Buffered | None:
+        """The next live notification with its source, or ``None`` after ``timeout`` seconds.
 
         Raises ``SubscriptionClosed`` once the hub closed this subscription; what was still queued
         is discarded then, since the client resumes from the replay buffer.
@@ -84,11 +100,41 @@ class Subscription:
     def pending(self) -> int:
         return len(self._items)
 
-    def _offer(self, notification: Notification) -> bool:
+    def sent_already(self, entry: Buffered) -> bool:
+        """Whether the client was sent ``entry``'s record already (on an instance ahead of this one)."""
+        source = entry.source
+        return source is not None and source.offset <= self.cursor.get(source.topic_partition, -1)
+
+    def checkpoint(self) -> str | None:
+        """A resume token for the client's position now, sent with no notification (``None``
+        without positions). Only while nothing is queued: then every notification of the user
+        read so far has been sent, so the user's position is a cursor the client has reached."""
+        topics, positions = self._hub.topics, self._hub._positions
+        if topics is None or positions is None or self._items:
+            return None
+        self._advance(positions.position(self.user_id))
+        return resume_token.encode(self._last_id, self.cursor, topics)
+
+    def _advance(self, offsets: Iterable[tuple[TopicPartition, int]]) -> None:
+        for tp, offset in offsets:
+            if offset > self.cursor.get(tp, -2):
+                self.cursor[tp] = offset
+
+    def event_id(self, entry: Buffered) -> str:
+        """The SSE ``id:`` of ``entry`` on this connection: its notification id, or, for one read
+        from Kafka, a resume token with the cursor advanced past it (``resume_token.py``)."""
+        source, topics = entry.source, self._hub.topics
+        self._last_id = entry.notification.id
+        if source is None or topics is None:
+            return entry.notification.id
+        self._advance((*source.position, (source.topic_partition, source.offset)))
+        return resume_token.encode(entry.notification.id, self.cursor, topics)
+
+    def _offer(self, entry: Buffered) -> bool:
         """Queue without waiting; ``False`` (and nothing queued) when the queue is full."""
         if self.closed_reason is not None or len(self._items) >= self._maxsize:
             return False
-        self._items.append(notification)
+        self._items.append(entry)
         self._wakeup.set()
         return True
 
@@ -117,8 +163,10 @@ class NotificationHub:
         buffer_budget_bytes: int | None = None,
         max_connections: int | None = None,
         max_connections_per_user: int | None = None,
+        positions: ConsumedPositions | None = None,
     ) -> None:
-        """Limits left ``None`` are not enforced (``from_settings`` sets every one)."""
+        """Limits left ``None`` are not enforced (``from_settings`` sets every one). With
+        ``positions`` (the worker's), resume tokens are sent and accepted (``resume_token.py``)."""
         if queue_size < 1:
             raise ValueError("queue_size must be positive")
         self._subscriptions: dict[str, set[Subscription]] = {}
@@ -129,6 +177,9 @@ class NotificationHub:
         self._queue_size = queue_size
         self._max_connections = max_connections
         self._max_per_user = max_connections_per_user
+        self._positions = positions
+        #: The source topics resume tokens index (``None``: ids are bare notification ids).
+        self.topics = positions.topics if positions is not None else None
         self._open = 0
         self.published = 0
         self.duplicates = 0
@@ -137,8 +188,9 @@ class NotificationHub:
         self.refused_server_limit = 0
 
     @classmethod
-    def from_settings(cls, settings: NotifierSettings) -> Self:
+    def from_settings(cls, settings: NotifierSettings, *, positions: ConsumedPositions | None = None) -> Self:
         return cls(
+            positions=positions,
             buffer_size=settings.buffer_size,
             queue_size=settings.queue_size,
             buffered_users=settings.buffered_users,
@@ -147,20 +199,21 @@ class NotificationHub:
             max_connections_per_user=settings.max_connections_per_user,
         )
 
-    def publish(self, notification: Notification) -> int:
-        """Buffer the notification and queue it for each of its user's connections.
+    def publish(self, notification: Notification, *, source: Source | None = None) -> int:
+        """Buffer the notification (read from ``source``) and queue it for each of its user's connections.
 
         Returns how many connections it was queued for: 0 for a redelivered notification (same
         id still buffered), which is not sent again. Connections with a full queue are dropped
         here, without waiting for them.
         """
-        if not self._buffer.append(notification):
+        if not self._buffer.append(notification, source):
             self.duplicates += 1
             return 0
         self.published += 1
         delivered = 0
+        entry = Buffered(notification, source)
         for subscription in tuple(self._subscriptions.get(notification.user_id, ())):
-            if subscription._offer(notification):
+            if subscription._offer(entry):
                 delivered += 1
             else:
                 self._drop(subscription)
@@ -169,13 +222,21 @@ class NotificationHub:
     def subscribe(self, user_id: str, *, last_event_id: str | None = None) -> Subscription:
         """Open a connection's subscription; its ``replay`` holds what it missed since ``last_event_id``.
 
-        Raises ``UserConnectionLimitReached`` or ``ServerConnectionLimitReached`` (nothing is
-        kept for a refused connection).
+        Raises ``InvalidResumeToken`` for a malformed resume token, ``UserConnectionLimitReached``
+        or ``ServerConnectionLimitReached`` (nothing is kept for a refused connection).
         """
+        token = resume_token.decode(last_event_id, self.topics) if last_event_id and self.topics else None
         self._admit(user_id)
         self._buffer.touch(user_id)
-        replay = NO_REPLAY if last_event_id is None else self._buffer.after(user_id, last_event_id)
-        subscription = Subscription(self, user_id, maxsize=self._queue_size, replay=replay)
+        if token is not None and self._positions is not None:
+            replay = self._buffer.after_position(user_id, token.cursor, self._positions.covers)
+        else:
+            replay = NO_REPLAY if last_event_id is None else self._buffer.after(user_id, last_event_id)
+        cursor = dict(token.cursor) if token is not None else None
+        if last_event_id is None and self._positions is not None:
+            # A new client starts now: what was read before it connected is not owed to it.
+            cursor = dict(self._positions.position(user_id))
+        subscription = Subscription(self, user_id, maxsize=self._queue_size, replay=replay, cursor=cursor)
         self._subscriptions.setdefault(user_id, set()).add(subscription)
         self._open += 1
         log.info(

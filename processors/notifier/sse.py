@@ -39,13 +39,16 @@ def frame(*, data: str, event: str | None = None, event_id: str | None = None) -
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def notification_frame(notification: Notification) -> bytes:
-    return frame(data=notification.to_json(), event=NOTIFICATION_EVENT, event_id=notification.id)
+def notification_frame(notification: Notification, *, event_id: str | None = None) -> bytes:
+    """``event_id``: the connection's resume token for it (``resume_token.py``); default its id."""
+    return frame(data=notification.to_json(), event=NOTIFICATION_EVENT, event_id=event_id or notification.id)
 
 
-def comment(text: str) -> bytes:
-    """A comment line: ignored by EventSource, keeps proxies and the client's timers alive."""
-    return f": {_field_safe(text)}\n\n".encode()
+def comment(text: str, *, event_id: str | None = None) -> bytes:
+    """A comment line: ignored by EventSource, keeps proxies and the client's timers alive. With
+    ``event_id``, an ``id:`` line first: EventSource sets its last event id and dispatches no event."""
+    id_line = f"id: {_field_safe(event_id)}\n" if event_id is not None else ""
+    return f"{id_line}: {_field_safe(text)}\n\n".encode()
 
 
 def retry(milliseconds: int) -> bytes:

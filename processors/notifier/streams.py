@@ -25,28 +25,46 @@ from aiohttp import WSMsgType, web
 from processors.notifier import sse
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
-from processors.notifier.exceptions import ConnectionLimitReached, SubscriptionClosed, UserConnectionLimitReached
+from processors.notifier.exceptions import (
+    ConnectionLimitReached,
+    InvalidResumeToken,
+    SubscriptionClosed,
+    UserConnectionLimitReached,
+)
 from processors.notifier.hub import NotificationHub, Subscription, user_ref
 from processors.notifier.notifications import Notification
+from processors.notifier.resume_token import MAX_TOKEN_CHARS
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.tokens import StreamTokens, VerifiedToken
 
 log = logging.getLogger(__name__)
 
-MAX_LAST_EVENT_ID_CHARS = 128
+MAX_LAST_EVENT_ID_CHARS = MAX_TOKEN_CHARS
 
 
-class _Heartbeat:
-    pass
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A quiet interval; with ``event_id`` (a checkpoint: ``Subscription.checkpoint``) the client
+    records how far it has read without an event (an ``id:``-only SSE frame dispatches nothing)."""
+
+    event_id: str | None = None
 
 
 class _Resync:
     pass
 
 
-HEARTBEAT: Final = _Heartbeat()
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """A notification with the ``id`` this connection sends it under (``Subscription.event_id``)."""
+
+    notification: Notification
+    event_id: str
+
+
+HEARTBEAT: Final = Heartbeat()
 RESYNC: Final = _Resync()
-Outgoing = Notification | _Heartbeat | _Resync
+Outgoing = Framed | Heartbeat | _Resync
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +96,22 @@ async def outgoing(subscription: Subscription, *, heartbeat_s: float, seconds_le
     """
     if not subscription.replay.exact:
         yield RESYNC
-    for notification in subscription.replay.notifications:
-        yield notification
+    for entry in subscription.replay.entries:
+        yield Framed(entry.notification, subscription.event_id(entry))
+    if (checkpoint := subscription.checkpoint()) is not None:  # a client that reconnects before any notification resumes too
+        yield Heartbeat(checkpoint)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds_left
     while (left := deadline - loop.time()) > 0:
         try:
-            live = await subscription.next(timeout=min(heartbeat_s, left))
+            live = await subscription.next_entry(timeout=min(heartbeat_s, left))
         except SubscriptionClosed:
             return
         if live is not None:
-            yield live
+            if not subscription.sent_already(live):  # an instance behind the one the client came from
+                yield Framed(live.notification, subscription.event_id(live))
         elif loop.time() < deadline:  # a quiet interval, not the token running out
-            yield HEARTBEAT
+            yield Heartbeat(subscription.checkpoint())
 
 
 def subscribe(request: web.Request, services: StreamServices, verified: VerifiedToken) -> Subscription:
@@ -98,6 +119,8 @@ def subscribe(request: web.Request, services: StreamServices, verified: Verified
     resume_from = last_event_id(request)
     try:
         subscription = services.hub.subscribe(verified.user_id, last_event_id=resume_from)
+    except InvalidResumeToken as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
     except ConnectionLimitReached as exc:
         refusal = web.HTTPTooManyRequests if isinstance(exc, UserConnectionLimitReached) else web.HTTPServiceUnavailable
         raise refusal(
@@ -169,19 +192,20 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
 
 
 def _sse_bytes(item: Outgoing) -> bytes:
-    if isinstance(item, Notification):
-        return sse.notification_frame(item)
+    if isinstance(item, Framed):
+        return sse.notification_frame(item.notification, event_id=item.event_id)
     if isinstance(item, _Resync):
         return sse.frame(event=sse.RESYNC_EVENT, data=json.dumps({"reason": "last_event_id_not_buffered"}))
-    return sse.comment("heartbeat")
+    return sse.comment("heartbeat", event_id=item.event_id)
 
 
 def _ws_message(item: Outgoing) -> str:
-    if isinstance(item, Notification):
-        return json.dumps({"type": "notification", "notification": item.model_dump(mode="json")})
+    if isinstance(item, Framed):  # resume with ?last_event_id=<last_event_id>
+        notification = item.notification.model_dump(mode="json")
+        return json.dumps({"type": "notification", "notification": notification, "last_event_id": item.event_id})
     if isinstance(item, _Resync):
         return json.dumps({"type": "resync", "reason": "last_event_id_not_buffered"})
-    return json.dumps({"type": "heartbeat"})
+    return json.dumps({"type": "heartbeat"} | ({"last_event_id": item.event_id} if item.event_id else {}))
 
 
 async def stream_websocket(request: web.Request) -> web.WebSocketResponse:

@@ -16,9 +16,9 @@ record counts (at-least-once delivery repeats records by design, and the readers
   history holds one e-mail's step twice;
 - notifier: one notification id delivered twice to one SSE client.
 
-A notifier that cannot resume a client exactly (a restarted one does not hold the client's
-``Last-Event-ID``) sends it a ``resync`` frame and only the buffered notifications whose ids sort
-after that id: what a resynced client missed is counted apart (``resynced``), not as lost.
+A notifier that cannot resume a client exactly (the client's position is older than what it
+read or still buffers) sends it a ``resync`` frame first: what a resynced client missed is counted
+apart (``resynced``), not as lost; the tests that must resume every client exactly assert it is 0.
 """
 
 from __future__ import annotations

@@ -215,12 +215,14 @@
     showEmpty('notifications', false);
   }
 
-  function handle(n) {
+  // eventId: the frame's SSE id, a resume token (the server's position for this page) when the
+  // notifier reads Kafka; a reconnect by hand sends it back and resumes exactly.
+  function handle(n, eventId) {
+    lastId = eventId || n.id;
     if (seen.has(n.id)) { return; }  // a replay after a reconnect may repeat what we have
     seen.add(n.id);
     seenOrder.push(n.id);
     if (seenOrder.length > MAX_SEEN) { seen.delete(seenOrder.shift()); }
-    lastId = n.id;
     var family = n.kind.split('.')[0];
     if (family === 'backfill') { onImport(n); }
     else if (family === 'shipment') { onShipment(n); }
@@ -262,7 +264,7 @@
     source = new EventSource('/events?token=' + encodeURIComponent(token) + '&last_event_id=' + encodeURIComponent(lastId || '0'));
     source.onopen = function () { failures = 0; opened = true; setStatus('open', 'Live'); };
     source.onerror = onError;
-    source.addEventListener('notification', function (event) { handle(JSON.parse(event.data)); });
+    source.addEventListener('notification', function (event) { handle(JSON.parse(event.data), event.lastEventId); });
     source.addEventListener('resync', function () {
       if (lastId) { setStatus('open', 'Live (reconnected; older changes may be missing: reload for a full view)'); }
     });

@@ -17,6 +17,7 @@ from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import Notification, notification_id
 from processors.notifier.presentation import display_for
+from processors.notifier.resume_token import notification_id_of
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.sse import Frame, read_frame
 from processors.notifier.tokens import StreamTokens
@@ -82,18 +83,21 @@ class SseReader:
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self.response = response
+        self.last_event_id: str | None = None
 
     async def frame(self, timeout: float = 5.0) -> Frame:
         async with asyncio.timeout(timeout):
             return await read_frame(self.response.content.readline)
 
     async def notification(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The next notification's JSON, skipping heartbeats; its SSE id must match its own id."""
+        """The next notification's JSON, skipping heartbeats; its SSE id must name its own id
+        (a resume token starts with it); the last one is kept as ``last_event_id``."""
         while True:
             frame = await self.frame(timeout)
             if frame.event == "notification":
                 body = frame.json()
-                assert frame.id == body["id"]
+                assert frame.id is not None and notification_id_of(frame.id) == body["id"]
+                self.last_event_id = frame.id
                 return body
 
 

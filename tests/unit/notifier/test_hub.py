@@ -12,7 +12,7 @@ from tests.unit.notifier.samples import note
 
 
 def drain(subscription) -> list[object]:  # type: ignore[no-untyped-def]
-    return [subscription._items.popleft().payload["n"] for _ in range(subscription.pending())]
+    return [subscription._items.popleft().notification.payload["n"] for _ in range(subscription.pending())]
 
 
 def test_a_notification_reaches_every_connection_of_its_user_and_no_other() -> None:

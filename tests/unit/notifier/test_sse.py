@@ -54,3 +54,7 @@ async def test_read_frame_reads_back_what_the_writers_wrote() -> None:
     assert (await read_frame(readline)).retry == 500
     with pytest.raises(EOFError):
         await read_frame(readline)
+
+
+def test_a_heartbeat_may_carry_an_id_that_dispatches_no_event() -> None:
+    assert sse.comment("heartbeat", event_id="1-a.AQ") == b"id: 1-a.AQ\n: heartbeat\n\n"
