@@ -1,0 +1,184 @@
+"""The standalone backfill runner in a fault run: ``officestream backfill start --wait`` for users
+the bridge does not hold (``FaultRun.set_aside``), killed and resumed as an operator would, and
+what it published read back batch event by batch event.
+
+The runner is the CLI as an operator runs it, a child of the run (its log beside the others),
+with small provider pages (``OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE``, ``OFFICESTREAM_GOOGLE_PAGE_SIZE``)
+so that a mailbox takes many pages and each page more than one batch event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import re
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.emulator.google.state import refresh_token_for
+from connectors.google.settings import GoogleSettings
+from connectors.kafka.settings import KafkaSettings
+from connectors.kafka.topic_reader import read_records
+from connectors.microsoft.settings import MicrosoftSettings
+from ops.demo.processes import officestream_argv
+from ops.demo.summary import demo_kafka
+from ops.reconcile import Holdings
+from producers.backfill.job import BackfillJob
+from producers.backfill.providers import ProviderCrawlers, StaticGoogleTokens
+from producers.backfill.store import read_job
+from producers.bridge.inventory import inventory
+from producers.embedding import BATCHES
+from producers.integrations.state import Integration
+from producers.orchestrator import ALL_DOC_TYPES
+from schemas.models import DocType, Provider
+from schemas.serde import AvroEventSerde
+from tests.faults.workload import FaultRun
+from tests.waiting import wait_for
+
+T = TypeVar("T")
+
+#: Items per provider page, and per batch event: a page is three batch events (4 + 4 + 2).
+PAGE_SIZE = 10
+BATCH_SIZE = 4
+_JOB_ID = re.compile(r"^(bf-[0-9a-f]{16})$", re.MULTILINE)
+
+
+class StandaloneJob:
+    """One user's backfill by ``officestream backfill`` (a process of its own per command)."""
+
+    def __init__(self, run: FaultRun, user: str, provider: str) -> None:
+        self.run, self.user, self.provider = run, user, provider
+        self.name = f"backfill-{provider}-{user.split('@')[0]}"
+        self.kafka = demo_kafka(run.demo)
+        self.env = {**run.demo.env, "OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE": str(PAGE_SIZE),
+                    "OFFICESTREAM_GOOGLE_PAGE_SIZE": str(PAGE_SIZE)}
+        self.grant: list[str] = []
+        if provider == Provider.google.value:  # the emulator's grant, in a file as an operator gives it
+            token_file = run.demo.dir / f"{self.name}.token"
+            token_file.write_text(refresh_token_for(user))
+            self.grant = ["--google-refresh-token-file", str(token_file)]
+        self.job_id = ""
+
+    def start(self) -> str:
+        """``backfill start --wait`` (it prints the job id first); the job id."""
+        argv = officestream_argv("backfill", "start", "--provider", self.provider, "--user", self.user,
+                                 "--batch-size", str(BATCH_SIZE), "--wait", *self.grant)
+        child = self.run.demo.children.start(self.name, argv, self.env)
+        self.job_id = _wait(lambda: (found := _JOB_ID.search(child.log_text())) and found.group(1),
+                            what=f"{self.name} printing its job id", check=child.check_alive)
+        return self.job_id
+
+    def job(self) -> BackfillJob | None:
+        """The job as ``backfill-jobs`` holds it now."""
+        return read_job(self.kafka, self.job_id)
+
+    def wait_mid_job(self, *, timeout_s: float = 120.0) -> BackfillJob:
+        """The job once a batch is confirmed (a checkpoint stored), while it is still running."""
+        def mid_job() -> BackfillJob | None:
+            job = self.job()
+            assert job is None or not job.status.finished, f"{self.job_id} {job.status.value} before the kill: too late"
+            return job if job is not None and job.batches > 0 else None
+
+        return _wait(mid_job, what=f"{self.job_id}'s first checkpoint", timeout_s=timeout_s)
+
+    def status(self) -> dict:
+        """``officestream backfill status JOB --json``."""
+        done = subprocess.run(officestream_argv("backfill", "status", self.job_id, "--json"), env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def resume(self) -> None:
+        """``backfill resume JOB --wait`` in a new process, to its end (exit 0: completed)."""
+        argv = officestream_argv("backfill", "resume", self.job_id, "--wait", *self.grant)
+        self.run.demo.children.run_once(f"{self.name}-resume", argv, self.env, timeout_s=300)
+
+
+@contextlib.contextmanager
+def graph_latency(run: FaultRun, seconds: float) -> Iterator[None]:
+    """The emulator's Graph answering ``seconds`` slower inside the block (its own control)."""
+    url = f"{run.demo.emulator_http}/_emulator/microsoft/latency"
+    httpx.post(url, json={"seconds": seconds}, timeout=10).raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.post(url, json={"seconds": 0}, timeout=10).raise_for_status()
+
+
+def _wait(probe: Callable[[], T], *, what: str, timeout_s: float = 60.0, check: Callable[[], None] = lambda: None) -> T:
+    """``wait_for`` with the runner checked alive between probes."""
+    def checked() -> T:
+        check()
+        return probe()
+
+    return wait_for(checked, timeout_s=timeout_s, what=what)
+
+
+@dataclass(frozen=True)
+class BatchCopy:
+    """One batch event of a job as it was published: the page's chunk it carries."""
+
+    doc_type: DocType
+    batch_index: int
+    ids: tuple[str, ...]
+
+
+def published_batches(kafka: KafkaSettings, serde: AvroEventSerde, job_id: str) -> list[BatchCopy]:
+    """Every batch event ``job_id`` published, in each topic's order (copies included)."""
+    copies = []
+    for doc_type, shape in BATCHES.items():
+        for record in read_records(kafka, kafka.topic(shape.topic), timeout_s=60):
+            event = serde.decode(record.value) if record.value is not None else None
+            if isinstance(event, shape.event) and event.job_id == job_id:
+                ids = [item.id for item in getattr(event, shape.items_field)]
+                ids += [ref.doc_id for ref in getattr(event, shape.refs_field)]
+                copies.append(BatchCopy(doc_type, event.batch_index, tuple(ids)))
+    return copies
+
+
+def republished(copies: list[BatchCopy]) -> dict[tuple[DocType, int], list[tuple[str, ...]]]:
+    """(doc type, batch index) → the items of each copy, for the batches published more than once."""
+    found: dict[tuple[DocType, int], list[tuple[str, ...]]] = defaultdict(list)
+    for copy in copies:
+        found[(copy.doc_type, copy.batch_index)].append(copy.ids)
+    return {key: items for key, items in found.items() if len(items) > 1}
+
+
+def items_under_two_batches(copies: list[BatchCopy]) -> dict[str, set[int]]:
+    """Items published in batches of two different indexes (a page published again from a
+    cursor before the last checkpoint, under new indexes): item → batch indexes."""
+    where: dict[tuple[DocType, str], set[int]] = defaultdict(set)
+    for copy in copies:
+        for item in copy.ids:
+            where[(copy.doc_type, item)].add(copy.batch_index)
+    return {f"{doc_type.value}:{item}": indexes for (doc_type, item), indexes in where.items() if len(indexes) > 1}
+
+
+def mailbox_holdings(env: dict[str, str], users: dict[str, str]) -> dict[tuple[str, str], Holdings]:
+    """(provider, user) → what the emulator holds for each of ``users`` (user → provider): the
+    reconciliation's crawl (``producers/bridge/inventory.py``) run here, as the bridge would
+    for a connected user."""
+    tokens = StaticGoogleTokens({user: SecretStr(refresh_token_for(user)) for user in users})
+    now = dt.datetime.now(dt.UTC)
+
+    async def crawl() -> dict[tuple[str, str], Holdings]:
+        crawlers = ProviderCrawlers(microsoft=MicrosoftSettings.from_env(env), google=GoogleSettings.from_env(env),
+                                    google_tokens=tokens)
+        try:
+            found = {}
+            for user, provider in users.items():
+                integration = Integration(user_id=user, provider=Provider(provider), created_at=now, updated_at=now)
+                found[(provider, user)] = (await inventory(crawlers, integration, ALL_DOC_TYPES, now=now)).items
+            return found
+        finally:
+            await crawlers.aclose()
+
+    return asyncio.run(crawl())
