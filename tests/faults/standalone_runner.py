@@ -85,9 +85,12 @@ class StandaloneJob:
         def mid_job() -> BackfillJob | None:
             job = self.job()
             assert job is None or not job.status.finished, f"{self.job_id} {job.status.value} before the kill: too late"
-            return job if job is not None and job.batches > 0 else None
+            if job is not None and job.batches > 0:
+                return job
+            self.run.child(self.name).check_alive()  # a runner that crashed never checkpoints
+            return None
 
-        return _wait(mid_job, what=f"{self.job_id}'s first checkpoint", timeout_s=timeout_s)
+        return wait_for(mid_job, timeout_s=timeout_s, what=f"{self.job_id}'s first checkpoint")
 
     def status(self) -> dict:
         """``officestream backfill status JOB --json``."""
