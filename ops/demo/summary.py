@@ -98,14 +98,14 @@ def settle(demo: Demo, *, poll_s: float = 5.0, also: dict[tuple[str, str], Holdi
     """Reconcile until clean or ``settle_timeout_s`` passed; the last verdict. ``also``: the
     provider's holdings of users the bridge does not hold (backfilled without connecting them,
     by ``officestream backfill``), reconciled with the bridge's."""
-    kafka = demo_kafka(demo)
+    kafka, also = demo_kafka(demo), also or {}
     demo.say("settling: waiting until every sink holds what the providers hold")
     started = time.monotonic()
-    verdict = _reconcile(demo, kafka, also or {})
+    verdict = _reconcile(demo, kafka, also)
     while not verdict.clean and time.monotonic() - started < demo.options.settle_timeout_s:
         demo.children.check_alive()
         time.sleep(poll_s)
-        verdict = _reconcile(demo, kafka, also or {})
+        verdict = _reconcile(demo, kafka, also)
     return verdict
 
 
