@@ -4,23 +4,24 @@ what it published read back batch event by batch event.
 
 The runner is the CLI as an operator runs it, a child of the run (its log beside the others),
 with small provider pages (``OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE``, ``OFFICESTREAM_GOOGLE_PAGE_SIZE``)
-so that a mailbox takes many pages and each page more than one batch event.
+so that a mailbox takes many pages and each page more than one batch event, and a producer
+linger (``OFFICESTREAM_PRODUCER_LINGER_MS``) that holds every record a while before it is sent:
+a page's batch events reach the brokers that long before its checkpoint does, the window the
+kill is aimed at (``wait_page_in_flight``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import re
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import httpx
 from pydantic import SecretStr
 
 from connectors.emulator.google.state import refresh_token_for
@@ -48,6 +49,8 @@ T = TypeVar("T")
 #: Items per provider page, and per batch event: a page is three batch events (4 + 4 + 2).
 PAGE_SIZE = 10
 BATCH_SIZE = 4
+#: The runner's producer linger: a page is on the brokers this long before its checkpoint.
+LINGER_MS = 400
 _JOB_ID = re.compile(r"^(bf-[0-9a-f]{16})$", re.MULTILINE)
 
 
@@ -59,7 +62,7 @@ class StandaloneJob:
         self.name = f"backfill-{provider}-{user.split('@')[0]}"
         self.kafka = demo_kafka(run.demo)
         self.env = {**run.demo.env, "OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE": str(PAGE_SIZE),
-                    "OFFICESTREAM_GOOGLE_PAGE_SIZE": str(PAGE_SIZE)}
+                    "OFFICESTREAM_GOOGLE_PAGE_SIZE": str(PAGE_SIZE), "OFFICESTREAM_PRODUCER_LINGER_MS": str(LINGER_MS)}
         self.grant: list[str] = []
         if provider == Provider.google.value:  # the emulator's grant, in a file as an operator gives it
             token_file = run.demo.dir / f"{self.name}.token"
@@ -80,17 +83,29 @@ class StandaloneJob:
         """The job as ``backfill-jobs`` holds it now."""
         return read_job(self.kafka, self.job_id)
 
-    def wait_mid_job(self, *, timeout_s: float = 120.0) -> BackfillJob:
-        """The job once a batch is confirmed (a checkpoint stored), while it is still running."""
-        def mid_job() -> BackfillJob | None:
-            job = self.job()
-            assert job is None or not job.status.finished, f"{self.job_id} {job.status.value} before the kill: too late"
-            if job is not None and job.batches > 0:
-                return job
-            self.run.child(self.name).check_alive()  # a runner that crashed never checkpoints
-            return None
+    def wait_page_in_flight(self, serde: AvroEventSerde, *, timeout_s: float = 120.0) -> BackfillJob:
+        """The job once a page is confirmed (a checkpoint stored) and the next one is on the
+        brokers but not checkpointed yet: batch events of the job past its stored checkpoint."""
+        def in_flight() -> BackfillJob | None:
+            before = self.job()
+            assert before is None or not before.status.finished, f"{self.job_id} {before.status.value} before the kill"
+            if before is None or before.batches == 0:
+                self.run.child(self.name).check_alive()  # a runner that crashed never checkpoints
+                return None
+            doc_type = next(t for t in before.doc_types if not before.doc(t).done)
+            published = self._batch_indexes(serde, doc_type)
+            job = self.job()  # read after the topic: what the topic held then was past this checkpoint
+            past = job is not None and not job.doc(doc_type).done and max(published, default=-1) >= job.doc(doc_type).batches
+            return job if past else None
 
-        return wait_for(mid_job, timeout_s=timeout_s, what=f"{self.job_id}'s first checkpoint")
+        return wait_for(in_flight, timeout_s=timeout_s, what=f"a page of {self.job_id} in flight after a checkpoint")
+
+    def _batch_indexes(self, serde: AvroEventSerde, doc_type: DocType) -> list[int]:
+        """The batch indexes of the job's events on ``doc_type``'s topic now (its user's key only)."""
+        shape, key = BATCHES[doc_type], self.user.encode()
+        events = [serde.decode(r.value) for r in read_records(self.kafka, self.kafka.topic(shape.topic), timeout_s=60)
+                  if r.key == key and r.value is not None]
+        return [e.batch_index for e in events if isinstance(e, shape.event) and e.job_id == self.job_id]
 
     def status(self) -> dict:
         """``officestream backfill status JOB --json``."""
@@ -103,17 +118,6 @@ class StandaloneJob:
         """``backfill resume JOB --wait`` in a new process, to its end (exit 0: completed)."""
         argv = officestream_argv("backfill", "resume", self.job_id, "--wait", *self.grant)
         self.run.demo.children.run_once(f"{self.name}-resume", argv, self.env, timeout_s=300)
-
-
-@contextlib.contextmanager
-def graph_latency(run: FaultRun, seconds: float) -> Iterator[None]:
-    """The emulator's Graph answering ``seconds`` slower inside the block (its own control)."""
-    url = f"{run.demo.emulator_http}/_emulator/microsoft/latency"
-    httpx.post(url, json={"seconds": seconds}, timeout=10).raise_for_status()
-    try:
-        yield
-    finally:
-        httpx.post(url, json={"seconds": 0}, timeout=10).raise_for_status()
 
 
 def _wait(probe: Callable[[], T], *, what: str, timeout_s: float = 60.0, check: Callable[[], None] = lambda: None) -> T:
