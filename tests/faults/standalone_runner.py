@@ -92,7 +92,8 @@ class StandaloneJob:
             if before is None or before.batches == 0:
                 self.run.child(self.name).check_alive()  # a runner that crashed never checkpoints
                 return None
-            doc_type = next(t for t in before.doc_types if not before.doc(t).done)
+            doc_type = next((t for t in before.doc_types if not before.doc(t).done), None)
+            assert doc_type is not None, f"{self.job_id} crawled to its end before a page was seen in flight"
             published = self._batch_indexes(serde, doc_type)
             job = self.job()  # read after the topic: what the topic held then was past this checkpoint
             past = job is not None and not job.doc(doc_type).done and max(published, default=-1) >= job.doc(doc_type).batches
