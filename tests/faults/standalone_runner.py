@@ -6,8 +6,8 @@ The runner is the CLI as an operator runs it, a child of the run (its log beside
 with small provider pages (``OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE``, ``OFFICESTREAM_GOOGLE_PAGE_SIZE``)
 so that a mailbox takes many pages and each page more than one batch event, and a producer
 linger (``OFFICESTREAM_PRODUCER_LINGER_MS``) that holds every record a while before it is sent:
-a page's batch events reach the brokers that long before its checkpoint does, the window the
-kill is aimed at (``wait_page_in_flight``).
+a page's batch events reach the brokers that long before its checkpoint does, a window the kill
+can be aimed at (``wait_to_kill``), and the next page's that long after.
 """
 
 from __future__ import annotations
@@ -83,23 +83,26 @@ class StandaloneJob:
         """The job as ``backfill-jobs`` holds it now."""
         return read_job(self.kafka, self.job_id)
 
-    def wait_page_in_flight(self, serde: AvroEventSerde, *, timeout_s: float = 120.0) -> BackfillJob:
-        """The job once a page is confirmed (a checkpoint stored) and the next one is on the
-        brokers but not checkpointed yet: batch events of the job past its stored checkpoint."""
-        def in_flight() -> BackfillJob | None:
+    def wait_to_kill(self, serde: AvroEventSerde, *, page_in_flight: bool, timeout_s: float = 120.0) -> BackfillJob:
+        """The job once a page is confirmed (a checkpoint stored) and, ``page_in_flight``, the
+        next one is on the brokers but not checkpointed yet (batch events of the job past the
+        stored checkpoint), or else nothing past the checkpoint is (between two pages)."""
+        def ready() -> BackfillJob | None:
             before = self.job()
             assert before is None or not before.status.finished, f"{self.job_id} {before.status.value} before the kill"
             if before is None or before.batches == 0:
                 self.run.child(self.name).check_alive()  # a runner that crashed never checkpoints
                 return None
             doc_type = next((t for t in before.doc_types if not before.doc(t).done), None)
-            assert doc_type is not None, f"{self.job_id} crawled to its end before a page was seen in flight"
+            assert doc_type is not None, f"{self.job_id} crawled to its end before the moment to kill it"
             published = self._batch_indexes(serde, doc_type)
-            job = self.job()  # read after the topic: what the topic held then was past this checkpoint
-            past = job is not None and not job.doc(doc_type).done and max(published, default=-1) >= job.doc(doc_type).batches
-            return job if past else None
+            job = self.job()  # read after the topic: what the topic held then was past this checkpoint, or not
+            if job is None or job.doc(doc_type).done:
+                return None
+            return job if (max(published, default=-1) >= job.doc(doc_type).batches) == page_in_flight else None
 
-        return wait_for(in_flight, timeout_s=timeout_s, what=f"a page of {self.job_id} in flight after a checkpoint")
+        moment = "a page in flight" if page_in_flight else "no page in flight"
+        return wait_for(ready, timeout_s=timeout_s, what=f"{self.job_id} checkpointed with {moment}")
 
     def _batch_indexes(self, serde: AvroEventSerde, doc_type: DocType) -> list[int]:
         """The batch indexes of the job's events on ``doc_type``'s topic now (its user's key only)."""
