@@ -50,7 +50,7 @@ T = TypeVar("T")
 PAGE_SIZE = 10
 BATCH_SIZE = 4
 #: The runner's producer linger: a page is on the brokers this long before its checkpoint.
-LINGER_MS = 400
+LINGER_MS = 800
 _JOB_ID = re.compile(r"^(bf-[0-9a-f]{16})$", re.MULTILINE)
 
 
