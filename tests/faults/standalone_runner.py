@@ -18,9 +18,7 @@ import json
 import re
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pydantic import SecretStr
 
@@ -43,8 +41,6 @@ from schemas.models import DocType, Provider
 from schemas.serde import AvroEventSerde
 from tests.faults.workload import FaultRun
 from tests.waiting import wait_for
-
-T = TypeVar("T")
 
 #: Items per provider page, and per batch event: a page is three batch events (4 + 4 + 2).
 PAGE_SIZE = 10
@@ -75,8 +71,13 @@ class StandaloneJob:
         argv = officestream_argv("backfill", "start", "--provider", self.provider, "--user", self.user,
                                  "--batch-size", str(BATCH_SIZE), "--wait", *self.grant)
         child = self.run.demo.children.start(self.name, argv, self.env)
-        self.job_id = _wait(lambda: (found := _JOB_ID.search(child.log_text())) and found.group(1),
-                            what=f"{self.name} printing its job id", check=child.check_alive)
+
+        def printed() -> str | None:
+            child.check_alive()
+            found = _JOB_ID.search(child.log_text())
+            return found.group(1) if found else None
+
+        self.job_id = wait_for(printed, timeout_s=60, what=f"{self.name} printing its job id")
         return self.job_id
 
     def job(self) -> BackfillJob | None:
@@ -122,15 +123,6 @@ class StandaloneJob:
         """``backfill resume JOB --wait`` in a new process, to its end (exit 0: completed)."""
         argv = officestream_argv("backfill", "resume", self.job_id, "--wait", *self.grant)
         self.run.demo.children.run_once(f"{self.name}-resume", argv, self.env, timeout_s=300)
-
-
-def _wait(probe: Callable[[], T], *, what: str, timeout_s: float = 60.0, check: Callable[[], None] = lambda: None) -> T:
-    """``wait_for`` with the runner checked alive between probes."""
-    def checked() -> T:
-        check()
-        return probe()
-
-    return wait_for(checked, timeout_s=timeout_s, what=what)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ indexes: the checkpoint held), and no sink loses or doubles an effect.
 
 Four users (two on each provider) are set aside from the bridge and backfilled by the runner,
 each killed after a checkpoint: one of each provider while the next page is on the brokers but
-not checkpointed (it must come again, and only it), one between two pages (nothing may come
-again, nor be skipped: ``standalone_runner.py``). The other two users are connected through
+not checkpointed (that page, and only it, may come again), one between two pages (nothing may
+come again, nor be skipped: ``standalone_runner.py``). The other two users are connected through
 the bridge as in the other fault tests, with live changes while the killed jobs wait and after
 they are resumed."""
 
