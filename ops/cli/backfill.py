@@ -62,6 +62,8 @@ def start(
             await service.preflight(chosen, user, doc_types)
             job = BackfillJob.new(user_id=user, provider=chosen, doc_types=doc_types, now=dt.datetime.now(dt.UTC),
                                   since=window[0], until=window[1], batch_size=batch_size)
+            if wait:  # run here: never stored pending, or a queue (`backfill run`, the bridge's) would take it too
+                job = job.with_status(JobStatus.running, now=dt.datetime.now(dt.UTC))
             await service.store.save(job)
             typer.echo(job.job_id)
             if not wait:

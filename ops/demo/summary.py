@@ -23,7 +23,7 @@ from connectors.kafka.topics import (
     SHIPMENTS,
     TOPICS,
 )
-from ops.reconcile import Verdict, feed_file_documents, meetings_holdings, provider_holdings, reconcile
+from ops.reconcile import Holdings, Verdict, feed_file_documents, meetings_holdings, provider_holdings, reconcile
 from schemas.models import CalendarBatchEvent, ContactBatchEvent, DocType, EmailBackfillEvent
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
@@ -94,16 +94,18 @@ def demo_kafka(demo: Demo) -> KafkaSettings:
                                   topic_prefix=demo.env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
 
 
-def settle(demo: Demo, *, poll_s: float = 5.0) -> Verdict:
-    """Reconcile until clean or ``settle_timeout_s`` passed; the last verdict."""
-    kafka = demo_kafka(demo)
+def settle(demo: Demo, *, poll_s: float = 5.0, also: dict[tuple[str, str], Holdings] | None = None) -> Verdict:
+    """Reconcile until clean or ``settle_timeout_s`` passed; the last verdict. ``also``: the
+    provider's holdings of users the bridge does not hold (backfilled without connecting them,
+    by ``officestream backfill``), reconciled with the bridge's."""
+    kafka, also = demo_kafka(demo), also or {}
     demo.say("settling: waiting until every sink holds what the providers hold")
     started = time.monotonic()
-    verdict = _reconcile(demo, kafka)
+    verdict = _reconcile(demo, kafka, also)
     while not verdict.clean and time.monotonic() - started < demo.options.settle_timeout_s:
         demo.children.check_alive()
         time.sleep(poll_s)
-        verdict = _reconcile(demo, kafka)
+        verdict = _reconcile(demo, kafka, also)
     return verdict
 
 
@@ -119,9 +121,9 @@ def settle_and_summarize(demo: Demo) -> Summary:
     return summary
 
 
-def _reconcile(demo: Demo, kafka: KafkaSettings) -> Verdict:
+def _reconcile(demo: Demo, kafka: KafkaSettings, also: dict[tuple[str, str], Holdings]) -> Verdict:
     expected, unreadable = provider_holdings(demo.bridge_url, demo.internal_token)
-    return reconcile(kafka, expected, feed_file=demo.feed_file, namespace=DEFAULT_NAMESPACE, unreadable=unreadable)
+    return reconcile(kafka, expected | also, feed_file=demo.feed_file, namespace=DEFAULT_NAMESPACE, unreadable=unreadable)
 
 
 def _count(summary: Summary, demo: Demo, kafka: KafkaSettings) -> None:

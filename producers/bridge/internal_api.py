@@ -11,6 +11,9 @@
   ``/content/...``). 404: the provider no longer has it (the consumer dead-letters the event);
   410: the user's integration is paused or disconnected; 503: the provider is unavailable.
 
+Errors are JSON ``{"error": "..."}``; a 503 (something the route needs unreachable for now: the
+brokers holding the job store, Redis, the provider) carries ``Retry-After``.
+
 Every call presents ``Authorization: Bearer <OFFICESTREAM_BRIDGE_INTERNAL_TOKEN>``, compared in
 constant time; anything else is answered 401 before a handler runs. Bodies and secrets are
 never logged, and error answers never quote a request's values.
@@ -48,6 +51,9 @@ from schemas.redaction import user_ref
 log = logging.getLogger("officestream.producers.bridge")
 
 PREFIX = "/internal/"
+#: ``Retry-After`` of a 503: what fails that way (the brokers or Redis restarting, the provider
+#: down, a setup step missing) takes seconds to come back, not the caller's backoff's minutes.
+RETRY_AFTER_S = 5
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -167,7 +173,10 @@ class InternalApi:
         return web.json_response({"job_id": job.job_id, "status": job.status.value}, status=202)
 
     async def backfill_status(self, request: web.Request) -> web.Response:
-        job = await asyncio.to_thread(self.backfill.store.get, request.match_info["job_id"])
+        try:
+            job = await asyncio.to_thread(self.backfill.store.get, request.match_info["job_id"])
+        except Exception as exc:  # noqa: BLE001 - the job store unreadable (brokers restarting): 503
+            return self.error_response(exc)
         if job is None:
             return web.json_response({"error": "no such backfill job"}, status=404)
         return web.json_response({**job.summary(), "user_id": job.user_id})
@@ -209,7 +218,8 @@ class InternalApi:
         status, message = _answer_for(exc, self.reauth)
         if status >= 500:
             log.warning("internal API request failed status=%d error=%s", status, type(exc).__name__)
-        return web.json_response({"error": message}, status=status)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else {}
+        return web.json_response({"error": message}, status=status, headers=headers)
 
     def _find(self, request: web.Request) -> Integration | None:
         provider = request.match_info["provider"]

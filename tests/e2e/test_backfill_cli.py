@@ -78,6 +78,19 @@ def test_start_wait_backfills_the_mailbox_and_status_reports_it(env, emulator, s
     assert set(ids) == mailbox_ids(mailbox) and len(ids) == EMAILS
 
 
+def test_a_job_run_by_start_wait_is_never_stored_queued_for_another_runner(env, emulator):
+    # A pending job is any queue's to take (`backfill run`, the bridge's): one this process runs
+    # must never be stored pending, or a second runner would publish it again.
+    _, mailbox = emulator
+    done = officestream("backfill", "start", "--provider", "microsoft", "--user", mailbox, "--types", "contact", "--wait", env=env)
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.splitlines()[0]
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
+                                   topic_prefix=env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
+    stored = [json.loads(m.value())["status"] for m in read_all(kafka, kafka.topic("backfill-jobs")) if m.key() == job_id.encode()]
+    assert stored[0] == "running" and "pending" not in stored and stored[-1] == "completed", stored
+
+
 def test_a_runner_killed_mid_job_resumes_from_its_last_checkpoint(env, emulator, serde):
     settings, mailbox = emulator
     slow = {**env, "OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE": "10"}

@@ -23,6 +23,7 @@ from ops.demo.processes import Child
 from ops.demo.progress import FINISHED
 from ops.demo.run import BRIDGE_READY, WORKER_READY, Demo, DemoOptions
 from ops.demo.summary import demo_kafka, settle
+from ops.reconcile import Holdings
 from schemas.registry_client import registry_client
 from schemas.registry_settings import RegistrySettings
 from schemas.serde import AvroEventSerde
@@ -53,6 +54,15 @@ class FaultRun:
         """Connect every user: each gets a backfill job (user → job id)."""
         self.jobs = self.demo.connect_users()
         return self.jobs
+
+    def set_aside(self, count: int) -> dict[str, str]:
+        """Take the last ``count`` users (one on each provider for two) out of the bridge's
+        hands, before ``connect``: they are never connected, their mailboxes never change (the
+        live rounds skip them) and their SSE clients still count. Their history is the test's to
+        backfill; ``finish(also=...)`` reconciles them. User → provider."""
+        aside = dict(list(self.demo.users.items())[-count:])
+        self.demo.users = {user: provider for user, provider in self.demo.users.items() if user not in aside}
+        return aside
 
     def live(self, rounds: int, *, every_s: float = 2.0) -> None:
         """``rounds`` rounds of live changes (every mailbox changes once a round)."""
@@ -106,10 +116,11 @@ class FaultRun:
 
     # -- the count -------------------------------------------------------------------------------
 
-    def finish(self, fault: str) -> list[SinkCount]:
-        """Settle, count every sink, print the table and append it to ``RESULTS_DIR``."""
+    def finish(self, fault: str, *, also: dict[tuple[str, str], Holdings] | None = None) -> list[SinkCount]:
+        """Settle, count every sink, print the table and append it to ``RESULTS_DIR``; ``also``:
+        the provider's holdings of users set aside (``set_aside``), counted with the others."""
         started = time.monotonic()
-        verdict = settle(self.demo, poll_s=2.0)
+        verdict = settle(self.demo, poll_s=2.0, also=also)
         settled_s = time.monotonic() - started
         time.sleep(3.0)  # the SSE clients read what the notifier sent up to the last effect
         self.demo.sse.stop()
@@ -118,7 +129,7 @@ class FaultRun:
                              delivered=self.demo.sse.seen(), repeated=dict(self.demo.sse.duplicates),
                              resynced={user for user, n in self.demo.sse.resyncs.items() if n})
         table = "\n".join([
-            f"{fault} (run {self.demo.run_id}, {len(self.demo.users)} users, {self.demo.rounds} live rounds, "
+            f"{fault} (run {self.demo.run_id}, {len(self.demo.users) + len(also or {})} users, {self.demo.rounds} live rounds, "
             f"settled {'in ' + format(settled_s, '.0f') + 's' if verdict.clean else 'NOT within the timeout'})",
             *(f"  {count.line()}" for count in counts)])
         print("\n" + table)
