@@ -52,6 +52,7 @@ from serde_bench import make_email
 
 from connectors.kafka.admin import ensure_topics
 from connectors.kafka.topics import EMAIL_BACKFILL, SHIPMENTS
+from processors.common.settings import ProcessorSettings
 from schemas.models import Email, EmailBackfillEvent
 from schemas.registry_client import registry_client
 from schemas.serde import AvroEventSerde
@@ -222,6 +223,7 @@ def print_sizes(report: dict[str, Any]) -> None:
     print()
     print(f"officestream cost growth: shipments, store {STORE}, {report['parameters']['batch_size']} emails per message")
     print(load_line(report["machine"]))
+    print(f"RocksDB per table partition: {report['parameters']['rocksdb_options']}")
     header = f"{'events':>9} {'seconds':>8} {'items/s':>8} {'us/event':>8} {'CPU us/ev':>9} {'peak RSS MB':>11} {'end RSS MB':>10} {'RocksDB MB':>10}"
     print(header)
     print("-" * len(header))
@@ -283,7 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             restarts = restarted or restarts
     machine["load_average_at_end"] = list(os.getloadavg())
     parameters = {"sizes": args.size_list, "batch_size": args.batch_size, "store": STORE, "users": USERS,
-                  "poll_s": POLL_S, "email": "~300 characters of body_text, no HTML, no attachments"}
+                  "poll_s": POLL_S, "email": "~300 characters of body_text, no HTML, no attachments",
+                  # The worker's RocksDB bounds per table partition: its defaults (worker_env).
+                  "rocksdb_options": ProcessorSettings.from_env({}, store=STORE).table_store_options()}
     report = {"benchmark": "cost_growth", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "parameters": parameters, "machine": machine, "service": SHIPMENTS, "sizes": sizes,
               "goals": verdicts(sizes)}

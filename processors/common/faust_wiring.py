@@ -56,6 +56,8 @@ log = logging.getLogger("officestream.processors")
 
 #: The app attribute holding ``KafkaSettings.max_message_bytes`` (tables create their changelogs with it).
 MAX_MESSAGE_BYTES_ATTRIBUTE = "officestream_max_message_bytes"
+#: The app attribute holding ``ProcessorSettings.table_store_options()`` (every table's store gets them).
+TABLE_OPTIONS_ATTRIBUTE = "officestream_table_store_options"
 
 
 def _logging(service: str) -> dict[str, Any]:
@@ -114,6 +116,7 @@ def create_app(
         kafka.producer_config(**{"linger.ms": settings.producer_linger_ms, **queue_config(*pending)}),
     )
     setattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, kafka.max_message_bytes)
+    setattr(app, TABLE_OPTIONS_ATTRIBUTE, settings.table_store_options())
     return app
 
 
@@ -200,11 +203,15 @@ def json_table(app: faust.App, name: str, *, default: Any = None, encoded: bool 
     """A table with ``str`` keys and JSON values (both JSON-encoded in the changelog, which is
     compacted: faust's default for tables). With ``encoded`` the values are JSON the service
     encoded itself (``bytes``, e.g. pydantic's ``model_dump_json``), stored and read back as
-    bytes: the same changelog format, without a second encoding."""
+    bytes: the same changelog format, without a second encoding. In a ``rocksdb://`` app its
+    store gets RocksDB's memory bounds (``ProcessorSettings.table_store_options``)."""
     limit = getattr(app, MAX_MESSAGE_BYTES_ATTRIBUTE, None)
+    store_options = getattr(app, TABLE_OPTIONS_ATTRIBUTE, None)
     return app.Table(
         name, default=default, key_type=str, value_type=bytes if encoded else None,
         extra_topic_configs={"max.message.bytes": str(limit)} if limit else None,
+        # A copy per table: faust's RocksDB store pops its own keys out of the mapping.
+        options=dict(store_options) if store_options else None,
     )
 
 

@@ -36,6 +36,16 @@ class ProcessorSettings(EnvSettings):
     stalled_after_attempts: int = Field(default=10, ge=1)
     #: Partitions of the tables' changelog topics: must equal the source topics' (6).
     table_partitions: int = Field(default=6, ge=1)
+    #: RocksDB's memory per table partition (``rocksdb://`` only; every table has one RocksDB
+    #: per partition, ``table_partitions`` of them, each with its own buffers and cache):
+    #: up to ``rocksdb_write_buffers`` memtables of ``rocksdb_write_buffer_bytes`` (writes go
+    #: there until flushed to disk; RocksDB needs at least 2, one filling while one flushes)
+    #: and a block cache of ``rocksdb_block_cache_bytes`` (blocks read from disk). faust's own
+    #: defaults, 64 MiB x 3 and 2 GiB, let a worker's memory grow with its tables' keys
+    #: (bench/cost_growth_bench.py: peak RSS 499 MB at 1M keys in shipments).
+    rocksdb_write_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024, le=1024 * 1024 * 1024)
+    rocksdb_write_buffers: int = Field(default=2, ge=2, le=16)
+    rocksdb_block_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024, le=4 * 1024 * 1024 * 1024)
     #: How long a fetch may wait at the broker for data (faust's own driver hard-codes 1500 ms,
     #: which stalls busy partitions behind idle ones; see processors/common/faust_transport.py).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
@@ -91,6 +101,17 @@ class ProcessorSettings(EnvSettings):
     group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
     #: faust's own web server (metrics, table views), on 127.0.0.1; a free port when unset.
     web_port: int | None = Field(default=None, ge=1024, le=65535)
+
+    def table_store_options(self) -> dict[str, int] | None:
+        """faust's table store options (a table's ``options=``): RocksDB's memory bounds for
+        ``rocksdb://``, none for ``memory://``."""
+        if not self.store.startswith("rocksdb://"):
+            return None
+        return {
+            "write_buffer_size": self.rocksdb_write_buffer_bytes,
+            "max_write_buffer_number": self.rocksdb_write_buffers,
+            "block_cache_size": self.rocksdb_block_cache_bytes,
+        }
 
     @field_validator("store")
     @classmethod
