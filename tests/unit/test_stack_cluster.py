@@ -98,3 +98,13 @@ def test_every_node_is_formatted_with_one_cluster_id_kept_in_the_stack_dir(tmp_p
     made = cluster_id(tmp_path)
     assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{21}", made)  # Kafka's Uuid: 22 url-safe base64 chars
     assert cluster_id(tmp_path) == made and cluster_id(tmp_path / "other") != made
+
+
+def test_the_cleaner_buffer_fits_well_inside_the_node_heap(tmp_path):
+    # Kafka's default 128 MiB dedupe buffer, one allocation in a 512 MiB heap, killed a node at
+    # start-up in CI ("Java heap space" in LogCleaner); every node asks for a quarter of that.
+    settings = stack(tmp_path, kafka_brokers="3")
+    heap_mib = int(settings.kafka_heap[:-1]) * (1024 if settings.kafka_heap.endswith("g") else 1)
+    for node in (1, 2, 3):
+        buffer_mib = int(properties(settings, node)["log.cleaner.dedupe.buffer.size"]) / 2**20
+        assert buffer_mib <= heap_mib / 16, node
