@@ -43,7 +43,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 from harness.cpu import MachineCpu
-from harness.delivery import Delivery, account
+from harness.delivery import Delivery, account, late_by_second
 from harness.email_events import EventMaker
 from harness.latency import BaselineConsumer, percentile, summary
 from harness.pacing import SendLog, paced_send
@@ -228,6 +228,8 @@ def build_run(n: int, args: argparse.Namespace, tabs: list[Tab], sends: SendLog,
         "sender_late_ms": {"p99": percentile(sorted(sends.late_ms), 99), "max": max(sends.late_ms)} if sends.late_ms else None,
         "frames_expected": delivery.frames_expected, "frames_received": delivery.frames_received,
         "latency_ms": stats,
+        "over_goal_frames_by_send_second": late_by_second(delivery.arrivals, sends.sent, sends.started_ns, GOAL_P99_MS),
+        "sending_started_at_unix_s": round(sends.started_ns / 1e9, 3),
         "missing": delivery.missing, "duplicate": delivery.duplicate, "misrouted": delivery.misrouted,
         "missing_by_instance": {str(k): v for k, v in sorted(delivery.missing_by_instance.items())},
         "streams_ended_early": delivery.ended_early, "problem_tabs": delivery.problem_tabs,
@@ -267,7 +269,7 @@ def run_instances(n: int, stack: Stack, args: argparse.Namespace, spread: Spread
     with contextlib.ExitStack() as running:
         workers = []
         for i, (port, instance_id) in enumerate(zip(ports, ids, strict=True)):
-            env = worker_env(stack, workdir / f"data-{n}x-{i}", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=secret,
+            env = worker_env(stack, workdir / f"data-{n}x-{i}", **args.settings, OFFICESTREAM_NOTIFIER_TOKEN_SECRET=secret,
                              OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=instance_id)
             profile = LOG_DIR / f"notifier-{n}x-{i}.prof" if args.profile else None
             workers.append(running.enter_context(
@@ -341,8 +343,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="run the workers under cProfile (stats in bench/results/notifier-scale-logs/; latency distorted)")
     parser.add_argument("--keep", action="store_true", help="keep the run's topics, groups and subjects")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="OFFICESTREAM_NAME=VALUE",
+                        help="a setting for the notifier workers, which otherwise keep the defaults (repeatable)")
     args = parser.parse_args(argv)
     args.instances = [int(n) for n in args.instances.split(",")]
+    pairs = [setting.partition("=") for setting in args.settings]
+    if any(not name.startswith("OFFICESTREAM_") or not sep for name, sep, _ in pairs):
+        parser.error("--set takes OFFICESTREAM_NAME=VALUE")
+    args.settings = {name: value for name, _, value in pairs}
     if not 1 <= args.users <= 5000 or not 0 <= args.two_tab_share <= 1 or not 0 < args.rate <= 10_000:
         parser.error("--users in [1, 5000], --two-tab-share in [0, 1], --rate in (0, 10000]")
     if not 1 <= args.duration <= 600 or not all(1 <= n <= 4 for n in args.instances) or not 1 <= args.client_processes <= 8:
@@ -376,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "parameters": {"users": args.users, "two_tab_share": args.two_tab_share, "rate_per_s": args.rate,
                              "duration_s": args.duration, "instances": args.instances, "group_mode": args.group_mode,
                              "client_processes": args.client_processes, "seed": args.seed, "profiled": args.profile, "topic_prefix": stack.prefix,
+                             "worker_settings": args.settings,
                              "event": "EmailUpdateEvent (created), ~3 KB body, keyed by user",
                              "clock": "time.time_ns(): before Producer.produce / when the frame's last line arrived"},
               "machine": machine, "runs": runs}

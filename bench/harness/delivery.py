@@ -26,6 +26,8 @@ class Delivery:
     frames_expected: int = 0
     frames_received: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    #: ``(email id, latency ms)`` of each first arrival, to place the slow ones in time.
+    arrivals: list[tuple[str, float]] = field(default_factory=list)
     missing_by_instance: Counter[int] = field(default_factory=Counter)
     problem_tabs: list[dict[str, Any]] = field(default_factory=list)
     ended_early: int = 0
@@ -51,6 +53,7 @@ def account(tabs: list[Tab], user_of: dict[str, str], logs: dict[int, TabLog], i
             seen[email_id] += 1
             if seen[email_id] == 1:
                 result.latencies_ms.append(latency_ms)
+                result.arrivals.append((email_id, latency_ms))
         missing, duplicate = len(mine - seen.keys()), sum(n - 1 for n in seen.values())
         result.frames_expected += len(mine)
         result.frames_received += len(log.frames)
@@ -64,3 +67,14 @@ def account(tabs: list[Tab], user_of: dict[str, str], logs: dict[int, TabLog], i
                                         "expected": len(mine), "missing": missing, "duplicate": duplicate,
                                         "misrouted": misrouted, "stream_ended": log.ended})
     return result
+
+
+def late_by_second(arrivals: list[tuple[str, float]], sent_ns: dict[str, int], started_ns: int,
+                   over_ms: float) -> dict[str, int]:
+    """Frames later than ``over_ms``, counted by the second of sending their event was sent in:
+    bunched in a few seconds, they were pauses; spread over all, steady queueing."""
+    late: Counter[int] = Counter()
+    for email_id, latency_ms in arrivals:
+        if latency_ms > over_ms and email_id in sent_ns:
+            late[(sent_ns[email_id] - started_ns) // 1_000_000_000] += 1
+    return {str(second): count for second, count in sorted(late.items())}

@@ -26,6 +26,7 @@ from processors.common.faust_transport import SEEK_BACK_ATTRIBUTE
 from processors.common.faust_wiring import attach_agent, build_processor, create_app
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
+from processors.common.turns import LoopTurns
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
@@ -45,6 +46,8 @@ positions = ConsumedPositions([kafka.topic(t) for t in SOURCE_TOPICS])
 hub = NotificationHub.from_settings(notifier, positions=positions)
 #: Where each source partition is read from, once (``start_position.read_back``); set at start-up.
 read_from: dict[tuple[str, int], int] = {}
+#: The connections write what a batch made every ``turn_ms`` of it, not after it (``turns.py``).
+turns = LoopTurns(notifier.turn_ms / 1000)
 
 group = f"{CLIENT_SSE}.{notifier.instance_id}"
 app = create_app(group, kafka, settings, offset_reset="latest")
@@ -82,6 +85,7 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         raise PoisonMessage(str(exc)) from exc
     if notification is not None:
         hub.publish(notification, source=positions.source(record.topic, record.partition, record.offset, notification.user_id))
+        await turns()
 
 
 attach_agent(

@@ -28,36 +28,61 @@ active user loses their oldest notifications first (a user is active when notifi
 client connects). The newest notification of the user just notified, and of every user with an
 open connection (``is_active``), is never evicted: a client that drops and resumes from the
 last id it saw resumes exactly.
+
+What a ring keeps of a notification is a few strings and ints (``_Ring``): its id, its JSON (made
+once, at publish: what every connection sends and what the budget counts) and its record's
+place, none of them an object CPython's cyclic garbage collector tracks, so the tens of
+thousands of notifications an instance buffers are never walked by a collection. Kept as models
+and dataclasses they were: at 2,000 events/s a full collection over them stopped the event loop
+for 540-650 ms, and those pauses were the notifier's p99 (bench/README.md).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from processors.notifier.notifications import Notification
 from processors.notifier.positions import Source, TopicPartition
 
-#: What one kept notification costs besides its JSON: the model, its dict, datetime and the
-#: ring's slots (measured with tracemalloc: ~1.1-1.2 KiB for small payloads), plus its
-#: ``Source`` (record place and the user's offsets: ~0.2 KiB, the partitions shared per user).
-NOTIFICATION_OVERHEAD_BYTES = 1280
+#: What one kept notification costs besides its JSON text: the id, the string's header, the kept
+#: tuple, the offsets, and its slots in the ring and its id set (tracemalloc: ~0.45 KiB; the
+#: user's partitions tuple is shared by all their notifications).
+#: ``tests/unit/notifier/test_buffer_gc.py`` checks it still covers what a notification holds.
+NOTIFICATION_OVERHEAD_BYTES = 512
 #: What one remembered id of a notification that left costs (the string and its set slot).
 FORGOTTEN_ID_BYTES = 128
 
-
 def notification_cost(notification: Notification) -> int:
-    """Bytes ``notification`` is counted as against the budget: its JSON plus the object overhead."""
-    return len(notification.to_json().encode()) + NOTIFICATION_OVERHEAD_BYTES
+    """Bytes ``notification`` is counted as against the budget: its JSON plus the overhead."""
+    return json_cost(notification.to_json())
+
+
+def json_cost(notification_json: str) -> int:
+    return len(notification_json.encode()) + NOTIFICATION_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, slots=True)
 class Buffered:
-    """A notification as published: with its record's ``Source`` when it came from Kafka."""
+    """A notification as published: its id, user and JSON (made once, sent to every connection),
+    with its record's ``Source`` when it came from Kafka."""
 
-    notification: Notification
+    id: str
+    user_id: str
+    json: str
     source: Source | None = None
+
+    @classmethod
+    def of(cls, notification: Notification, source: Source | None = None) -> Buffered:
+        return cls(notification.id, notification.user_id, notification.to_json(), source)
+
+    @property
+    def notification(self) -> Notification:
+        """The notification, parsed back from its JSON: for tests and tools, never per frame."""
+        return Notification.model_validate_json(self.json)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,21 +124,22 @@ class ReplayBuffer:
         self.bytes = 0
         self.evicted = 0
 
-    def append(self, notification: Notification, source: Source | None = None) -> bool:
-        """Keep ``notification`` (read from ``source``); ``False`` (nothing kept) if its id is
-        buffered or remembered.
+    def append(self, item: Buffered | Notification, source: Source | None = None) -> bool:
+        """Keep ``item`` (a ``Notification`` is read from ``source``); ``False`` (nothing kept)
+        if its id is buffered or remembered.
 
         Kafka redelivers after a rebalance or crash, and a redelivered event yields the same id:
         refusing it here is what makes the notifier idempotent towards clients.
         """
-        user_id = notification.user_id
+        entry = item if isinstance(item, Buffered) else Buffered.of(item, source)
+        user_id = entry.user_id
         ring = self._by_user.get(user_id)
         if ring is None:
-            ring = self._by_user[user_id] = _Ring(self._size)
+            ring = self._by_user[user_id] = _Ring(user_id, self._size)
         else:
             self._by_user.move_to_end(user_id)
         before = ring.bytes
-        added = ring.add(Buffered(notification, source))
+        added = ring.add(entry)
         self.bytes += ring.bytes - before
         self._drop_users_over_count(protect=user_id)
         self._fit_budget(protect=user_id)
@@ -136,9 +162,9 @@ class ReplayBuffer:
         """The notifications a client that last saw ``last_event_id`` has missed (module docstring)."""
         buffered = self._entries(user_id)
         for position in range(len(buffered) - 1, -1, -1):
-            if buffered[position].notification.id == last_event_id:
+            if buffered[position].id == last_event_id:
                 return Replay(entries=buffered[position + 1 :], exact=True)
-        later = tuple(entry for entry in buffered if entry.notification.id > last_event_id)
+        later = tuple(entry for entry in buffered if entry.id > last_event_id)
         return Replay(entries=later, exact=False)
 
     def after_position(
@@ -198,8 +224,7 @@ class ReplayBuffer:
         ring = self._by_user.pop(user_id)
         self.bytes -= ring.bytes
         self.evicted += len(ring)
-        for entry in ring.entries():
-            ring.mark_left(entry)
+        ring.mark_all_left()
         for tp, offset in ring.left_upto.items():
             self._forgotten_upto[tp] = max(offset, self._forgotten_upto.get(tp, -1))
 
@@ -211,11 +236,18 @@ def _sent(entry: Buffered, cursor: Mapping[TopicPartition, int]) -> bool:
 
 
 class _Ring:
-    """One user's notifications, oldest first, with their costs and the ids of those that left."""
+    """One user's notifications, oldest first, with their costs and the ids of those that left.
 
-    def __init__(self, size: int) -> None:
+    Kept flat: ``_STRIDE`` slots per notification in one deque (``_kept``), none of them an
+    object the garbage collector tracks (strings, ints, the offsets packed in bytes, the user's
+    shared partitions tuple). A tuple per notification would be tracked until the next
+    collection, which then walks every notification kept since the one before.
+    """
+
+    def __init__(self, user_id: str, size: int) -> None:
+        self._user_id = user_id
         self._size = size
-        self._items: deque[tuple[Buffered, int]] = deque()
+        self._slots: deque[object] = deque()
         self._held: set[str] = set()
         #: Ids of notifications that left (pushed out or evicted), so redeliveries are refused.
         self._gone: OrderedDict[str, None] = OrderedDict()
@@ -224,32 +256,32 @@ class _Ring:
         self.bytes = 0
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._slots) // _STRIDE
 
     def entries(self) -> tuple[Buffered, ...]:
-        return tuple(entry for entry, _ in self._items)
+        user_id, flat = self._user_id, iter(self._slots)
+        return tuple(_entry(user_id, kept) for kept in zip(*[flat] * _STRIDE, strict=True))
 
     def add(self, entry: Buffered) -> bool:
-        notification = entry.notification
-        if notification.id in self._held or notification.id in self._gone:
+        if entry.id in self._held or entry.id in self._gone:
             return False
-        cost = notification_cost(notification)
-        self._items.append((entry, cost))
-        self._held.add(notification.id)
+        cost = json_cost(entry.json)
+        self._slots.extend(_kept(entry, cost))
+        self._held.add(entry.id)
         self.bytes += cost
-        if len(self._items) > self._size:
+        if len(self._slots) > self._size * _STRIDE:
             self.evict_oldest()
         return True
 
     def evict_oldest(self) -> int:
         """Drop the oldest notification, remembering its id; returns the bytes freed."""
         before = self.bytes
-        entry, cost = self._items.popleft()
-        notification = entry.notification
-        self.mark_left(entry)
-        self._held.discard(notification.id)
-        self.bytes -= cost
-        self._gone[notification.id] = None
+        popleft = self._slots.popleft
+        notification_id, _, cost, topic, partition, offset, _, _ = (popleft() for _ in range(_STRIDE))
+        self._mark_left(topic, partition, offset)  # type: ignore[arg-type]
+        self._held.discard(notification_id)  # type: ignore[arg-type]
+        self.bytes -= cost  # type: ignore[operator]
+        self._gone[notification_id] = None  # type: ignore[index]
         self.bytes += FORGOTTEN_ID_BYTES
         if len(self._gone) > self._size:
             self._gone.popitem(last=False)
@@ -263,8 +295,39 @@ class _Ring:
         self.bytes -= freed
         return freed
 
-    def mark_left(self, entry: Buffered) -> None:
-        """Remember how far the user's notifications on ``entry``'s partition have left."""
-        if entry.source is not None:
-            tp = entry.source.topic_partition
-            self.left_upto[tp] = max(entry.source.offset, self.left_upto.get(tp, -1))
+    def mark_all_left(self) -> None:
+        flat = iter(self._slots)
+        for _, _, _, topic, partition, offset, _, _ in zip(*[flat] * _STRIDE, strict=True):
+            self._mark_left(topic, partition, offset)
+
+    def _mark_left(self, topic: str | None, partition: int, offset: int) -> None:
+        """Remember how far the user's notifications on a partition have left."""
+        if topic is not None:
+            tp = (topic, partition)
+            self.left_upto[tp] = max(offset, self.left_upto.get(tp, -1))
+
+
+#: Slots per kept notification: ``id, json, cost, topic, partition, offset, partitions, offsets``,
+#: the last five its ``Source``'s fields (``topic`` ``None`` for one not read from Kafka), the
+#: offsets packed in ``bytes`` (which the garbage collector does not track, unlike a tuple or
+#: even an ``array``).
+_STRIDE = 8
+
+
+def _kept(entry: Buffered, cost: int) -> tuple[object, ...]:
+    source = entry.source
+    if source is None:
+        return (entry.id, entry.json, cost, None, -1, -1, (), _NO_OFFSETS)
+    return (
+        entry.id, entry.json, cost,
+        source.topic, source.partition, source.offset, source.partitions, array("q", source.offsets).tobytes(),
+    )
+
+
+_NO_OFFSETS = b""
+
+
+def _entry(user_id: str, kept: tuple[Any, ...]) -> Buffered:
+    notification_id, notification_json, _, topic, partition, offset, partitions, offsets = kept
+    source = None if topic is None else Source(topic, partition, offset, partitions, tuple(array("q", offsets)))
+    return Buffered(notification_id, user_id, notification_json, source)

@@ -124,11 +124,11 @@ class Subscription:
         """The SSE ``id:`` of ``entry`` on this connection: its notification id, or, for one read
         from Kafka, a resume token with the cursor advanced past it (``resume_token.py``)."""
         source, topics = entry.source, self._hub.topics
-        self._last_id = entry.notification.id
+        self._last_id = entry.id
         if source is None or topics is None:
-            return entry.notification.id
+            return entry.id
         self._advance((*source.position, (source.topic_partition, source.offset)))
-        return resume_token.encode(entry.notification.id, self.cursor, topics)
+        return resume_token.encode(entry.id, self.cursor, topics)
 
     def _offer(self, entry: Buffered) -> bool:
         """Queue without waiting; ``False`` (and nothing queued) when the queue is full."""
@@ -206,13 +206,13 @@ class NotificationHub:
         id still buffered), which is not sent again. Connections with a full queue are dropped
         here, without waiting for them.
         """
-        if not self._buffer.append(notification, source):
+        entry = Buffered.of(notification, source)
+        if not self._buffer.append(entry):
             self.duplicates += 1
             return 0
         self.published += 1
         delivered = 0
-        entry = Buffered(notification, source)
-        for subscription in tuple(self._subscriptions.get(notification.user_id, ())):
+        for subscription in tuple(self._subscriptions.get(entry.user_id, ())):
             if subscription._offer(entry):
                 delivered += 1
             else:
@@ -241,7 +241,7 @@ class NotificationHub:
         self._open += 1
         log.info(
             "notifier subscribed subscription=%d user=%s replay=%d exact=%s",
-            subscription.id, user_ref(user_id), len(replay.notifications), replay.exact,
+            subscription.id, user_ref(user_id), len(replay.entries), replay.exact,
         )
         return subscription
 

@@ -47,7 +47,7 @@ class NotifierSettings(EnvSettings):
     buffer_size: PositiveInt = 500
     buffered_users: PositiveInt = 10_000
     #: Every instance buffers every user: 500 notifications x 10,000 users would be gigabytes.
-    #: Each notification counts its JSON size plus ~1.25 KiB of Python objects around it.
+    #: Each notification counts its JSON size plus 0.5 KiB of Python objects around it.
     buffer_budget_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
     max_connections: PositiveInt = 10_000
     max_connections_per_user: PositiveInt = 10
@@ -57,6 +57,9 @@ class NotifierSettings(EnvSettings):
     #: the replay buffers: a client whose resume token is at most this far behind them is resumed
     #: exactly by a restarted (or newly started) instance. 0: start at the committed offsets.
     reread_records: int = Field(default=1000, ge=0)
+    #: The longest the worker handles a fetched batch before its connections get to write what
+    #: it made so far (processors/common/turns.py): a bound on the delay a batch adds to a frame.
+    turn_ms: PositiveFloat = 5.0
     heartbeat_s: PositiveFloat = 15.0
     write_timeout_s: PositiveFloat = 10.0
     client_retry_ms: PositiveInt = 3000

@@ -11,14 +11,14 @@ needs one listener, not one per kind (EventSource drops named events nobody list
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from processors.notifier.notifications import Notification
-
 NOTIFICATION_EVENT = "notification"
 RESYNC_EVENT = "resync"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _field_safe(value: str) -> str:
@@ -29,19 +29,25 @@ def _field_safe(value: str) -> str:
 
 
 def frame(*, data: str, event: str | None = None, event_id: str | None = None) -> bytes:
-    """One event: optional ``id:`` and ``event:``, ``data:`` split on line breaks, a blank line."""
+    """One event: optional ``id:`` and ``event:``, ``data:`` split on line breaks, a blank line.
+
+    Line breaks are the spec's only (CRLF, CR, LF), not ``str.splitlines``'s: that also splits
+    on U+2028, U+0085 and the like, which JSON carries unescaped inside strings, and the client
+    would join the pieces with LF, leaving a raw line break in a JSON string (invalid JSON).
+    """
     lines = []
     if event_id is not None:
         lines.append(f"id: {_field_safe(event_id)}")
     if event is not None:
         lines.append(f"event: {_field_safe(event)}")
-    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    lines.extend(f"data: {line}" for line in _LINE_BREAK.split(data))
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def notification_frame(notification: Notification, *, event_id: str | None = None) -> bytes:
-    """``event_id``: the connection's resume token for it (``resume_token.py``); default its id."""
-    return frame(data=notification.to_json(), event=NOTIFICATION_EVENT, event_id=event_id or notification.id)
+def notification_frame(notification_json: str, *, event_id: str) -> bytes:
+    """A notification's frame from its JSON (``Buffered.json``, made once per notification);
+    ``event_id``: the connection's resume token for it (``resume_token.py``), or its id."""
+    return frame(data=notification_json, event=NOTIFICATION_EVENT, event_id=event_id)
 
 
 def comment(text: str, *, event_id: str | None = None) -> bytes:

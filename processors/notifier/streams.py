@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 from processors.notifier import sse
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
+from processors.notifier.buffer import Buffered
 from processors.notifier.exceptions import (
     ConnectionLimitReached,
     InvalidResumeToken,
@@ -58,8 +59,12 @@ class _Resync:
 class Framed:
     """A notification with the ``id`` this connection sends it under (``Subscription.event_id``)."""
 
-    notification: Notification
+    entry: Buffered
     event_id: str
+
+    @property
+    def notification(self) -> Notification:
+        return self.entry.notification
 
 
 HEARTBEAT: Final = Heartbeat()
@@ -97,7 +102,7 @@ async def outgoing(subscription: Subscription, *, heartbeat_s: float, seconds_le
     if not subscription.replay.exact:
         yield RESYNC
     for entry in subscription.replay.entries:
-        yield Framed(entry.notification, subscription.event_id(entry))
+        yield Framed(entry, subscription.event_id(entry))
     if (checkpoint := subscription.checkpoint()) is not None:  # a client that reconnects before any notification resumes too
         yield Heartbeat(checkpoint)
     loop = asyncio.get_running_loop()
@@ -109,7 +114,7 @@ async def outgoing(subscription: Subscription, *, heartbeat_s: float, seconds_le
             return
         if live is not None:
             if not subscription.sent_already(live):  # an instance behind the one the client came from
-                yield Framed(live.notification, subscription.event_id(live))
+                yield Framed(live, subscription.event_id(live))
         elif loop.time() < deadline:  # a quiet interval, not the token running out
             yield Heartbeat(subscription.checkpoint())
 
@@ -193,7 +198,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
 
 def _sse_bytes(item: Outgoing) -> bytes:
     if isinstance(item, Framed):
-        return sse.notification_frame(item.notification, event_id=item.event_id)
+        return sse.notification_frame(item.entry.json, event_id=item.event_id)
     if isinstance(item, _Resync):
         return sse.frame(event=sse.RESYNC_EVENT, data=json.dumps({"reason": "last_event_id_not_buffered"}))
     return sse.comment("heartbeat", event_id=item.event_id)
@@ -201,8 +206,8 @@ def _sse_bytes(item: Outgoing) -> bytes:
 
 def _ws_message(item: Outgoing) -> str:
     if isinstance(item, Framed):  # resume with ?last_event_id=<last_event_id>
-        notification = item.notification.model_dump(mode="json")
-        return json.dumps({"type": "notification", "notification": notification, "last_event_id": item.event_id})
+        # The notification's JSON is spliced in as made once at publish, not parsed and dumped again.
+        return f'{{"type": "notification", "notification": {item.entry.json}, "last_event_id": {json.dumps(item.event_id)}}}'
     if isinstance(item, _Resync):
         return json.dumps({"type": "resync", "reason": "last_event_id_not_buffered"})
     return json.dumps({"type": "heartbeat"} | ({"last_event_id": item.event_id} if item.event_id else {}))

@@ -15,14 +15,28 @@ def test_a_notification_frame_has_id_event_and_one_json_data_line() -> None:
         id="0000000000001-abc", user_id="ada", kind="email.created", payload={"subject": "two\nlines"},
         created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
-    lines = sse.notification_frame(notification).decode().split("\n")
+    lines = sse.notification_frame(notification.to_json(), event_id=notification.id).decode().split("\n")
     assert lines[:2] == ["id: 0000000000001-abc", "event: notification"]
     assert lines[2].startswith("data: {") and lines[3:] == ["", ""]
     assert Notification.model_validate_json(lines[2].removeprefix("data: ")) == notification
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_a_subject_with_a_unicode_line_separator_stays_one_json_data_line(separator: str) -> None:
+    # JSON leaves these unescaped; splitting on them made the client join the pieces with LF,
+    # a raw line break inside a JSON string: the page's JSON.parse failed on that e-mail.
+    notification = Notification(
+        id="0000000000001-abc", user_id="ada", kind="email.created", payload={"subject": f"a{separator}b"},
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    lines = sse.notification_frame(notification.to_json(), event_id=notification.id).decode().split("\n")
+    assert len(lines) == 5 and lines[3:] == ["", ""]
+    assert Notification.model_validate_json(lines[2].removeprefix("data: ")).payload["subject"] == f"a{separator}b"
+
+
 def test_multi_line_data_becomes_several_data_lines() -> None:
     assert sse.frame(data="a\nb") == b"data: a\ndata: b\n\n"
+    assert sse.frame(data="a\r\nb\rc") == b"data: a\ndata: b\ndata: c\n\n"
 
 
 def test_a_line_break_in_an_id_is_refused_rather_than_injecting_a_frame() -> None:
