@@ -35,3 +35,11 @@ class UndeliveredOnClose(ProducerError):
         super().__init__(f"{count} records not acknowledged by the brokers when closing (topics: {', '.join(topics)})")
         self.count = count
         self.topics = topics
+
+
+class CorruptJobRecord(ProducerError):
+    """A ``backfill-jobs`` record that is not a job (written by hand, or by an incompatible version)."""
+
+    def __init__(self, job_id: str, topic: str, reason: str) -> None:
+        super().__init__(f"the record of backfill job {job_id!r} in {topic} is not a job: {reason}")
+        self.job_id = job_id

@@ -14,11 +14,13 @@ import logging
 import threading
 
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+from pydantic import ValidationError
 
 from connectors.kafka.compacted import read_compacted
 from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.topics import BACKFILL_JOBS
 from producers.backfill.job import BackfillJob, JobStatus
+from producers.exceptions import CorruptJobRecord
 from producers.publisher import Publisher
 
 log = logging.getLogger("officestream.producers.backfill")
@@ -42,14 +44,31 @@ class JobStore:
 
 
 def read_jobs(kafka: KafkaSettings) -> list[BackfillJob]:
-    """Every job, newest first (reads ``backfill-jobs`` to its end; no producer needed)."""
-    values = read_compacted(kafka, kafka.topic(BACKFILL_JOBS)).values()
-    return sorted((BackfillJob.model_validate_json(value) for value in values), key=lambda job: job.created_at, reverse=True)
+    """Every job, newest first (reads ``backfill-jobs`` to its end; no producer needed). A record
+    that is not a job is logged and left out: it must not stop the queue running the others."""
+    topic = kafka.topic(BACKFILL_JOBS)
+    jobs = []
+    for key, value in read_compacted(kafka, topic).items():
+        try:
+            jobs.append(_job(topic, key, value))
+        except CorruptJobRecord as exc:
+            log.error("backfill job left out: %s", exc)
+    return sorted(jobs, key=lambda job: job.created_at, reverse=True)
 
 
 def read_job(kafka: KafkaSettings, job_id: str) -> BackfillJob | None:
-    value = read_compacted(kafka, kafka.topic(BACKFILL_JOBS)).get(job_id.encode())
-    return BackfillJob.model_validate_json(value) if value is not None else None
+    """The job, ``None`` if there is none; ``CorruptJobRecord`` if its record is not a job."""
+    topic = kafka.topic(BACKFILL_JOBS)
+    value = read_compacted(kafka, topic).get(job_id.encode())
+    return _job(topic, job_id.encode(), value) if value is not None else None
+
+
+def _job(topic: str, key: bytes, value: bytes) -> BackfillJob:
+    try:
+        return BackfillJob.model_validate_json(value)
+    except ValidationError as exc:
+        reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()[:3])
+        raise CorruptJobRecord(key.decode(errors="replace"), topic, reason) from None
 
 
 class CancelWatch:

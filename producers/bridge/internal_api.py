@@ -41,7 +41,7 @@ from producers.integrations.state import Integration
 from producers.integrations.store import IntegrationStore
 from producers.backfill.providers import ConfigurationMissing
 from producers.backfill.service import NotReady
-from producers.exceptions import ProducerError
+from producers.exceptions import CorruptJobRecord, ProducerError
 from producers.integrations.store import IntegrationNotFound
 from producers.orchestrator import ALL_DOC_TYPES, AlreadyConnected, ConnectFailed, ConnectRequest, Orchestrator
 from schemas.envsettings import SettingsError
@@ -241,6 +241,8 @@ def _view(integration: Integration) -> dict[str, Any]:
 
 def _answer_for(exc: Exception, reauth: ReauthGate) -> tuple[int, str]:
     """The status and one-line message for ``exc`` (our errors' messages carry no secrets)."""
+    if isinstance(exc, CorruptJobRecord):  # the stored data is bad, not the request
+        return 500, str(exc)
     if isinstance(exc, ValidationError):
         problems = (f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors())
         return 400, "; ".join(problems)
