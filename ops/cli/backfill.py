@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ from connectors.kafka.settings import KafkaSettings
 from ops.cli.backfill_progress import ProgressBars
 from ops.cli.errors import one_line_errors
 from producers.backfill.job import BackfillJob, JobStatus
+from producers.backfill.lease import JobHeldElsewhere
 from producers.backfill.providers import StaticGoogleTokens
 from producers.backfill.queue import run_queue
 from producers.backfill.service import BackfillService, bootstrap
@@ -27,6 +29,10 @@ backfill_app = typer.Typer(no_args_is_help=True, help="Backfill a user's history
 #: The doc type names the command takes (and ``status --json`` counts by).
 TYPE_NAMES = {"email": DocType.email, "calendar": DocType.calendar_event, "contact": DocType.contact}
 NAME_OF = {doc_type: name for name, doc_type in TYPE_NAMES.items()}
+#: How often a runner waiting for another's lease asks again, and how long past its announced
+#: lapse it still waits (a runner that renews after that is alive).
+LEASE_POLL_S = 1.0
+LEASE_WAIT_MARGIN_S = 2.0
 
 
 @backfill_app.callback()
@@ -173,12 +179,30 @@ def cancel(job_id: str = typer.Argument(...)) -> None:
 
 async def _run_with_bars(service: BackfillService, job: BackfillJob) -> int:
     with ProgressBars(job, NAME_OF) as bars:
-        done = await service.runner(on_update=bars.update).run(job)
+        done = await _run_when_free(service, job, on_update=bars.update)
     typer.echo(json.dumps(job_summary(done)))
     if done.status is not JobStatus.completed:
         typer.echo(f"error: job {done.job_id} {done.status.value}: {done.last_error}", err=True)
         return 1
     return 0
+
+
+async def _run_when_free(service: BackfillService, job: BackfillJob, *, on_update: Callable[[BackfillJob], None]) -> BackfillJob:
+    """Run the job once no other runner holds it: a killed runner's lease lapses within
+    ``OFFICESTREAM_BACKFILL_LEASE_TTL_S``, so `resume --wait` right after a kill waits for that;
+    one still renewing it after that long is alive, and the command ends with its name."""
+    loop = asyncio.get_running_loop()
+    deadline: float | None = None
+    while True:
+        try:
+            return await service.runner(on_update=on_update).run(job)
+        except JobHeldElsewhere as held:
+            if deadline is None:
+                deadline = loop.time() + held.expires_in_s + LEASE_WAIT_MARGIN_S
+                typer.echo(f"{held}; waiting for it to lapse", err=True)
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(LEASE_POLL_S)
 
 
 def job_summary(job: BackfillJob) -> dict[str, object]:

@@ -4,8 +4,9 @@ bounded number at a time.
 Each job runs in a task of its own: a user whose provider throttles waits in its own task, and
 the other users' jobs go on (the per-mailbox request limits are the connectors'). A job still
 "running" whose record was not updated for ``stale_after_s`` lost its runner (crashed, killed)
-and is resumed from its last checkpoint. One runner process per deployment: two would both
-take a pending job (they would publish it twice, which consumers absorb, but waste the work).
+and is resumed from its last checkpoint. A job another runner holds (its lease in Redis:
+``lease.py``) is left to it and looked at again on the next poll, so several queues (or a queue
+and `backfill resume --wait`) never run one job twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from producers.backfill.job import BackfillJob, JobStatus
+from producers.backfill.lease import JobHeldElsewhere, LeaseLost
 
 log = logging.getLogger("officestream.producers.backfill")
 
@@ -39,12 +41,16 @@ async def run_queue(
     """Run what is runnable until stopped (``once``: until nothing runnable is left); returns
     the jobs it finished."""
     slots = asyncio.Semaphore(concurrency)
-    running: dict[str, asyncio.Task[BackfillJob]] = {}
+    running: dict[str, asyncio.Task[BackfillJob | None]] = {}
     finished: list[BackfillJob] = []
 
-    async def run_one(job: BackfillJob) -> BackfillJob:
+    async def run_one(job: BackfillJob) -> BackfillJob | None:
         async with slots:
-            return await run_job(job)
+            try:
+                return await run_job(job)
+            except (JobHeldElsewhere, LeaseLost) as exc:
+                log.info("backfill queue leaves job=%s to another runner: %s", job.job_id, exc)
+                return None
 
     while True:
         for job in await asyncio.to_thread(list_jobs):
@@ -53,7 +59,8 @@ async def run_queue(
                 running[job.job_id] = asyncio.create_task(run_one(job))
         for job_id, task in list(running.items()):
             if task.done():
-                finished.append(task.result())
+                if (done := task.result()) is not None:
+                    finished.append(done)
                 del running[job_id]
         if once and not running:
             return finished

@@ -32,6 +32,7 @@ from connectors.kafka.topics import BACKFILL_PROGRESS
 from connectors.tracing import TraceContext
 from producers.backfill.crawl import CrawlPage, Crawler
 from producers.backfill.job import BackfillJob, DocProgress, JobStatus
+from producers.backfill.lease import Held, JobLeases, LeaseLost
 from producers.backfill.metrics import METRICS
 from producers.backfill.store import CancelWatch, JobStore
 from producers.dead_letters import TOPIC as DEAD_LETTERS
@@ -83,7 +84,9 @@ class BackfillRunner:
         self, *, publisher: Publisher, store: JobStore, crawlers: CrawlerFactory, cancel_watch: CancelWatch | None = None,
         backoff: Backoff | None = None, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         on_update: Callable[[BackfillJob], None] = lambda job: None, sleep: Callable[[float], object] = asyncio.sleep,
+        leases: JobLeases | None = None,
     ) -> None:
+        """``leases``: one runner per job at a time (``lease.py``); ``None`` runs without (tests)."""
         self._publisher = publisher
         self._store = store
         self._crawlers = crawlers
@@ -92,11 +95,32 @@ class BackfillRunner:
         self._now = now
         self._on_update = on_update
         self._sleep = sleep
+        self._leases = leases
+        self._held: dict[str, Held] = {}
 
     async def run(self, job: BackfillJob) -> BackfillJob:
-        """Run ``job`` to its end from where it stands; returns it completed, failed or cancelled."""
+        """Run ``job`` to its end from where it stands; returns it completed, failed or cancelled.
+
+        Raises ``JobHeldElsewhere`` (nothing done) while another runner holds the job, and
+        ``LeaseLost`` (the job left as the new holder will find it) if this runner loses it.
+        """
         if job.status.finished:
             return job
+        if self._leases is None:
+            return await self._run_held(job)
+        async with self._leases.holding(job.job_id) as held:
+            # The job as its last holder left it (it may have gone on, or ended, since ``job`` was read).
+            stored = await asyncio.to_thread(self._store.get, job.job_id)
+            job = stored if stored is not None else job
+            if job.status.finished:
+                return job
+            self._held[job.job_id] = held
+            try:
+                return await self._run_held(job)
+            finally:
+                del self._held[job.job_id]
+
+    async def _run_held(self, job: BackfillJob) -> BackfillJob:
         if self._cancel_watch is not None:
             self._cancel_watch.watch(job.job_id)
         job = await self._save(job.with_status(JobStatus.running, now=self._now()))
@@ -154,7 +178,7 @@ class BackfillRunner:
                     raise _PageFailed(job, exc) from exc
                 try:
                     job = await self._publish_page(job, doc_type, page, crawl)
-                except JobCancelled:
+                except (JobCancelled, LeaseLost):
                     raise
                 except Exception as exc:  # noqa: BLE001
                     raise _PageFailed(job, exc) from exc
@@ -171,6 +195,7 @@ class BackfillRunner:
             await pages.close()
 
     async def _publish_page(self, job: BackfillJob, doc_type: DocType, page: CrawlPage, crawl: CrawlHooks) -> BackfillJob:
+        await self._confirm_lease(job)  # before publishing: a runner that lost the job publishes no more
         if crawl.throttled_for_s and job.status is not JobStatus.paused_for_quota:
             job = await self._save(job.with_status(JobStatus.paused_for_quota, now=self._now(),
                                                    error=f"throttled by the provider (waited {crawl.throttled_for_s:.1f} s)"))
@@ -248,7 +273,13 @@ class BackfillRunner:
         log.info("backfill %s job=%s items=%d batches=%d", status.value, job.job_id, job.items, job.batches)
         return job
 
+    async def _confirm_lease(self, job: BackfillJob) -> None:
+        held = self._held.get(job.job_id)
+        if held is not None:
+            await held.confirm()
+
     async def _save(self, job: BackfillJob) -> BackfillJob:
+        await self._confirm_lease(job)  # a runner that lost the job never overwrites the new holder's record
         await self._store.save(job)
         self._on_update(job)
         return job

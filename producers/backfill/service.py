@@ -23,6 +23,7 @@ from connectors.microsoft.settings import MicrosoftSettings
 from connectors.redis.payload_store import PayloadStore
 from connectors.redis.settings import RedisSettings
 from producers.backfill.job import BackfillJob
+from producers.backfill.lease import JobLeases, LeaseSettings
 from producers.backfill.providers import GoogleTokens, ProviderCrawlers
 from producers.backfill.runner import BackfillRunner
 from producers.backfill.store import CancelWatch, JobStore
@@ -56,6 +57,7 @@ class BackfillService:
     serde: AvroEventSerde
     redis: aioredis.Redis
     cancel_watch: CancelWatch
+    leases: JobLeases
 
     async def start(self) -> None:
         await self.publisher.start()
@@ -71,7 +73,7 @@ class BackfillService:
 
     def runner(self, *, on_update: Callable[[BackfillJob], None] = lambda job: None) -> BackfillRunner:
         return BackfillRunner(publisher=self.publisher, store=self.store, crawlers=self.crawlers.crawler,
-                              cancel_watch=self.cancel_watch, on_update=on_update)
+                              cancel_watch=self.cancel_watch, on_update=on_update, leases=self.leases)
 
     async def preflight(self, provider: Provider, user_id: str, doc_types: tuple[DocType, ...]) -> None:
         """Raise ``NotReady`` (or the provider's ``ConfigurationMissing``) unless a job can run."""
@@ -118,5 +120,6 @@ def bootstrap(*, google_tokens: GoogleTokens | None = None, now: Callable[[], dt
                                 google_tokens=google_tokens)
     store = JobStore(kafka, publisher)
     return BackfillService(kafka=kafka, publisher=publisher, store=store, crawlers=crawlers, serde=serde, redis=redis,
-                           cancel_watch=CancelWatch(kafka, store.topic))
+                           cancel_watch=CancelWatch(kafka, store.topic),
+                           leases=JobLeases(redis, ttl_s=LeaseSettings.from_env().lease_ttl_s))
 

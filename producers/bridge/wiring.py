@@ -25,6 +25,7 @@ from connectors.redis.settings import RedisSettings
 from connectors.google.account import GoogleAccount
 from connectors.google.exceptions import ReauthRequired as GoogleReauthRequired
 from connectors.microsoft.graph_client import GraphClient
+from producers.backfill.lease import JobLeases, LeaseSettings
 from producers.backfill.providers import ConfigurationMissing, ProviderCrawlers
 from producers.backfill.service import BackfillService
 from producers.backfill.store import CancelWatch, JobStore
@@ -63,6 +64,7 @@ def build_bridge(
     *, settings: BridgeSettings, kafka: KafkaSettings, serde: AvroEventSerde, redis: aioredis.Redis,
     redis_settings: RedisSettings, producer: ProducerSettings, microsoft: MicrosoftSettings, google: GoogleSettings,
     live: LiveFactory | None = None, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    lease: LeaseSettings | None = None,
 ) -> Bridge:
     settings.require_internal_token()
     box = SecretBox(settings.state_key)
@@ -78,7 +80,8 @@ def build_bridge(
                                  graph_tokens=tokens)
     jobs = JobStore(kafka, publisher)
     backfill = BackfillService(kafka=kafka, publisher=publisher, store=jobs, crawlers=providers, serde=serde,
-                               redis=redis, cancel_watch=CancelWatch(kafka, jobs.topic))
+                               redis=redis, cancel_watch=CancelWatch(kafka, jobs.topic),
+                               leases=JobLeases(redis, ttl_s=(lease or LeaseSettings.from_env()).lease_ttl_s))
     reauth = ReauthGate(integrations, publisher, now=now)
     watches = WatchRegistrar(providers, bridge=settings, microsoft=microsoft, google=google, now=now)
     orchestrator = Orchestrator(integrations=integrations, jobs=jobs, publisher=publisher, watches=watches,

@@ -42,6 +42,7 @@ def env(stack, topic_prefix, emulator) -> dict[str, str]:
     environ.update(
         OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS=stack.kafka.bootstrap_servers, OFFICESTREAM_KAFKA_TOPIC_PREFIX=topic_prefix,
         OFFICESTREAM_REGISTRY_URL=stack.registry.url, OFFICESTREAM_REDIS_URL=stack.redis.url,
+        OFFICESTREAM_BACKFILL_LEASE_TTL_S="3",  # a killed runner's job is resumable 3 s after the kill
     )
     for setup in (["topics", "create"], ["schemas", "register"]):
         done = officestream(*setup, env=environ)
@@ -124,6 +125,29 @@ def test_a_runner_killed_mid_job_resumes_from_its_last_checkpoint(env, emulator,
     final = read_job(KafkaSettings.from_env({}, bootstrap_servers=env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
                                             topic_prefix=env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"]), job_id)
     assert final is not None and final.status.value == "completed"
+
+
+def test_resuming_a_job_another_runner_is_running_waits_out_its_lease_then_names_it(env, emulator, serde):
+    settings, mailbox = emulator
+    slow = {**env, "OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE": "10"}
+    latency = f"{settings['OFFICESTREAM_GOOGLE_API_ENDPOINT']}/_emulator/microsoft/latency"
+    httpx.post(latency, json={"seconds": 1.0})  # 12 pages: the first runner outlasts the second's wait (~8 s)
+    try:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "backfill", "start", "--provider", "microsoft", "--user", mailbox,
+             "--types", "email", "--batch-size", "10", "--wait"],
+            env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )
+        assert runner.stdout is not None
+        job_id = runner.stdout.readline().strip()
+        second = officestream("backfill", "resume", job_id, "--wait", env=slow, timeout=60)
+        assert second.returncode == 1 and runner.poll() is None  # the first runner renewed its lease throughout
+        assert f"backfill job {job_id} is being run by" in second.stderr and "waiting for it to lapse" in second.stderr
+    finally:
+        httpx.post(latency, json={"seconds": 0})
+    assert runner.wait(120) == 0, runner.stderr.read() if runner.stderr else ""
+    ids = Counter(published_email_ids(env, serde))
+    assert set(ids) == mailbox_ids(mailbox) and max(ids.values()) == 1  # one runner's batches only
 
 
 def test_bad_input_is_one_line_naming_what_to_fix_and_writes_no_job(env, emulator, stack):

@@ -13,7 +13,9 @@ from tests.waiting import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(900)]
 
 #: The killed bridge's jobs are resumed this long after their last update (default 120 s).
-RESUMED_AFTER = {"OFFICESTREAM_BRIDGE_BACKFILL_STALE_AFTER_S": "5"}
+#: The restarted bridge takes the killed one's job back 5 s after its last update, once the dead
+#: runner's lease on it lapsed (3 s after the kill; 30 s by default).
+RESUMED_AFTER = {"OFFICESTREAM_BRIDGE_BACKFILL_STALE_AFTER_S": "5", "OFFICESTREAM_BACKFILL_LEASE_TTL_S": "3"}
 
 
 def test_the_bridge_killed_mid_backfill_resumes_it_and_loses_and_doubles_nothing(make_fault_run):

@@ -36,8 +36,9 @@ from tests.faults.workload import FaultRun, assert_nothing_lost_or_doubled
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(900)]
 
 #: The bridge takes over a "running" job not updated for this long (default 120 s): kept out of
-#: the way here, the resume is the runner's own.
-BRIDGE_KEEPS_AWAY = {"OFFICESTREAM_BRIDGE_BACKFILL_STALE_AFTER_S": "900"}
+#: the way here, the resume is the runner's own. A killed runner's lease on its job lapses 3 s
+#: after the kill (default 30 s); `resume --wait` waits for that.
+BRIDGE_KEEPS_AWAY = {"OFFICESTREAM_BRIDGE_BACKFILL_STALE_AFTER_S": "900", "OFFICESTREAM_BACKFILL_LEASE_TTL_S": "3"}
 
 
 def test_the_standalone_runner_killed_mid_job_resumes_and_loses_and_doubles_nothing(make_fault_run):
