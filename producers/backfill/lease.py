@@ -58,6 +58,12 @@ class JobHeldElsewhere(ProducerError):
         self.job_id, self.holder, self.expires_in_s = job_id, holder, expires_in_s
 
 
+class LeaseUnavailable(ProducerError):
+    """Redis could not be asked for the lease: the job is not started (it is tried again later)."""
+
+    retriable = True
+
+
 class LeaseLost(ProducerError):
     """This runner's lease on the job lapsed or was taken: it must stop touching the job."""
 
@@ -103,7 +109,14 @@ class JobLeases:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def acquire(self, job_id: str) -> None:
-        """Take the lease, or raise ``JobHeldElsewhere``."""
+        """Take the lease, or raise ``JobHeldElsewhere`` (``LeaseUnavailable`` without Redis)."""
+        try:
+            await self._acquire(job_id)
+        except RedisError as exc:
+            raise LeaseUnavailable(f"cannot take the lease on backfill job {job_id}: Redis is unreachable "
+                                   f"({type(exc).__name__}); start it or set OFFICESTREAM_REDIS_URL") from None
+
+    async def _acquire(self, job_id: str) -> None:
         key = lease_key(job_id)
         if await self._redis.set(key, self.owner, nx=True, px=self._ttl_ms):
             return

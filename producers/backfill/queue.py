@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from producers.backfill.job import BackfillJob, JobStatus
-from producers.backfill.lease import JobHeldElsewhere, LeaseLost
+from producers.backfill.lease import JobHeldElsewhere, LeaseLost, LeaseUnavailable
 
 log = logging.getLogger("officestream.producers.backfill")
 
@@ -48,8 +48,8 @@ async def run_queue(
         async with slots:
             try:
                 return await run_job(job)
-            except (JobHeldElsewhere, LeaseLost) as exc:
-                log.info("backfill queue leaves job=%s to another runner: %s", job.job_id, exc)
+            except (JobHeldElsewhere, LeaseLost, LeaseUnavailable) as exc:
+                log.info("backfill queue skips job=%s for now: %s", job.job_id, exc)
                 return None
 
     while True:

@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from connectors.microsoft.notifications import validation_reply
 from connectors.tracing import TraceContext
 from producers.backfill.job import BackfillJob
-from producers.backfill.lease import JobHeldElsewhere, LeaseLost
+from producers.backfill.lease import JobHeldElsewhere, LeaseLost, LeaseUnavailable
 from producers.backfill.queue import run_queue
 from producers.backfill.service import BackfillService
 from producers.bridge.internal_api import InternalApi, bearer_auth
@@ -146,7 +146,7 @@ class Bridge:
             done = await self.backfill.runner(on_update=on_update).run(job)
             await self.orchestrator.hand_off(done)
             return done
-        except (JobHeldElsewhere, LeaseLost):
+        except (JobHeldElsewhere, LeaseLost, LeaseUnavailable):
             raise  # another runner has the job: the queue leaves it to that runner
         except Exception as exc:  # noqa: BLE001 - the job stays stored as it was: the queue retakes it when stale
             log.error("backfill job stopped job=%s error=%s: %s", job.job_id, type(exc).__name__, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from producers.backfill.job import BackfillJob, JobStatus
+from producers.backfill.lease import JobHeldElsewhere, LeaseUnavailable
 from producers.backfill.queue import run_queue, runnable
 from schemas.models import DocType, Provider
 
@@ -44,3 +45,24 @@ async def test_once_runs_every_runnable_job_a_bounded_number_at_a_time():
     done = await run_queue(lambda: list(store.values()), run_job, once=True, stale_after_s=60, concurrency=2,
                            now=lambda: NOW, poll_s=0.001)
     assert sorted(j.job_id for j in done) == sorted(store) and peak == 2
+
+
+async def test_a_job_whose_lease_cannot_be_had_is_skipped_and_taken_again_later_without_stopping_the_queue():
+    held, unreachable, free = job(JobStatus.pending), job(JobStatus.pending), job(JobStatus.pending)
+    store = {j.job_id: j for j in (held, unreachable, free)}
+    refusals = {held.job_id: [JobHeldElsewhere(held.job_id, "runner-b", 3.0)],
+                unreachable.job_id: [LeaseUnavailable("Redis is unreachable")]}
+
+    async def run_job(taken: BackfillJob) -> BackfillJob:
+        if refusals.get(taken.job_id):
+            raise refusals[taken.job_id].pop()
+        store[taken.job_id] = taken.model_copy(update={"status": JobStatus.completed})
+        return store[taken.job_id]
+
+    def queue() -> object:
+        return run_queue(lambda: list(store.values()), run_job, once=True, stale_after_s=60, concurrency=3,
+                         now=lambda: NOW, poll_s=0.001)
+
+    assert [j.job_id for j in await queue()] == [free.job_id]  # the refused two skipped, the queue not stopped
+    assert store[held.job_id].status is store[unreachable.job_id].status is JobStatus.pending
+    assert sorted(j.job_id for j in await queue()) == sorted([held.job_id, unreachable.job_id])  # taken later
