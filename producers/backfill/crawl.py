@@ -14,6 +14,7 @@ a mailbox.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -65,3 +66,27 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return state if isinstance(state, dict) else None
+
+
+class Lookahead:
+    """The crawler's pages, one read ahead in a task of its own (the crawl goes on while the
+    runner publishes the page before)."""
+
+    def __init__(self, crawler: Crawler, cursor: str | None) -> None:
+        self._pages = crawler.pages(cursor)
+        self._next: asyncio.Task[CrawlPage] | None = None
+
+    async def next(self) -> CrawlPage:
+        task = self._next or asyncio.ensure_future(self._pages.__anext__())
+        page = await task
+        self._next = None if page.is_last else asyncio.ensure_future(self._pages.__anext__())
+        return page
+
+    async def close(self) -> None:
+        if self._next is not None:
+            self._next.cancel()
+            try:
+                await self._next
+            except (asyncio.CancelledError, StopAsyncIteration, Exception):  # noqa: BLE001 - abandoned read-ahead
+                pass
+        await self._pages.aclose()

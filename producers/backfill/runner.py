@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from connectors.backoff import Backoff
 from connectors.kafka.topics import BACKFILL_PROGRESS
 from connectors.tracing import TraceContext
-from producers.backfill.crawl import CrawlPage, Crawler
+from producers.backfill.crawl import CrawlPage, Crawler, Lookahead
 from producers.backfill.job import BackfillJob, DocProgress, JobStatus
 from producers.backfill.lease import Held, JobLeases, LeaseLost
 from producers.backfill.metrics import METRICS
@@ -167,7 +167,7 @@ class BackfillRunner:
 
     async def _crawl(self, job: BackfillJob, doc_type: DocType, crawl: CrawlHooks) -> BackfillJob:
         crawler = self._crawlers(job, doc_type, crawl)
-        pages = _Lookahead(crawler, job.doc(doc_type).cursor)
+        pages = Lookahead(crawler, job.doc(doc_type).cursor)
         try:
             while True:
                 try:
@@ -303,27 +303,3 @@ class _PageFailed(Exception):
         super().__init__(str(cause))
         self.job = job
         self.cause = cause
-
-
-class _Lookahead:
-    """The crawler's pages, one read ahead in a task of its own (the crawl goes on while the
-    runner publishes the page before)."""
-
-    def __init__(self, crawler: Crawler, cursor: str | None) -> None:
-        self._pages = crawler.pages(cursor)
-        self._next: asyncio.Task[CrawlPage] | None = None
-
-    async def next(self) -> CrawlPage:
-        task = self._next or asyncio.ensure_future(self._pages.__anext__())
-        page = await task
-        self._next = None if page.is_last else asyncio.ensure_future(self._pages.__anext__())
-        return page
-
-    async def close(self) -> None:
-        if self._next is not None:
-            self._next.cancel()
-            try:
-                await self._next
-            except (asyncio.CancelledError, StopAsyncIteration, Exception):  # noqa: BLE001 - abandoned read-ahead
-                pass
-        await self._pages.aclose()
