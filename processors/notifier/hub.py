@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from processors.notifier import resume_token
-from processors.notifier.buffer import Buffered, Replay, ReplayBuffer
+from processors.notifier.buffer import Replay, ReplayBuffer
 from processors.notifier.exceptions import (
     ServerConnectionLimitReached,
     SubscriptionClosed,
@@ -36,6 +36,7 @@ from processors.notifier.exceptions import (
 )
 from processors.notifier.notifications import Notification
 from processors.notifier.positions import ConsumedPositions, Source, TopicPartition
+from processors.notifier.ring import Buffered
 from processors.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from aiohttp import WSMsgType, web
 from processors.notifier import sse
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
-from processors.notifier.buffer import Buffered
+from processors.notifier.ring import Buffered
 from processors.notifier.exceptions import (
     ConnectionLimitReached,
     InvalidResumeToken,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from processors.notifier.buffer import notification_cost
+from processors.notifier.ring import notification_cost
 from tests.integration.notifier.serving import OpenStream, Serve, eventually, http, note, serve, streams  # noqa: F401
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from processors.notifier.buffer import FORGOTTEN_ID_BYTES, ReplayBuffer, notification_cost
+from processors.notifier.buffer import ReplayBuffer
+from processors.notifier.ring import FORGOTTEN_ID_BYTES, notification_cost
 from tests.unit.notifier.samples import note, numbers
 
 

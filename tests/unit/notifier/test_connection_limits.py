@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from processors.notifier.buffer import notification_cost
+from processors.notifier.ring import notification_cost
 from processors.notifier.exceptions import ServerConnectionLimitReached, UserConnectionLimitReached
 from processors.notifier.hub import NotificationHub
 from processors.notifier.settings import NotifierSettings
