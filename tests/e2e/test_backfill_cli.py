@@ -92,18 +92,23 @@ def test_a_job_run_by_start_wait_is_never_stored_queued_for_another_runner(env, 
     assert stored[0] == "running" and "pending" not in stored and stored[-1] == "completed", stored
 
 
+def start_waiting_runner(env: dict[str, str], mailbox: str) -> tuple[subprocess.Popen[str], str]:
+    """`backfill start --wait` of the mailbox's e-mail in a process (group) of its own, and its job id."""
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "backfill", "start", "--provider", "microsoft", "--user", mailbox,
+         "--types", "email", "--batch-size", "10", "--wait"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    assert runner.stdout is not None
+    return runner, runner.stdout.readline().strip()
+
+
 def test_a_runner_killed_mid_job_resumes_from_its_last_checkpoint(env, emulator, serde):
     settings, mailbox = emulator
     slow = {**env, "OFFICESTREAM_MICROSOFT_MAX_PAGE_SIZE": "10"}
     httpx.post(f"{settings['OFFICESTREAM_GOOGLE_API_ENDPOINT']}/_emulator/microsoft/latency", json={"seconds": 0.3})
     try:
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "ops.cli", "backfill", "start", "--provider", "microsoft", "--user", mailbox,
-             "--types", "email", "--batch-size", "10", "--wait"],
-            env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        )
-        assert runner.stdout is not None
-        job_id = runner.stdout.readline().strip()
+        runner, job_id = start_waiting_runner(slow, mailbox)
         kafka = KafkaSettings.from_env({}, bootstrap_servers=env["OFFICESTREAM_KAFKA_BOOTSTRAP_SERVERS"],
                                        topic_prefix=env["OFFICESTREAM_KAFKA_TOPIC_PREFIX"])
         wait_for(lambda: (job := read_job(kafka, job_id)) is not None and job.batches >= 3, timeout_s=60,
@@ -133,13 +138,7 @@ def test_resuming_a_job_another_runner_is_running_waits_out_its_lease_then_names
     latency = f"{settings['OFFICESTREAM_GOOGLE_API_ENDPOINT']}/_emulator/microsoft/latency"
     httpx.post(latency, json={"seconds": 1.0})  # 12 pages: the first runner outlasts the second's wait (~8 s)
     try:
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "ops.cli", "backfill", "start", "--provider", "microsoft", "--user", mailbox,
-             "--types", "email", "--batch-size", "10", "--wait"],
-            env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        )
-        assert runner.stdout is not None
-        job_id = runner.stdout.readline().strip()
+        runner, job_id = start_waiting_runner(slow, mailbox)
         second = officestream("backfill", "resume", job_id, "--wait", env=slow, timeout=60)
         assert second.returncode == 1 and runner.poll() is None  # the first runner renewed its lease throughout
         assert f"backfill job {job_id} is being run by" in second.stderr and "waiting for it to lapse" in second.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,6 +18,7 @@ from producers.backfill.lease import JobHeldElsewhere, JobLeases, LeaseLost, lea
 from producers.backfill.providers import ProviderCrawlers
 from producers.backfill.queue import run_queue
 from producers.backfill.store import JobStore
+from producers.publisher import Publisher
 from schemas.models import DocType, Provider
 from tests.integration.producers.backfill_helpers import published, publisher_for, runner_for
 from tests.integration.producers.stack_fixtures import kafka, payloads  # noqa: F401
@@ -82,21 +84,34 @@ async def test_a_holder_that_finds_its_lease_taken_stops(redis):
     assert (await redis.get(lease_key(job_id))) == b"runner-b"  # the new holder's lease is left alone
 
 
-def a_backfill(emulator) -> BackfillJob:
+@dataclass
+class Backfill:
+    """A job of the emulator's whole mailbox (3 items a page), and what runs it on the test stack."""
+
+    job: BackfillJob
+    crawlers: ProviderCrawlers
+    publisher: Publisher
+    store: JobStore
+
+
+@pytest.fixture
+async def backfill(emulator, kafka, serde, payloads):  # noqa: F811
     now = emulator.world.now
-    return BackfillJob.new(user_id=emulator.user, provider=Provider.microsoft, doc_types=ALL, now=dt.datetime.now(dt.UTC),
-                           since=now - dt.timedelta(days=400), until=now + dt.timedelta(days=400), batch_size=5)
-
-
-async def test_two_runners_on_one_job_publish_it_once(emulator, kafka, serde, payloads, redis):
-    crawlers = ProviderCrawlers(microsoft=emulator.settings(max_page_size=7))
+    job = BackfillJob.new(user_id=emulator.user, provider=Provider.microsoft, doc_types=ALL, now=dt.datetime.now(dt.UTC),
+                          since=now - dt.timedelta(days=400), until=now + dt.timedelta(days=400), batch_size=5)
+    crawlers = ProviderCrawlers(microsoft=emulator.settings(max_page_size=3))
     publisher = publisher_for(kafka, serde, payloads)
     await publisher.start()
-    job = a_backfill(emulator)
-    runners = [runner_for(publisher, kafka, crawlers.crawler, leases=JobLeases(redis, ttl_s=5.0, owner=f"runner-{n}"))
-               for n in (1, 2)]
-    outcomes = await asyncio.gather(*(runner.run(job) for runner in runners), return_exceptions=True)
+    yield Backfill(job, crawlers, publisher, JobStore(kafka, publisher))
     await crawlers.aclose()
+    await publisher.close()
+
+
+async def test_two_runners_on_one_job_publish_it_once(backfill, kafka, serde, payloads, redis):  # noqa: F811
+    job = backfill.job
+    runners = [runner_for(backfill.publisher, kafka, backfill.crawlers.crawler,
+                          leases=JobLeases(redis, ttl_s=5.0, owner=f"runner-{n}")) for n in (1, 2)]
+    outcomes = await asyncio.gather(*(runner.run(job) for runner in runners), return_exceptions=True)
     done = [o for o in outcomes if isinstance(o, BackfillJob)]
     refused = [o for o in outcomes if isinstance(o, JobHeldElsewhere)]
     assert len(done) == 1 and len(refused) == 1, outcomes
@@ -106,22 +121,17 @@ async def test_two_runners_on_one_job_publish_it_once(emulator, kafka, serde, pa
         assert items.ids and max(items.counts().values()) == 1, f"{doc_type}: published twice"
         assert [e.batch_index for e in items.events] == list(range(len(items.events)))
     assert not await redis.exists(lease_key(job.job_id))  # released at the end
-    await publisher.close()
 
 
-async def test_a_queue_leaves_a_job_another_runner_holds_and_takes_it_once_free(emulator, kafka, serde, payloads, redis):
-    crawlers = ProviderCrawlers(microsoft=emulator.settings(max_page_size=7))
-    publisher = publisher_for(kafka, serde, payloads)
-    await publisher.start()
-    store = JobStore(kafka, publisher)
-    job = a_backfill(emulator)
+async def test_a_queue_leaves_a_job_another_runner_holds_and_takes_it_once_free(backfill, kafka, redis):  # noqa: F811
+    job, store = backfill.job, backfill.store
     await store.save(job)
     elsewhere = JobLeases(redis, ttl_s=60.0, owner="runner-elsewhere")
     await elsewhere.acquire(job.job_id)
     leases = JobLeases(redis, ttl_s=5.0, owner="queue")
 
     async def run_job(queued: BackfillJob) -> BackfillJob:
-        return await runner_for(publisher, kafka, crawlers.crawler, leases=leases).run(queued)
+        return await runner_for(backfill.publisher, kafka, backfill.crawlers.crawler, leases=leases).run(queued)
 
     def mine() -> list[BackfillJob]:
         found = store.get(job.job_id)
@@ -131,17 +141,11 @@ async def test_a_queue_leaves_a_job_another_runner_holds_and_takes_it_once_free(
     assert left == [] and store.get(job.job_id).status is JobStatus.pending  # untouched: held elsewhere
     await elsewhere.release(job.job_id)
     [done] = await run_queue(mine, run_job, once=True, stale_after_s=60, concurrency=1, poll_s=0.1)
-    await crawlers.aclose()
     assert done.status is JobStatus.completed
-    await publisher.close()
 
 
-async def test_a_runner_that_lost_its_lease_stops_before_the_next_page_and_leaves_the_job(emulator, kafka, serde, payloads, redis):
-    crawlers = ProviderCrawlers(microsoft=emulator.settings(max_page_size=3))
-    publisher = publisher_for(kafka, serde, payloads)
-    await publisher.start()
-    store = JobStore(kafka, publisher)
-    job = a_backfill(emulator)
+async def test_a_runner_that_lost_its_lease_stops_before_the_next_page_and_leaves_the_job(backfill, kafka, redis):  # noqa: F811
+    job, store = backfill.job, backfill.store
     taken = asyncio.Event()
 
     def on_update(updated: BackfillJob) -> None:
@@ -149,16 +153,14 @@ async def test_a_runner_that_lost_its_lease_stops_before_the_next_page_and_leave
             taken.set()
 
     leases = JobLeases(redis, ttl_s=1.0, owner="runner-a")
-    runner = runner_for(publisher, kafka, crawlers.crawler, leases=leases, on_update=on_update)
+    runner = runner_for(backfill.publisher, kafka, backfill.crawlers.crawler, leases=leases, on_update=on_update)
     running = asyncio.create_task(runner.run(job))
     await asyncio.wait_for(taken.wait(), timeout=60)
     await redis.set(lease_key(job.job_id), "runner-b", px=60_000)  # the job is another runner's now
     with pytest.raises(LeaseLost):
         await asyncio.wait_for(running, timeout=30)
-    await crawlers.aclose()
     stored = store.get(job.job_id)
     assert stored.status is JobStatus.running  # never ended (failed, completed) by the runner that lost it
     batches_then = stored.batches
     await asyncio.sleep(1.0)
     assert store.get(job.job_id).batches == batches_then  # and nothing more written after it stopped
-    await publisher.close()
