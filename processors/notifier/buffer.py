@@ -47,6 +47,7 @@ from processors.notifier.notifications import Notification
 from processors.notifier.positions import Source, TopicPartition
 from processors.notifier.ring import Buffered, Ring
 
+
 @dataclass(frozen=True, slots=True)
 class Replay:
     """What to send a resuming client before live notifications; ``exact`` if nothing was lost."""

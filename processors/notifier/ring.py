@@ -14,13 +14,14 @@ from typing import Any
 from processors.notifier.notifications import Notification
 from processors.notifier.positions import Source, TopicPartition
 
-#: What one kept notification costs besides its JSON text: the id, the string's header, the kept
-#: tuple, the offsets, and its slots in the ring and its id set (tracemalloc: ~0.45 KiB; the
-#: user's partitions tuple is shared by all their notifications).
+#: What one kept notification costs besides its JSON text: the id, the string's header, its cost
+#: and offsets, and its slots in the ring's deque and id set (tracemalloc: ~0.45 KiB; the user's
+#: partitions tuple is shared by all their notifications).
 #: ``tests/unit/notifier/test_buffer_gc.py`` checks it still covers what a notification holds.
 NOTIFICATION_OVERHEAD_BYTES = 512
 #: What one remembered id of a notification that left costs (the string and its set slot).
 FORGOTTEN_ID_BYTES = 128
+
 
 def notification_cost(notification: Notification) -> int:
     """Bytes ``notification`` is counted as against the budget: its JSON plus the overhead."""
