@@ -85,7 +85,7 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         raise PoisonMessage(str(exc)) from exc
     if notification is not None:
         hub.publish(notification, source=positions.source(record.topic, record.partition, record.offset, notification.user_id))
-        await turns()
+    await turns()
 
 
 attach_agent(

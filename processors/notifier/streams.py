@@ -25,7 +25,6 @@ from aiohttp import WSMsgType, web
 from processors.notifier import sse
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
-from processors.notifier.ring import Buffered
 from processors.notifier.exceptions import (
     ConnectionLimitReached,
     InvalidResumeToken,
@@ -35,6 +34,7 @@ from processors.notifier.exceptions import (
 from processors.notifier.hub import NotificationHub, Subscription, user_ref
 from processors.notifier.notifications import Notification
 from processors.notifier.resume_token import MAX_TOKEN_CHARS
+from processors.notifier.ring import Buffered
 from processors.notifier.settings import NotifierSettings
 from processors.notifier.tokens import StreamTokens, VerifiedToken
 
