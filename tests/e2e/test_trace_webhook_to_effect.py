@@ -81,7 +81,10 @@ def test_a_webhooks_traceparent_reaches_the_event_and_the_workers_log_line_for_i
         }).raise_for_status()
         connected = officestream("connect", "--provider", "google", "--user", mailbox, "--auth", "emulator", env=env)
         assert connected.returncode == 0, connected.stderr
-        handed_off = re.compile(r"live sync \w+ google:\S+/mail ")
+        # The hand-off's mail sync done ("live sync synced ... updates="), not merely asked for: the
+        # DEBUG line "officestream.producers.live sync requested google:.../mail" matched a looser
+        # pattern, the emulator was advanced while that sync ran, and it took the change first.
+        handed_off = re.compile(r"live sync \w+ google:\S+/mail updates=")
         wait_for(lambda: handed_off.search(bridge_log.read_text()), timeout_s=120, what="the hand-off's mail sync")
         httpx.post(f"{settings['OFFICESTREAM_GOOGLE_API_ENDPOINT']}/_emulator/advance", json={"user": mailbox}).raise_for_status()
 
