@@ -77,6 +77,7 @@ class Spread:
     users: list[str]
     rng: random.Random
     user_of: dict[str, str] = field(default_factory=dict)
+    warm_rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def produce(self, email_id: str, user: str) -> int:
         sent_ns = time.time_ns()
@@ -86,6 +87,12 @@ class Spread:
     def send(self, seq: int) -> tuple[str, int]:
         user, email_id = self.users[self.rng.randrange(len(self.users))], f"scale-{seq:07d}"
         self.user_of[email_id] = user
+        return email_id, self.produce(email_id, user)
+
+    def send_warm(self, seq: int) -> tuple[str, int]:
+        """A warm-up event at the measured rate (its frames are not counted), for a random user
+        drawn from a generator of its own, so the measured events' users do not depend on it."""
+        user, email_id = self.users[self.warm_rng.randrange(len(self.users))], f"{WARM_PREFIX}steady-{seq}"
         return email_id, self.produce(email_id, user)
 
     def warm_round(self, round_no: int) -> None:
@@ -127,19 +134,27 @@ class RssSampler(threading.Thread):
         return [{"max": max(s, default=None), "end": s[-1] if s else None} for s in self.samples]
 
 
-def warm_up(spread: Spread, fleet: ClientFleet, timeout_s: float) -> dict[str, Any]:
+def warm_up(spread: Spread, fleet: ClientFleet, args: argparse.Namespace) -> dict[str, Any]:
     """Send every user a warm-up event each round until every tab has seen one (each instance's
-    group is assigned and reads the topic's end) or ``timeout_s`` passes (reported, not fatal:
-    ``--group-mode shared`` never gets there)."""
+    group is assigned and reads the topic's end) or ``--warmup-timeout`` passes (reported, not
+    fatal: ``--group-mode shared`` never gets there). Then ``--steady-warmup`` seconds of
+    uncounted events at the measured rate, straight into the measured ones: the minute measured
+    starts in the steady state. A broker JVM started just before the run compiles its produce and
+    fetch paths in these first seconds (it used a whole core in them, ~0.2 later), and the
+    backlog that leaves took the notifier 10-15 s to clear (bench/README.md)."""
     started, rounds = time.monotonic(), 0
-    while fleet.warm_tabs < len(fleet.tabs) and time.monotonic() - started < timeout_s:
+    while fleet.warm_tabs < len(fleet.tabs) and time.monotonic() - started < args.warmup_timeout:
         spread.warm_round(rounds)
         rounds += 1
         until = time.monotonic() + 2.0
         while fleet.warm_tabs < len(fleet.tabs) and time.monotonic() < until:
             time.sleep(0.05)
-    return {"rounds": rounds, "tabs_warm": fleet.warm_tabs, "tabs": len(fleet.tabs),
-            "seconds": round(time.monotonic() - started, 1)}
+    tabs_warm, rounds_s = fleet.warm_tabs, round(time.monotonic() - started, 1)
+    if args.steady_warmup > 0:
+        paced_send(spread.send_warm, spread.producer, rate=args.rate, duration_s=args.steady_warmup,
+                   log=SendLog(), stop=threading.Event())
+    return {"rounds": rounds, "tabs_warm": tabs_warm, "tabs": len(fleet.tabs), "seconds": rounds_s,
+            "steady_seconds": args.steady_warmup}
 
 
 @dataclass
@@ -278,7 +293,9 @@ def run_instances(n: int, stack: Stack, args: argparse.Namespace, spread: Spread
         fleet = running.enter_context(ClientFleet(tabs, args.client_processes))
         connect_s = fleet.wait_connected(args.connect_timeout)
         print(f"{n} instance(s) ready, {len(tabs)} SSE clients connected in {connect_s:.1f} s; warming up ...", flush=True)
-        warm = warm_up(spread, fleet, args.warmup_timeout)
+        if args.steady_warmup > 0:
+            print(f"{args.steady_warmup:.0f} s of uncounted events at {args.rate:.0f}/s ...", flush=True)
+        warm = warm_up(spread, fleet, args)
         print(f"warm-up: {warm}; sending {args.rate:.0f} events/s for {args.duration:.0f} s ...", flush=True)
         sampler = RssSampler(workers)
         sampler.start()
@@ -338,6 +355,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain-timeout", type=float, default=60.0,
                         help="max seconds after sending for every instance to read every event and the clients to get its frames (default 60)")
     parser.add_argument("--warmup-timeout", type=float, default=60.0, help="max seconds of warm-up (default 60)")
+    parser.add_argument("--steady-warmup", type=float, default=15.0,
+                        help="seconds of uncounted events at --rate before the measured ones (default 15; 0: none)")
     parser.add_argument("--connect-timeout", type=float, default=120.0, help="max seconds to connect every client (default 120)")
     parser.add_argument("--ready-timeout", type=float, default=90.0, help="max seconds for a worker to start (default 90)")
     parser.add_argument("--profile", action="store_true",
@@ -353,6 +372,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.settings = {name: value for name, _, value in pairs}
     if not 1 <= args.users <= 5000 or not 0 <= args.two_tab_share <= 1 or not 0 < args.rate <= 10_000:
         parser.error("--users in [1, 5000], --two-tab-share in [0, 1], --rate in (0, 10000]")
+    if not 0 <= args.steady_warmup <= 600:
+        parser.error("--steady-warmup in [0, 600] s")
     if not 1 <= args.duration <= 600 or not all(1 <= n <= 4 for n in args.instances) or not 1 <= args.client_processes <= 8:
         parser.error("--duration in [1, 600] s, --instances each in [1, 4], --client-processes in [1, 8]")
     return args
@@ -382,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cleanup(stack, [stack.kafka.group(f"{CLIENT_SSE}.{i}") for i in ids])
     report = {"benchmark": "notifier_scale", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "parameters": {"users": args.users, "two_tab_share": args.two_tab_share, "rate_per_s": args.rate,
-                             "duration_s": args.duration, "instances": args.instances, "group_mode": args.group_mode,
+                             "duration_s": args.duration, "steady_warmup_s": args.steady_warmup, "instances": args.instances, "group_mode": args.group_mode,
                              "client_processes": args.client_processes, "seed": args.seed, "profiled": args.profile, "topic_prefix": stack.prefix,
                              "worker_settings": args.settings,
                              "event": "EmailUpdateEvent (created), ~3 KB body, keyed by user",
