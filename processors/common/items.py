@@ -121,7 +121,7 @@ class _Source:
     @classmethod
     def of(cls, event: Event) -> _Source:
         metadata = event.metadata
-        return cls(metadata.user_id, _millis(metadata.occurred_at), str(metadata.event_id), metadata.sequence)
+        return cls(metadata.user_id, millis(metadata.occurred_at), str(metadata.event_id), metadata.sequence)
 
     def change(self, doc_type: DocType, doc_id: str, change: Change, record: AvroModel | None) -> ItemChange:
         return ItemChange(
@@ -138,13 +138,14 @@ class _Source:
         )
 
 
-def _millis(at: dt.datetime) -> int:
+def millis(at: dt.datetime) -> int:
+    """Epoch milliseconds of ``at``: the unit of the version order (``versions.py``)."""
     return int(at.timestamp() * 1000)
 
 
 def _changed_at_ms(record: AvroModel | None) -> int | None:
     updated_at = getattr(record, "updated_at", None) if record is not None else None
-    return _millis(updated_at) if updated_at is not None else None
+    return millis(updated_at) if updated_at is not None else None
 
 
 async def apply_each(

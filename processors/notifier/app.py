@@ -27,6 +27,7 @@ from processors.common.faust_wiring import attach_agent, build_processor, create
 from processors.common.inbound import InboundRecord
 from processors.common.settings import ProcessorSettings
 from processors.common.turns import LoopTurns
+from processors.notifier.announced import AnnouncedVersions
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.exceptions import InvalidNotification
 from processors.notifier.hub import NotificationHub
@@ -44,6 +45,8 @@ settings = ProcessorSettings.from_env()
 notifier = NotifierSettings.from_env()
 positions = ConsumedPositions([kafka.topic(t) for t in SOURCE_TOPICS])
 hub = NotificationHub.from_settings(notifier, positions=positions)
+#: A raw change published again under a new event id is not told twice (``announced.py``).
+announced = AnnouncedVersions(notifier.announced_items)
 #: Where each source partition is read from, once (``start_position.read_back``); set at start-up.
 read_from: dict[tuple[str, int], int] = {}
 #: The connections write what a batch made every ``turn_ms`` of it, not after it (``turns.py``).
@@ -83,7 +86,7 @@ async def on_event(event: Event, record: InboundRecord) -> None:
         notification = notification_for(event)
     except InvalidNotification as exc:
         raise PoisonMessage(str(exc)) from exc
-    if notification is not None:
+    if notification is not None and announced.is_news(event):
         hub.publish(notification, source=positions.source(record.topic, record.partition, record.offset, notification.user_id))
     await turns()
 
@@ -112,7 +115,7 @@ class NotifierWeb(mode.Service):
     runner: Any = None
 
     async def on_start(self) -> None:
-        self.runner = await start_web_server(create_web_app(hub, notifier, assignment=assignment), notifier)
+        self.runner = await start_web_server(create_web_app(hub, notifier, assignment=assignment, announced=announced), notifier)
         log.info("notifier listening host=%s port=%s", notifier.host, notifier.port)
 
     async def on_stop(self) -> None:

@@ -23,6 +23,7 @@ from typing import Final
 from aiohttp import WSMsgType, web
 
 from processors.notifier import sse
+from processors.notifier.announced import AnnouncedVersions
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.auth import authorize
 from processors.notifier.exceptions import (
@@ -81,6 +82,8 @@ class StreamServices:
     settings: NotifierSettings
     #: The worker's partition coverage (``/healthz``); ``None`` when served without a consumer (tests).
     assignment: AssignmentWatch | None = None
+    #: The versions the worker has announced (``/healthz``); ``None`` without a consumer (tests).
+    announced: AnnouncedVersions | None = None
 
 
 SERVICES: Final = web.AppKey("notifier_services", StreamServices)

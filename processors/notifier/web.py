@@ -14,6 +14,7 @@ import aiohttp_cors
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from processors.notifier.announced import AnnouncedVersions
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.hub import NotificationHub
 from processors.notifier.page import PAGE_ASSETS
@@ -52,13 +53,15 @@ class RedactingAccessLogger(AbstractAccessLogger):
 
 def create_web_app(
     hub: NotificationHub, settings: NotifierSettings, *, tokens: StreamTokens | None = None,
-    assignment: AssignmentWatch | None = None,
+    assignment: AssignmentWatch | None = None, announced: AnnouncedVersions | None = None,
 ) -> web.Application:
     """The application; ``tokens`` defaults to one built from ``settings`` (tests inject a clock);
-    ``assignment`` is the worker's partition coverage, reported by ``/healthz``."""
+    ``assignment`` is the worker's partition coverage and ``announced`` the versions it has
+    announced, both reported by ``/healthz``."""
     app = web.Application()
     app[SERVICES] = StreamServices(
         hub=hub, tokens=tokens or StreamTokens.from_settings(settings), settings=settings, assignment=assignment,
+        announced=announced,
     )
     for path in PAGE_ASSETS:
         app.router.add_get(path, page_asset)
@@ -106,6 +109,7 @@ async def healthz(request: web.Request) -> web.Response:
             "buffered_users": hub.buffered_users(),
             "published": hub.published,
             "duplicates_skipped": hub.duplicates,
+            "stale_changes_skipped": services.announced.skipped if services.announced is not None else 0,
             "dropped_slow_connections": hub.dropped,
             "refused_connections": {"user_limit": hub.refused_user_limit, "server_limit": hub.refused_server_limit},
             "buffered_bytes": hub.buffered_bytes(),

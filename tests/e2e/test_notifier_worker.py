@@ -7,6 +7,7 @@ import json
 import socket
 import urllib.error
 import urllib.request
+import uuid
 
 import aiohttp
 from pydantic import SecretStr
@@ -15,7 +16,7 @@ from connectors.kafka.admin import ensure_topics
 from connectors.kafka.settings import KafkaSettings
 from processors.common.dead_letters import reason_headers
 from processors.notifier.tokens import StreamTokens
-from schemas.models import ShipmentUpdateKind
+from schemas.models import ChangeType, ShipmentUpdateKind
 from tests import factories
 from tests.integration.notifier.serving import SseReader
 from tests.kafka_helpers import consume, produce
@@ -121,3 +122,34 @@ def test_instances_sharing_an_instance_id_report_that_each_reads_only_some_parti
     finally:
         for worker in workers:
             worker.stop()
+
+
+async def test_a_deletion_published_again_under_a_new_event_id_reaches_the_page_once(stack, serde, topic_prefix, tmp_path):
+    """A bridge killed after publishing a deletion and before storing its cursor publishes it
+    again, as a new and later event: the page hears of it once (``announced.py``)."""
+    kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
+    ensure_topics(kafka)
+    port = free_port()
+    worker = FaustWorker("notifier", worker_env(
+        stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
+        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e-again",
+    ), tmp_path / "notifier.log")
+    try:
+        worker.start()
+        token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")
+        async with aiohttp.ClientSession() as http:
+            response = await http.get(f"http://127.0.0.1:{port}/events", params={"token": token})
+            stream = SseReader(response)
+            await stream.frame()  # subscribed
+            deleted = factories.email_update(ChangeType.deleted, user_id="user-a", email_id="a-1")
+            again = deleted.model_copy(update={"metadata": deleted.metadata.model_copy(
+                update={"event_id": uuid.uuid4(), "occurred_at": factories.T0 + dt.timedelta(minutes=1)})})
+            created = factories.email_update(user_id="user-a", email_id="a-2")
+            updates = kafka.topic("email-updates")
+            produce(kafka, updates, [(b"user-a", serde.encode(updates, event), []) for event in (deleted, again, created)])
+            told = [await stream.notification(timeout=30) for _ in range(2)]
+            response.close()
+        assert [(n["kind"], n["payload"]["email_id"]) for n in told] == [("email.deleted", "a-1"), ("email.created", "a-2")]
+        assert healthz(port)["stale_changes_skipped"] == 1
+    finally:
+        worker.stop()

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from processors.notifier.announced import AnnouncedVersions
 from processors.notifier.assignment import AssignmentWatch
 from processors.notifier.hub import NotificationHub
 from processors.notifier.notifications import Notification, notification_id
@@ -49,12 +50,13 @@ async def serve() -> AsyncIterator[Serve]:
     """Start notifier servers with setting overrides (port 0); all are stopped after the test."""
     runners: list[web.AppRunner] = []
 
-    async def start(*, tokens: StreamTokens | None = None, assignment: AssignmentWatch | None = None, **overrides: Any) -> Served:
+    async def start(*, tokens: StreamTokens | None = None, assignment: AssignmentWatch | None = None,
+                    announced: AnnouncedVersions | None = None, **overrides: Any) -> Served:
         values: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "token_secret": SECRET, "heartbeat_s": 5.0} | overrides
         settings = NotifierSettings.from_env({}, **values)
         hub = NotificationHub.from_settings(settings)
         tokens = tokens or StreamTokens.from_settings(settings)
-        runner = await start_web_server(create_web_app(hub, settings, tokens=tokens, assignment=assignment), settings)
+        runner = await start_web_server(create_web_app(hub, settings, tokens=tokens, assignment=assignment, announced=announced), settings)
         runners.append(runner)
         return Served(f"http://127.0.0.1:{bound_port(runner)}", hub, tokens, settings, runner)
 

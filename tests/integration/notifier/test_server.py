@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
 import aiohttp
 import pytest
 
+from processors.notifier.announced import AnnouncedVersions
 from processors.notifier.assignment import AssignmentWatch
+from schemas.models import ChangeType
+from tests import factories
 from tests.integration.notifier.serving import OpenStream, Serve, http, note, serve, streams  # noqa: F401
 
 
@@ -20,6 +24,16 @@ async def test_healthz_reports_connections_and_drops(serve: Serve, http: aiohttp
         body = await response.json()
     assert response.status == 200
     assert (body["status"], body["connections"], body["published"], body["dropped_slow_connections"]) == ("ok", 1, 1, 0)
+
+
+async def test_healthz_counts_the_raw_changes_skipped_as_told_already(serve: Serve, http: aiohttp.ClientSession) -> None:
+    announced = AnnouncedVersions(100)
+    served = await serve(announced=announced)
+    deleted = factories.email_update(ChangeType.deleted, user_id="ada")
+    again = deleted.model_copy(update={"metadata": deleted.metadata.model_copy(update={"event_id": uuid.uuid4()})})
+    assert (announced.is_news(deleted), announced.is_news(again)) == (True, False)
+    async with http.get(served.url("/healthz")) as response:
+        assert (await response.json())["stale_changes_skipped"] == 1
 
 
 async def test_healthz_answers_503_while_the_instance_reads_only_some_partitions(serve: Serve, http: aiohttp.ClientSession) -> None:

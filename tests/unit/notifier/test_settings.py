@@ -65,3 +65,11 @@ def test_connection_limits_and_the_buffer_budget_are_read_from_the_environment()
 def test_a_buffer_budget_too_small_for_one_notification_is_refused() -> None:
     with pytest.raises(SettingsError, match="OFFICESTREAM_NOTIFIER_BUFFER_BUDGET_BYTES"):
         NotifierSettings.from_env({"OFFICESTREAM_NOTIFIER_TOKEN_SECRET": SECRET, "OFFICESTREAM_NOTIFIER_BUFFER_BUDGET_BYTES": "1000"})
+
+
+def test_the_announced_items_are_read_and_a_negative_count_is_refused() -> None:
+    base = {"OFFICESTREAM_NOTIFIER_TOKEN_SECRET": SECRET}
+    assert NotifierSettings.from_env(base).announced_items == 50_000
+    assert NotifierSettings.from_env(base | {"OFFICESTREAM_NOTIFIER_ANNOUNCED_ITEMS": "0"}).announced_items == 0
+    with pytest.raises(SettingsError, match="OFFICESTREAM_NOTIFIER_ANNOUNCED_ITEMS"):
+        NotifierSettings.from_env(base | {"OFFICESTREAM_NOTIFIER_ANNOUNCED_ITEMS": "-1"})
