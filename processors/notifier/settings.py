@@ -58,9 +58,9 @@ class NotifierSettings(EnvSettings):
     #: exactly by a restarted (or newly started) instance. 0: start at the committed offsets.
     reread_records: int = Field(default=1000, ge=0)
     #: Items whose last announced version the instance remembers (the least recently changed
-    #: are forgotten first; ~0.4 KiB each, 21 MB at the default), so a raw change published again under a new event id
-    #: (the same version, an older one, a deleted item deleted again) is not told to a page twice
-    #: (processors/notifier/announced.py). 0: every raw change is told.
+    #: are forgotten first; ~0.4 KiB each, 21 MB at the default), so a raw change published
+    #: again under a new event id (the same version, an older one, a deleted item deleted again)
+    #: is not told to a page twice (processors/notifier/announced.py). 0: every raw change is told.
     announced_items: int = Field(default=50_000, ge=0)
     #: The longest the worker handles a fetched batch before its connections get to write what
     #: it made so far (processors/common/turns.py): a bound on the delay a batch adds to a frame.
