@@ -40,3 +40,12 @@ class FaustWorker(WorkerProcess):
             self.kill()  # never leave a half-started worker behind
             raise
         return self
+
+
+def notifier_worker(stack: StackEndpoints, topic_prefix: str, tmp_path: Path, *, port: int, secret: str,
+                    instance_id: str, **extra: str) -> FaustWorker:
+    """A notifier worker (not started yet) serving on ``port``, its stream tokens signed with
+    ``secret``; its data and log under ``tmp_path``."""
+    env = worker_env(stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=secret,
+                     OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID=instance_id, **extra)
+    return FaustWorker("notifier", env, tmp_path / "notifier.log")

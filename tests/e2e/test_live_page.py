@@ -36,7 +36,7 @@ from schemas.models import (
 from tests import factories
 from tests.integration.notifier.chromium import open_page
 from tests.kafka_helpers import produce
-from tests.workers import FaustWorker, worker_env
+from tests.workers import notifier_worker
 
 SECRET = "e2e-live-page-secret-" + "x" * 32
 USER = "ada"
@@ -95,10 +95,7 @@ async def test_the_page_shows_import_progress_a_package_card_and_a_meeting_ahead
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     port = free_port()
-    worker = FaustWorker("notifier", worker_env(
-        stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
-        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e-page",
-    ), tmp_path / "notifier.log")
+    worker = notifier_worker(stack, topic_prefix, tmp_path, port=port, secret=SECRET, instance_id="e2e-page")
     try:
         worker.start()
         token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=10)).issue(USER)

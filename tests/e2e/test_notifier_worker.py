@@ -21,7 +21,7 @@ from tests import factories
 from tests.integration.notifier.serving import SseReader
 from tests.kafka_helpers import consume, produce
 from tests.waiting import wait_for
-from tests.workers import FaustWorker, worker_env
+from tests.workers import FaustWorker, notifier_worker, worker_env
 
 SECRET = "e2e-secret-" + "x" * 32
 
@@ -130,10 +130,7 @@ async def test_a_deletion_published_again_under_a_new_event_id_reaches_the_page_
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     port = free_port()
-    worker = FaustWorker("notifier", worker_env(
-        stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
-        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="e2e-again",
-    ), tmp_path / "notifier.log")
+    worker = notifier_worker(stack, topic_prefix, tmp_path, port=port, secret=SECRET, instance_id="e2e-again")
     try:
         worker.start()
         token = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=5)).issue("user-a")

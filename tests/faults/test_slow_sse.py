@@ -31,7 +31,7 @@ from tests import factories
 from tests.integration.bridge.harness import free_port
 from tests.integration.notifier.serving import SseReader
 from tests.integration.notifier.test_slow_clients import open_stalled_stream
-from tests.workers import FaustWorker, worker_env
+from tests.workers import notifier_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -237,12 +237,11 @@ async def test_a_slow_and_a_stalled_client_are_dropped_while_the_fast_ones_get_e
     kafka = KafkaSettings.from_env({}, bootstrap_servers=stack.kafka.bootstrap_servers, topic_prefix=topic_prefix)
     ensure_topics(kafka)
     port = free_port()
-    worker = FaustWorker("notifier", worker_env(
-        stack, topic_prefix, tmp_path / "data", OFFICESTREAM_NOTIFIER_TOKEN_SECRET=SECRET,
-        OFFICESTREAM_NOTIFIER_PORT=str(port), OFFICESTREAM_NOTIFIER_INSTANCE_ID="faults-sse",
+    worker = notifier_worker(
+        stack, topic_prefix, tmp_path, port=port, secret=SECRET, instance_id="faults-sse",
         OFFICESTREAM_NOTIFIER_QUEUE_SIZE=str(QUEUE_SIZE), OFFICESTREAM_NOTIFIER_WRITE_TIMEOUT_S="5",
         OFFICESTREAM_NOTIFIER_BUFFER_SIZE=str(2 * max(EVENTS.values())),
-    ), tmp_path / "notifier.log").start()
+    ).start()
     tokens = StreamTokens(SecretStr(SECRET), ttl=dt.timedelta(minutes=10))
     base = f"http://127.0.0.1:{port}"
     try:
