@@ -52,7 +52,8 @@ class ItemChange:
         return f"{self.user_id}:{self.doc_type.value}:{self.doc_id}"
 
 
-_UPDATES = {
+#: The single-update events: the doc type, the field naming the item and the field embedding its record.
+SINGLE_UPDATES: dict[type, tuple[DocType, str, str]] = {
     EmailUpdateEvent: (DocType.email, "email_id", "email"),
     CalendarUpdateEvent: (DocType.calendar_event, "calendar_event_id", "calendar_event"),
     ContactUpdateEvent: (DocType.contact, "contact_id", "contact"),
@@ -84,8 +85,8 @@ async def item_changes(event: Event, payloads: PayloadStore) -> Changes:
     whose referenced record cannot be used raises (nothing else in it could apply); a batch
     reports such references in ``unreadable`` and keeps its other items. Every other store
     error raises: unavailable (retried), misconfigured (the worker stops), unexpected."""
-    if type(event) in _UPDATES:
-        doc_type, id_field, item_field = _UPDATES[type(event)]
+    if type(event) in SINGLE_UPDATES:
+        doc_type, id_field, item_field = SINGLE_UPDATES[type(event)]
         source = _Source.of(event)
         if event.change_type is ChangeType.deleted:  # type: ignore[attr-defined]
             return Changes([source.change(doc_type, getattr(event, id_field), "delete", None)])

@@ -28,17 +28,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from processors.common.items import millis
+from processors.common.items import SINGLE_UPDATES, millis
 from processors.common.versions import Version, is_newer
-from schemas.models import CalendarUpdateEvent, ChangeType, ContactUpdateEvent, EmailUpdateEvent, Event
-
-#: The single-update events, and the field holding their embedded record.
-_RECORD_FIELDS: dict[type, str] = {
-    EmailUpdateEvent: "email", CalendarUpdateEvent: "calendar_event", ContactUpdateEvent: "contact",
-}
-_ID_FIELDS: dict[type, str] = {
-    EmailUpdateEvent: "email_id", CalendarUpdateEvent: "calendar_event_id", ContactUpdateEvent: "contact_id",
-}
+from schemas.models import ChangeType, Event
 
 #: ``(event_id, occurred_at_ms, deleted, changed_at_ms, marker, sequence)``: a ``Version`` kept flat.
 _Stored = tuple[str, int, bool, int | None, str | None, int | None]
@@ -60,10 +52,11 @@ class AnnouncedVersions:
 
     def is_news(self, event: Event) -> bool:
         """Whether ``event`` tells the page something it was not told; remembers it if so."""
-        record_field = _RECORD_FIELDS.get(type(event))
-        if record_field is None or self._capacity == 0:
+        fields = SINGLE_UPDATES.get(type(event))
+        if fields is None or self._capacity == 0:
             return True
-        key = f"{event.user_id}:{type(event).__name__}:{getattr(event, _ID_FIELDS[type(event)])}"
+        doc_type, id_field, record_field = fields
+        key = f"{event.user_id}:{doc_type.value}:{getattr(event, id_field)}"  # the ledger's item key
         incoming = _stored(event, record_field)
         known = self._versions.get(key)
         if known is not None:
